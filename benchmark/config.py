@@ -1,0 +1,300 @@
+"""Load and validate `benchmark.toml`: the panel (accounts by role), the period and report options.
+
+Every problem is reported as one `ConfigError` naming the file, the line where it can be found and the
+key, e.g. ``benchmark.toml:14: account[2].role: unknown role 'competitor' (expected one of own, peer,
+exemplar)``. Only the standard library is used, so a crawl starts fast.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from benchmark.items import PLATFORMS, ROLES
+
+DEFAULT_CONFIG = "benchmark.toml"
+
+ID_PATTERNS = {
+    "weibo": (re.compile(r"^\d{5,12}$"), "a numeric Weibo uid such as 1669879400"),
+    "bluesky": (
+        re.compile(r"^(did:(plc|web):[A-Za-z0-9._:%-]+|([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*)$"),
+        "a handle such as brand.bsky.social or a DID such as did:plc:abc123",
+    ),
+    "mastodon": (
+        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$"),
+        "user@instance, such as brand@mastodon.social",
+    ),
+    "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), "a public channel name such as durov"),
+}
+
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "sales_floor_share": 0.30,
+    "self_indulgent_fan_repost_share": 0.02,
+    "self_indulgent_replies_share": 0.02,
+    "thin_content_diversity": 0.35,
+    "thin_content_single_format": 0.80,
+    "hollow_er_vs_panel": 0.10,
+    "comment_reply_rate_min": 0.10,
+}
+
+
+class ConfigError(ValueError):
+    """A config problem, worded for the person who edits the file."""
+
+    def __init__(self, path: str | Path, key: str, message: str, line: int | None = None) -> None:
+        self.path, self.key, self.line, self.message = str(path), key, line, message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    platform: str
+    id: str
+    role: str
+    label: str
+    affiliates: tuple[str, ...] = ()
+    line: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.id)
+
+
+@dataclass
+class BenchmarkConfig:
+    path: Path
+    name: str
+    period_start: date
+    period_end: date
+    timezone: str = "Asia/Shanghai"
+    language: str | None = None
+    accounts: list[AccountConfig] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    purpose_lexicon: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def accounts_for(self, platform: str) -> list[AccountConfig]:
+        return [a for a in self.accounts if a.platform == platform]
+
+    def find(self, platform: str, account_id: str) -> AccountConfig | None:
+        wanted = normalize_id(platform, account_id)
+        return next((a for a in self.accounts if a.platform == platform and a.id == wanted), None)
+
+    def period_bounds_utc(self) -> tuple[datetime, datetime]:
+        """[start, end) of the period as aware datetimes: inclusive dates in the config's timezone."""
+        start = datetime.combine(self.period_start, datetime.min.time(), tzinfo=self.tz)
+        end = datetime.combine(self.period_end + timedelta(days=1), datetime.min.time(), tzinfo=self.tz)
+        return start, end
+
+
+def normalize_id(platform: str, account_id: str) -> str:
+    account_id = str(account_id).strip()
+    if platform in ("mastodon", "telegram"):
+        account_id = account_id.lstrip("@")
+    if platform in ("bluesky", "mastodon"):
+        account_id = account_id.lower()
+    return account_id
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """'2026Q3' → (2026-07-01, 2026-09-30); also '2026-08' (a month) and '2026' (a year)."""
+    text = text.strip().upper()
+    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text):
+        year, quarter = int(m[1]), int(m[2])
+        start = date(year, 3 * quarter - 2, 1)
+        end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+        return start, end - timedelta(days=1)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        year, month = int(m[1]), int(m[2])
+        if 1 <= month <= 12:
+            nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+            return date(year, month, 1), nxt - timedelta(days=1)
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 1, 1), date(int(text), 12, 31)
+    raise ValueError(f"unknown period {text!r}: use a quarter such as 2026Q3, a month such as 2026-08, or a year")
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip())
+
+
+class _Locator:
+    """Finds the line of a key in the raw TOML text, since tomllib does not report positions."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def table_line(self, header: str, index: int = 0) -> int | None:
+        pattern = re.compile(rf"^\s*\[{re.escape(header)}\]\s*(#.*)?$")
+        hits = [i + 1 for i, line in enumerate(self.lines) if pattern.match(line)]
+        return hits[index] if index < len(hits) else None
+
+    def key_line(self, key: str, start: int | None = None) -> int | None:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        begin = (start or 1) - 1
+        for i in range(begin, len(self.lines)):
+            if i > begin and self.lines[i].lstrip().startswith("[") and start:
+                break
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return start
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
+    """Read and validate the config; raise ConfigError on the first problem found."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(path, "", "config file not found (copy benchmark.example.toml to start one)")
+    raw_bytes = path.read_bytes()
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[: exc.start].count(b"\n") + 1
+        raise ConfigError(path, "", "the file is not UTF-8 text; save it as UTF-8", line) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        msg = getattr(exc, "msg", str(exc))
+        raise ConfigError(path, "", f"not valid TOML: {msg}", line) from exc
+    return _validate(path, data, _Locator(text))
+
+
+def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfig:
+    bench = data.get("benchmark")
+    bench_line = loc.table_line("benchmark")
+    if not isinstance(bench, dict):
+        raise ConfigError(path, "benchmark", "missing [benchmark] table (name, period, timezone)")
+
+    def err(key: str, message: str, line: int | None = None) -> ConfigError:
+        return ConfigError(path, key, message, line)
+
+    tz = bench.get("timezone", "Asia/Shanghai")
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise err("benchmark.timezone", f"unknown time zone {tz!r}", loc.key_line("timezone", bench_line)) from exc
+
+    start, end = _validate_period(bench, err, loc.key_line("period", bench_line))
+    name = bench.get("name") or f"{start.isoformat()}_{end.isoformat()}"
+    if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name):
+        raise err("benchmark.name", "use letters, digits, '.', '-' or '_' (it names the report folder)",
+                  loc.key_line("name", bench_line))
+    language = bench.get("language")
+    if language is not None and language not in ("zh", "en"):
+        raise err("benchmark.language", f"unknown language {language!r} (expected zh or en)",
+                  loc.key_line("language", bench_line))
+
+    raw_accounts = data.get("account", [])
+    if not isinstance(raw_accounts, list) or not raw_accounts:
+        raise err("account", "no [[account]] entries: list at least your own account")
+    accounts = [_validate_account(path, i, entry, loc) for i, entry in enumerate(raw_accounts)]
+    seen: dict[tuple[str, str], int] = {}
+    for i, account in enumerate(accounts):
+        if account.key in seen:
+            raise err(f"account[{i}].id",
+                      f"duplicate account {account.platform}:{account.id} (also account[{seen[account.key]}])",
+                      account.line)
+        seen[account.key] = i
+
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    for key, value in (data.get("thresholds") or {}).items():
+        line = loc.key_line(key, loc.table_line("thresholds"))
+        if key not in DEFAULT_THRESHOLDS:
+            raise err(f"thresholds.{key}", f"unknown threshold (known: {', '.join(DEFAULT_THRESHOLDS)})", line)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise err(f"thresholds.{key}", f"expected a number, got {value!r}", line)
+        thresholds[key] = float(value)
+
+    lexicon: dict[str, list[str]] = {}
+    for label, words in ((data.get("purpose") or {}).get("lexicon") or {}).items():
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise err(f"purpose.lexicon.{label}", "expected a list of words", loc.key_line(label))
+        lexicon[label] = words
+
+    return BenchmarkConfig(path=path, name=name, period_start=start, period_end=end, timezone=str(tz),
+                           language=language, accounts=accounts, thresholds=thresholds, purpose_lexicon=lexicon)
+
+
+def _validate_period(bench: dict[str, Any], err: Any, line: int | None) -> tuple[date, date]:
+    period = bench.get("period")
+    if period is None:
+        raise err("benchmark.period", "missing: e.g. period = { start = 2026-07-01, end = 2026-09-30 } "
+                  'or period = "2026Q3"', line)
+    if isinstance(period, str):
+        try:
+            return parse_period(period)
+        except ValueError as exc:
+            raise err("benchmark.period", str(exc), line) from exc
+    if not isinstance(period, dict):
+        raise err("benchmark.period", f"expected a table with start and end, got {period!r}", line)
+    bounds = []
+    for key in ("start", "end"):
+        if key not in period:
+            raise err(f"benchmark.period.{key}", "missing (a date such as 2026-07-01)", line)
+        try:
+            bounds.append(parse_date(period[key]))
+        except (TypeError, ValueError) as exc:
+            raise err(f"benchmark.period.{key}", f"not a date: {period[key]!r} (use YYYY-MM-DD)", line) from exc
+    if bounds[0] > bounds[1]:
+        raise err("benchmark.period", f"start {bounds[0]} is after end {bounds[1]}", line)
+    return bounds[0], bounds[1]
+
+
+def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> AccountConfig:
+    header = loc.table_line("[account]", index)
+    where = f"account[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(path, where, "expected a table", header)
+
+    def check_str(key: str, required: bool = True) -> str | None:
+        value = entry.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(path, f"{where}.{key}", "missing", header)
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and key == "id":
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(path, f"{where}.{key}", f"expected text, got {value!r}", loc.key_line(key, header))
+        return value.strip()
+
+    platform = check_str("platform")
+    if platform not in PLATFORMS:
+        raise ConfigError(path, f"{where}.platform",
+                          f"unknown platform {platform!r} (expected one of {', '.join(PLATFORMS)})",
+                          loc.key_line("platform", header))
+    role = check_str("role")
+    if role not in ROLES:
+        raise ConfigError(path, f"{where}.role", f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
+                          loc.key_line("role", header))
+    account_id = normalize_id(platform, check_str("id") or "")
+    pattern, hint = ID_PATTERNS[platform]
+    if not pattern.match(account_id):
+        raise ConfigError(path, f"{where}.id", f"{account_id!r} is not a valid {platform} id: expected {hint}",
+                          loc.key_line("id", header))
+    label = check_str("label", required=False) or account_id
+    affiliates = entry.get("affiliates", [])
+    if not isinstance(affiliates, list) or not all(isinstance(a, (str, int)) for a in affiliates):
+        raise ConfigError(path, f"{where}.affiliates", "expected a list of account ids",
+                          loc.key_line("affiliates", header))
+    unknown = set(entry) - {"platform", "id", "role", "label", "affiliates"}
+    if unknown:
+        raise ConfigError(path, f"{where}.{sorted(unknown)[0]}",
+                          "unknown key (expected platform, id, role, label, affiliates)",
+                          loc.key_line(sorted(unknown)[0], header))
+    return AccountConfig(platform=platform, id=account_id, role=role, label=label,
+                         affiliates=tuple(normalize_id(platform, str(a)) for a in affiliates), line=header)
