@@ -167,8 +167,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", str(exc))
+        # Python 3.14 exposes lineno; older versions only say "(at line N, column M)".
+        found = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found[1]) if found else None)
+        msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(exc))
         raise ConfigError(path, "", f"not valid TOML: {msg}", line) from exc
     return _validate(path, data, _Locator(text))
 

@@ -210,9 +210,8 @@ def create_store_engine(url: str = DEFAULT_DB_URL) -> Engine:
     """An engine for `url` with the schema created; SQLite gets WAL and NORMAL sync (see research/scrapy.md)."""
     is_sqlite = url.startswith("sqlite")
     if is_sqlite:
+        # SQLite gives its -wal and -shm files the permissions of the database file.
         _prepare_sqlite_file(url)
-        # The old umask may leave -wal/-shm files group-readable; restrict them as well.
-        os.umask(os.umask(0o077) | 0o077)
     engine = create_engine(url, future=True)
     if is_sqlite:
 

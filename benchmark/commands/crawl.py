@@ -1,0 +1,31 @@
+"""`scrapy crawl`, with two additions for marketers: a config error is one clear line (no traceback), and
+the exit status is 3 when any account ended without complete data (login wall, ban, failed pages)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from benchmark.config import ConfigError, load_config
+from benchmark.extensions import CrawlReport
+
+EXIT_INCOMPLETE = 3
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        spider_args = dict(getattr(opts, "spargs", {}) or {})
+        config_path = self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
+        if not (spider_args.get("accounts") and spider_args.get("since")):
+            try:
+                load_config(config_path)
+            except ConfigError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        super().run(args, opts)
+        if self.exitcode == 0 and CrawlReport.accounts_not_ok:
+            self.exitcode = EXIT_INCOMPLETE

@@ -1,0 +1,171 @@
+"""Downloader middlewares: secrets as headers, Retry-After for 429, back-off for Weibo's 418/432.
+
+Scrapy retries 429 immediately and ignores Retry-After (scrapy/scrapy#3849), and it does not know that
+418/432 mean "you are too fast / flagged" on Weibo. Both cases pause the whole download slot (host) for
+the wait, then re-schedule the request through Scrapy's own `get_retry_request`, so retry stats and
+limits stay Scrapy's. When the retries run out, the response goes on to the spider, which records the
+account as `blocked`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date; None if absent or junk."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class _SlotPauser:
+    """Pauses one download slot (host) by raising its delay, and restores it after the next success."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.saved_delays: dict[str, float] = {}
+
+    def pause(self, request: Request, seconds: float) -> None:
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        if slot is None:
+            return
+        self.saved_delays.setdefault(key, slot.delay)
+        slot.delay = max(slot.delay, seconds)
+        slot.lastseen = time.monotonic()
+
+    def restore(self, request: Request) -> None:
+        if not self.saved_delays or self.crawler.engine is None:
+            return
+        downloader = self.crawler.engine.downloader
+        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+        if key in self.saved_delays and key in downloader.slots:
+            downloader.slots[key].delay = self.saved_delays.pop(key)
+
+
+class RetryAfterMiddleware:
+    """HTTP 429 (and 503 with Retry-After): wait what the server asks (capped), then retry."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 300)
+        self.retry_times = crawler.settings.getint("RETRY_TIMES", 4)
+        self.pauser = _SlotPauser(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if response.status < 400:
+            self.pauser.restore(request)
+            return response
+        wait = parse_retry_after(response.headers.get(b"Retry-After"))
+        if response.status != 429 and wait is None:
+            return response
+        wait = 1.0 if wait is None else wait
+        stats = self.crawler.stats
+        if wait > self.max_wait:
+            stats.inc_value("retry_after/too_long")
+            logger.warning("%s asks to wait %.0f s (more than RETRY_AFTER_MAX=%.0f): giving up on it",
+                           request.url.split("?")[0], wait, self.max_wait)
+            return response
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"{response.status} retry-after",
+                                  max_retry_times=self.retry_times)
+        if retry is None:
+            return response
+        stats.inc_value("retry_after/count")
+        stats.inc_value("retry_after/seconds", int(wait))
+        self.pauser.pause(request, wait)
+        return retry
+
+
+class BanDetectionMiddleware:
+    """Weibo's 418 (too fast) and 432 (anti-crawler): pause the host with doubling back-off, then retry."""
+
+    BAN_CODES = (418, 432)
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.base = crawler.settings.getfloat("BAN_BACKOFF_BASE", 30.0)
+        self.times = crawler.settings.getint("BAN_RETRY_TIMES", 3)
+        self.pauser = _SlotPauser(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BanDetectionMiddleware:
+        if crawler.settings.getint("BAN_RETRY_TIMES", 3) < 0:
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if response.status not in self.BAN_CODES:
+            if response.status < 400:
+                self.pauser.restore(request)
+            return response
+        attempt = request.meta.get("retry_times", 0)
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"ban {response.status}",
+                                  max_retry_times=self.times)
+        self.crawler.stats.inc_value(f"ban/{response.status}")
+        if retry is None:
+            return response  # the spider marks the account blocked
+        wait = self.base * (2**attempt)
+        logger.warning("HTTP %s from %s: backing off %.1f s before retry %d/%d",
+                       response.status, request.url.split("?")[0], wait, attempt + 1, self.times)
+        self.pauser.pause(request, wait)
+        return retry
+
+
+class SecretHeadersMiddleware:
+    """Adds secrets (the Weibo cookie) as request headers at download time only.
+
+    The cookie never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
+    It is added only to requests for the platform's own host, never to third-party links.
+    """
+
+    def __init__(self, weibo_cookie: str, weibo_base: str) -> None:
+        self.weibo_cookie = weibo_cookie.strip()
+        from urllib.parse import urlsplit
+
+        self.weibo_host = urlsplit(weibo_base).netloc
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SecretHeadersMiddleware:
+        cookie = crawler.settings.get("WEIBO_COOKIE", "")
+        if not cookie:
+            raise NotConfigured
+        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL", "https://m.weibo.cn"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        from urllib.parse import urlsplit
+
+        if urlsplit(request.url).netloc == self.weibo_host and b"Cookie" not in request.headers:
+            request.headers[b"Cookie"] = self.weibo_cookie.encode("utf-8")
+        return None

@@ -1,0 +1,174 @@
+"""`scrapy crawl weibo`: profiles and timelines of the config's Weibo accounts, from the mobile JSON API.
+
+Requests: profile `getIndex?type=uid&value=<uid>` → timeline `getIndex?containerid=107603<uid>`
+following `since_id` (or `page` when a page has no cursor) → `statuses/extend?id=<mid>` for each
+truncated long post. Payload → items is `benchmark.parsers.weibo`; this module only routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+
+from benchmark.config import AccountConfig
+from benchmark.items import Post
+from benchmark.parsers import weibo as parser
+from benchmark.spider import BenchmarkSpider
+
+LOGIN_MARKERS = ("passport.weibo", "login.sina.com.cn", "weibo.com/login", "/signin", "visitor")
+COOKIE_HINT = "Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')"
+
+
+class WeiboSpider(BenchmarkSpider):
+    name = "weibo"
+    platform = "weibo"
+    base_url_setting = "WEIBO_BASE_URL"
+    default_base_url = "https://m.weibo.cn"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for account in self.panel:
+            yield self.profile_request(account)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def profile_request(self, account: AccountConfig) -> scrapy.Request:
+        query = urlencode({"type": "uid", "value": account.id})
+        return scrapy.Request(self.url(f"/api/container/getIndex?{query}"), callback=self.parse_profile,
+                              errback=self.on_error, meta=self.account_meta(account, account=account),
+                              dont_filter=True)
+
+    def timeline_request(self, account: AccountConfig, since_id: str | None = None,
+                         page: int = 1) -> scrapy.Request:
+        params = {"containerid": f"107603{account.id}"}
+        if since_id:
+            params["since_id"] = since_id
+        elif page > 1:
+            params["page"] = str(page)
+        # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
+        return scrapy.Request(self.url(f"/api/container/getIndex?{urlencode(params)}"),
+                              callback=self.parse_timeline, errback=self.on_error,
+                              meta=self.account_meta(account, account=account, page=page),
+                              dont_filter=page == 1)
+
+    # -- callbacks -----------------------------------------------------------------------------------
+    def parse_profile(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        status, message = parser.classify_envelope(data)
+        if status != "ok":
+            # An empty profile ("这里还没有内容") means the uid does not exist.
+            yield from self.page_problem(response, "not_found" if status == "end" else status,
+                                         message or "no such account")
+            return
+        profile = parser.parse_profile(data, crawled_at=self.crawled_at)
+        if profile is None:
+            self.tracker.fail(self.platform, account.id, "not_found", "no profile in the response")
+            return
+        yield profile
+        yield self.timeline_request(account)
+
+    def parse_timeline(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        page = parser.parse_timeline(data, account_id=account.id, crawled_at=self.crawled_at)
+        self.count_dropped(account.id, page.dropped)
+        if page.status == "end":
+            return
+        if page.status != "ok":
+            yield from self.page_problem(response, page.status, page.message)
+            return
+        kept = [post for post in page.posts if self.in_period(post)]
+        self.tracker.page(self.platform, account.id, len(kept))
+        long_ids = set(page.needs_long_text) if self.settings.getbool("WEIBO_FETCH_LONG_TEXT", True) else set()
+        for post in kept:
+            if post.post_id in long_ids:
+                yield self.long_text_request(post, account)
+            else:
+                yield post
+        if page.posts and self.should_page_on(page.posts):
+            yield self.next_page(account, response, page.since_id)
+
+    def next_page(self, account: AccountConfig, response: Response, since_id: str | None) -> scrapy.Request:
+        number = response.meta.get("page", 1) + 1
+        return self.timeline_request(account, since_id=since_id, page=number)
+
+    def long_text_request(self, post: Post, account: AccountConfig) -> scrapy.Request:
+        return scrapy.Request(
+            self.url(f"/statuses/extend?{urlencode({'id': post.post_id})}"), callback=self.parse_long_text,
+            errback=self.long_text_failed, cb_kwargs={"post": post},
+            meta=self.account_meta(account, account=account), dont_filter=True,
+        )
+
+    def parse_long_text(self, response: Response, post: Post) -> Iterator[Post]:
+        data = self.load_json(response) if response.status == 200 else None
+        full_text = parser.parse_long_text(data) if data is not None else None
+        if full_text:
+            post.text = full_text
+            post.extra.pop("truncated", None)
+        else:
+            self.crawler.stats.inc_value("weibo/long_text_failed")
+        yield post
+
+    def long_text_failed(self, failure: Any) -> Iterator[Post]:
+        # The truncated post is still worth keeping: counts and format are right, only text is short.
+        self.crawler.stats.inc_value("weibo/long_text_failed")
+        yield failure.request.cb_kwargs["post"]
+
+    # -- response classification -----------------------------------------------------------------------
+    def checked_payload(self, response: Response) -> Iterator[Any]:
+        """The JSON payload of an OK response, or None after recording why there is none.
+
+        Used with `yield from`, so a retry request for a broken page can be yielded from here.
+        """
+        account_id = response.meta["account_id"]
+        status = response.status
+        if 300 <= status < 400:
+            location = response.headers.get(b"Location", b"").decode("latin-1")
+            if any(marker in location for marker in LOGIN_MARKERS):
+                self.tracker.fail(self.platform, account_id, "login_wall", COOKIE_HINT)
+            else:
+                self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
+            return None
+        if status in (418, 432):
+            self.tracker.fail(self.platform, account_id, "blocked",
+                              f"HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry "
+                              "slower or with WEIBO_COOKIE")
+            return None
+        if status == 429:
+            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
+            return None
+        if status in (400, 404):
+            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such account")
+            return None
+        if status != 200:
+            yield from self.retry_or_fail(response, f"http_{status}")
+            return None
+        data = self.load_json(response)
+        if data is None:
+            if _looks_like_login_page(response):
+                self.tracker.fail(self.platform, account_id, "login_wall", COOKIE_HINT)
+            else:
+                yield from self.retry_or_fail(response, "malformed_json")
+            return None
+        return data
+
+    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
+        account_id = response.meta["account_id"]
+        if status == "login_wall":
+            message = f"{message} — {COOKIE_HINT}" if message else COOKIE_HINT
+        if status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_payload")
+            return
+        self.tracker.fail(self.platform, account_id, status, message)
+
+
+def _looks_like_login_page(response: Response) -> bool:
+    head = response.text[:20000] if hasattr(response, "text") else ""
+    return "wbBotDetector" in head or any(marker in head for marker in ("passport.weibo", "登录", "login"))
