@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ class BenchmarkSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.accounts_arg, self.since_arg, self.until_arg = accounts, since, until
         self.tracker = AccountTracker()
-        self.crawled_at = datetime.now(timezone.utc)
+        self.crawled_at = datetime.now(UTC)
         self.panel: list[AccountConfig] = []
         self.period: tuple[str, str] | None = None
 
@@ -68,9 +68,9 @@ class BenchmarkSpider(scrapy.Spider):
         if start > end:
             raise ConfigError(config_path, "since/until", f"since {start} is after until {end}")
         self.period = (start.isoformat(), end.isoformat())
-        self.period_start = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+        self.period_start = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
         self.period_end = datetime.combine(end + timedelta(days=1), datetime.min.time(),
-                                           tzinfo=tz).astimezone(timezone.utc)
+                                           tzinfo=tz).astimezone(UTC)
         self.panel = self._select_accounts(config)
         for account in self.panel:
             self.tracker.add(self.platform, account.id, account.role, account.label)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from benchmark.items import Account, Post
 from benchmark.store import Store, account_snapshots, crawl_accounts, crawl_runs, post_snapshots, posts
 
-T0 = datetime(2026, 8, 1, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 1, 4, 0, tzinfo=UTC)
 
 
 def post(post_id: str, likes: int = 1) -> dict:

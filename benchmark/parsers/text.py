@@ -55,7 +55,7 @@ def html_to_text(markup: str | None) -> str:
     try:
         parser.feed(markup)
         parser.close()
-    except Exception:  # noqa: BLE001 - hostile markup must not stop a crawl
+    except Exception:
         return _tidy(re.sub(r"<[^>]*>", "", html.unescape(markup)))
     return _tidy("".join(parser.parts))
 
@@ -67,7 +67,7 @@ def html_links(markup: str | None) -> list[str]:
     parser = _TextExtractor()
     try:
         parser.feed(markup)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     return parser.hrefs
 
@@ -126,7 +126,7 @@ def parse_count(value: object) -> tuple[int | None, bool]:
     multiplier = _MULTIPLIER[unit.lower() if unit.isascii() else unit]
     # Telegram's "1.7K" is a rounded display (lower bound); Weibo's "1.2万" is shown as is, "100万+" is capped.
     rounded = multiplier > 1 and unit.isascii()
-    return int(round(amount * multiplier)), bool(plus) or rounded
+    return round(amount * multiplier), bool(plus) or rounded
 
 
 def _unique(items: object) -> list[str]:
