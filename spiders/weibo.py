@@ -110,8 +110,7 @@ class WeiboSpider(BenchmarkSpider):
         data = self.load_json(response) if response.status == 200 else None
         full_text = parser.parse_long_text(data) if data is not None else None
         if full_text:
-            post.text = full_text
-            post.extra.pop("truncated", None)
+            parser.apply_long_text(post, full_text)  # also picks up tags, mentions and links of the hidden part
         else:
             self.crawler.stats.inc_value("weibo/long_text_failed")
         yield post
