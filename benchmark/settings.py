@@ -68,3 +68,8 @@ TELNETCONSOLE_ENABLED = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("BENCHMARK_LOG_LEVEL", "INFO")
+
+# --- Comments (optional deeper crawl: `-a comments=1` or CRAWL_COMMENTS=True) ---------------------------
+CRAWL_COMMENTS = False
+COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies
+COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded

@@ -29,7 +29,10 @@ class WeiboSpider(BenchmarkSpider):
     base_url_setting = "WEIBO_BASE_URL"
     default_base_url = "https://m.weibo.cn"
 
+    comment_posts: dict[str, int]
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.comment_posts = {}
         for account in self.panel:
             yield self.profile_request(account)
 
@@ -92,8 +95,62 @@ class WeiboSpider(BenchmarkSpider):
                 yield self.long_text_request(post, account)
             else:
                 yield post
+            if self.wants_comments(account):
+                yield self.comments_request(post, account)
         if page.posts and self.should_page_on(page.posts):
             yield self.next_page(account, response, page.since_id)
+
+    # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS) ------------------------------------
+    def wants_comments(self, account: AccountConfig) -> bool:
+        """Comments are sampled for at most COMMENTS_MAX_POSTS posts per account, to keep runs bounded."""
+        if not self.crawl_comments:
+            return False
+        sampled = self.comment_posts.get(account.id, 0)
+        if sampled >= self.settings.getint("COMMENTS_MAX_POSTS", 100):
+            return False
+        self.comment_posts[account.id] = sampled + 1
+        return True
+
+    @property
+    def crawl_comments(self) -> bool:
+        flag = str(getattr(self, "comments", "") or "").lower() in ("1", "true", "yes")
+        return flag or self.settings.getbool("CRAWL_COMMENTS", False)
+
+    def comments_request(self, post: Post, account: AccountConfig, max_id: str | None = None,
+                         max_id_type: int | None = None, seen: int = 0) -> scrapy.Request:
+        params = {"id": post.post_id, "mid": post.post_id, "max_id_type": str(max_id_type or 0)}
+        if max_id:
+            params["max_id"] = max_id
+        return scrapy.Request(
+            self.url(f"/comments/hotflow?{urlencode(params)}"), callback=self.parse_comments,
+            errback=self.comments_failed, cb_kwargs={"post": post, "seen": seen},
+            headers={"Referer": self.url(f"/detail/{post.post_id}")},
+            meta=self.account_meta(account, account=account),
+        )
+
+    def parse_comments(self, response: Response, post: Post, seen: int) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = self.load_json(response) if response.status == 200 else None
+        if data is None:
+            self.crawler.stats.inc_value("weibo/comments_pages_failed")
+            return
+        comments, max_id, max_id_type = parser.parse_comments(
+            data, post_id=post.post_id, post_author_id=account.id, crawled_at=self.crawled_at)
+        limit = self.settings.getint("COMMENTS_PER_POST", 50)
+        top_level = 0
+        for comment in comments:
+            top_level += comment.parent_comment_id is None
+            # The post counter says how many comments exist; this says how many were sampled.
+            comment.extra["post_comments_count"] = post.comments
+            yield comment
+        self.crawler.stats.inc_value("weibo/comments", len(comments))
+        seen += top_level
+        if max_id and top_level and seen < limit:
+            yield self.comments_request(post, account, max_id, max_id_type, seen)
+
+    def comments_failed(self, failure: Any) -> None:
+        # Comments are a sample: a failed page shortens the sample, never the timeline's status.
+        self.crawler.stats.inc_value("weibo/comments_pages_failed")
 
     def next_page(self, account: AccountConfig, response: Response, since_id: str | None) -> scrapy.Request:
         number = response.meta.get("page", 1) + 1
