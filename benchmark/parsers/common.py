@@ -1,0 +1,81 @@
+"""Shared pieces of the open-platform parsers (Bluesky, Mastodon, Telegram): the page result and small
+coercions that never raise, so a parser can skip a bad item with a reason instead of failing a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmark.items import Post
+
+FEED_STATUSES = ("ok", "end", "not_found", "private", "opted_out", "blocked", "malformed", "login_wall")
+
+
+@dataclass
+class FeedPage:
+    """One page of an account's posts, as a spider needs it to decide what to yield and what to fetch next."""
+
+    posts: list[Post]
+    cursor: str | None  # next-page cursor: Bluesky `cursor`, Mastodon `max_id`, Telegram `before` id
+    status: str = "ok"  # FEED_STATUSES
+    message: str = ""
+    dropped: list[str] = field(default_factory=list)  # one reason per skipped item
+    ref_authors: list[str] = field(default_factory=list)  # Bluesky: DIDs to look up with getProfiles
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime; naive values are taken as UTC; junk → None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = _FRACTION.sub(r"\1", value.strip())  # nanosecond timestamps: fromisoformat takes 6 digits at most
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def as_int(value: object) -> int | None:
+    """A non-negative count from an int or a digit string; anything else (bool, None, -1, "n/a") → None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order without duplicates or empty strings."""
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def describe(payload: object) -> str:
+    """A short type description for a 'malformed' message (never the payload itself: it may be huge)."""
+    if payload is None:
+        return "nothing"
+    return type(payload).__name__
