@@ -337,7 +337,11 @@ def _dedupe(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[Ma
     """Keep the last row per key: one INSERT … ON CONFLICT cannot touch the same row twice."""
     by_key: dict[tuple[Any, ...], Mapping[str, Any]] = {}
     for row in rows:
-        by_key[tuple(row[k] for k in keys)] = row
+        key = tuple(row[k] for k in keys)
+        earlier = by_key.get(key)
+        if earlier is not None and earlier.get("pinned") and not row.get("pinned"):
+            row = {**row, "pinned": True}  # a pinned post also met unpinned further down stays pinned
+        by_key[key] = row
     return list(by_key.values())
 
 
