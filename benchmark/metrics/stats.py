@@ -1,0 +1,775 @@
+"""Statistics for the quarterly review (issue #9): bootstrap confidence intervals of medians and of their
+change between periods, Mann-Whitney U tests of per-post ER, follower growth, breakout posts, ranked
+recommendations against the best exemplar, and an Excel export.
+
+Inputs are the report's DataFrames: posts of a period with the derived columns of `derive.py` (`er`,
+`engagement`, `kind`, `format`, `fan_repost`, `reply_to_others`, `has_question`, `purpose`), the tidy
+metrics table of `compute.py` (`platform, account_id, label, role, metric, value, n`), and account
+snapshots. Accounts are keyed by `acct` when a frame has it (the report's frames do), else by
+(`platform`, `account_id`). Every function is pure and reproducible: random draws come from
+`numpy.random.default_rng` seeded with the caller's seed and the account's key, so one account's interval
+does not depend on which other accounts are in the panel.
+
+scipy (Mann-Whitney) and openpyxl (Excel) are imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from benchmark.items import POST_FORMATS
+from benchmark.metrics.catalog import format_value
+
+MIN_N = 10  # METRICS.md: fewer than 10 posts on either side -> "too few posts to tell"
+ALPHA = 0.05
+TOO_FEW = "too few posts to tell"
+MEDIAN_COLUMNS: Mapping[str, str] = {"er_median": "er", "engagement_median": "engagement"}
+
+BootstrapMethod = Literal["order_statistic", "resample"]
+
+
+# -- account keys -------------------------------------------------------------------------------------
+def account_keys(frame: pd.DataFrame) -> list[str]:
+    """The columns that identify an account in `frame`: `acct` if present, else platform and account_id."""
+    if "acct" in frame.columns:
+        return ["acct"]
+    keys = [c for c in ("platform", "account_id") if c in frame.columns]
+    if "account_id" not in keys:
+        raise ValueError("expected an `acct` column or `platform` and `account_id` columns")
+    return keys
+
+
+def _groups(frame: pd.DataFrame, keys: list[str]) -> dict[Hashable, np.ndarray]:
+    """Row positions per account (one pass over the frame, however many accounts)."""
+    if frame.empty:
+        return {}
+    by: Any = keys[0] if len(keys) == 1 else keys
+    return dict(frame.groupby(by, sort=True, observed=True, dropna=False).indices)
+
+
+def _key_columns(keys: list[str], key: Hashable) -> dict[str, Any]:
+    values = key if len(keys) > 1 else (key,)
+    return dict(zip(keys, values, strict=True))  # type: ignore[arg-type]
+
+
+def _rng(seed: int, *parts: Any) -> np.random.Generator:
+    """A generator seeded by the caller's seed and a stable hash of the parts (account key, metric)."""
+    salt = zlib.crc32("\x1f".join(map(str, parts)).encode())
+    return np.random.default_rng([seed, salt])
+
+
+def _as_float(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _finite(values: Any) -> np.ndarray:
+    x = np.asarray(values, dtype="float64").ravel()
+    return x[np.isfinite(x)]
+
+
+# -- bootstrap ----------------------------------------------------------------------------------------
+def bootstrap_medians(values: Any, *, n_boot: int = 2000, rng: np.random.Generator,
+                      method: BootstrapMethod = "order_statistic",
+                      chunk_elements: int = 4_000_000) -> np.ndarray:
+    """`n_boot` bootstrap replicates of the median of `values` (NaN and inf dropped; all NaN when empty).
+
+    "resample" draws an (n_boot × n) matrix of indices in chunks of about `chunk_elements` and takes row
+    medians: the textbook bootstrap, O(n_boot · n). "order_statistic" (default) draws the same replicates
+    from their exact distribution in O(n log n + n_boot): with the data sorted, a resample's median is the
+    value at the resample's middle rank, and the k-th smallest of n uniform indices is floor(n · U(k)) with
+    U(k) ~ Beta(k, n - k + 1); for even n the next rank is U(k) + (1 - U(k)) · Beta(1, n - k). Both are
+    the same bootstrap distribution (tests compare them); the second takes 0.2 ms instead of 0.7 s for
+    20,000 posts.
+    """
+    x = np.sort(_finite(values))
+    n = len(x)
+    if n == 0:
+        return np.full(n_boot, np.nan)
+    if method == "resample":
+        return _resampled_medians(x, n_boot, rng, chunk_elements)
+    if method != "order_statistic":
+        raise ValueError(f"unknown bootstrap method {method!r}")
+    return _order_statistic_medians(x, n_boot, rng)
+
+
+def _resampled_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk_elements: int) -> np.ndarray:
+    n = len(x)
+    rows = max(1, chunk_elements // n)
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, rows):
+        stop = min(n_boot, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n), dtype=np.int64)
+        out[start:stop] = np.median(x[idx], axis=1)
+    return out
+
+
+def _order_statistic_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    n = len(x)
+    if n == 1:
+        return np.full(n_boot, x[0])
+
+    def rank(u: np.ndarray) -> np.ndarray:  # a uniform order statistic -> the index it selects
+        return np.minimum((u * n).astype(np.int64), n - 1)
+
+    k = (n + 1) // 2
+    low = rng.beta(k, n - k + 1, size=n_boot)
+    if n % 2:
+        return x[rank(low)]
+    high = low + (1.0 - low) * rng.beta(1, n - k, size=n_boot)
+    return (x[rank(low)] + x[rank(high)]) / 2.0
+
+
+def _percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, float]:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    if np.isnan(replicates).any():
+        return math.nan, math.nan
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(replicates, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_median_ci(values: Any, *, n_boot: int = 2000, seed: int = 0, level: float = 0.95,
+                        method: BootstrapMethod = "order_statistic") -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the median: (low, high); (nan, nan) without values.
+
+    Same seed, same data -> the same interval. A constant sample c gives (c, c).
+    """
+    replicates = bootstrap_medians(values, n_boot=n_boot, rng=np.random.default_rng(seed), method=method)
+    return _percentile_interval(replicates, level)
+
+
+def bootstrap_median_diff_ci(current_values: Any, previous_values: Any, *, n_boot: int = 2000, seed: int = 0,
+                             level: float = 0.95,
+                             method: BootstrapMethod = "order_statistic") -> tuple[float, float]:
+    """Percentile bootstrap interval of median(current) − median(previous), the two periods resampled
+    independently (different posts). (nan, nan) when either side is empty."""
+    rng = np.random.default_rng(seed)
+    current = bootstrap_medians(current_values, n_boot=n_boot, rng=rng, method=method)
+    previous = bootstrap_medians(previous_values, n_boot=n_boot, rng=rng, method=method)
+    return _percentile_interval(current - previous, level)
+
+
+def median_ci_table(posts: pd.DataFrame, *, columns: Mapping[str, str] = MEDIAN_COLUMNS, n_boot: int = 2000,
+                    seed: int = 0, level: float = 0.95, min_n: int = MIN_N) -> pd.DataFrame:
+    """Per account and metric (default er_median and engagement_median): the median, its bootstrap
+    interval (ci_low, ci_high), n (posts with a value) and too_few (n < min_n)."""
+    keys = account_keys(posts)
+    arrays = {metric: _as_float(posts[column]) for metric, column in columns.items()}
+    rows = []
+    for key, positions in _groups(posts, keys).items():
+        for metric in columns:
+            values = _finite(arrays[metric][positions])
+            replicates = bootstrap_medians(values, n_boot=n_boot, rng=_rng(seed, key, metric))
+            low, high = _percentile_interval(replicates, level)
+            rows.append({**_key_columns(keys, key), "metric": metric,
+                         "value": float(np.median(values)) if len(values) else math.nan,
+                         "ci_low": low, "ci_high": high, "n": len(values), "too_few": len(values) < min_n})
+    return pd.DataFrame(rows, columns=[*keys, "metric", "value", "ci_low", "ci_high", "n", "too_few"])
+
+
+def median_change_table(current_posts: pd.DataFrame, previous_posts: pd.DataFrame, *,
+                        columns: Mapping[str, str] = MEDIAN_COLUMNS, n_boot: int = 2000, seed: int = 0,
+                        level: float = 0.95, min_n: int = MIN_N) -> pd.DataFrame:
+    """Per account of the current period and metric: current and previous median, delta, the bootstrap
+    interval of the delta and a verdict: "up" / "down" (the interval excludes 0), "no clear change", or
+    "too few posts to tell" (fewer than `min_n` posts in either period)."""
+    keys = account_keys(current_posts)
+    previous_groups = _groups(previous_posts, keys)
+    now = {metric: _as_float(current_posts[column]) for metric, column in columns.items()}
+    before = {metric: _as_float(previous_posts[column]) for metric, column in columns.items()}
+    none = np.empty(0, dtype=np.int64)
+    rows = []
+    for key, positions in _groups(current_posts, keys).items():
+        for metric in columns:
+            current = _finite(now[metric][positions])
+            previous = _finite(before[metric][previous_groups.get(key, none)])
+            rng = _rng(seed, key, metric, "change")
+            diff = (bootstrap_medians(current, n_boot=n_boot, rng=rng)
+                    - bootstrap_medians(previous, n_boot=n_boot, rng=rng))
+            low, high = _percentile_interval(diff, level)
+            cur_median = float(np.median(current)) if len(current) else math.nan
+            prev_median = float(np.median(previous)) if len(previous) else math.nan
+            rows.append({**_key_columns(keys, key), "metric": metric, "current": cur_median,
+                         "previous": prev_median, "delta": cur_median - prev_median, "ci_low": low,
+                         "ci_high": high, "n_current": len(current), "n_previous": len(previous),
+                         "verdict": _change_verdict(low, high, len(current), len(previous), min_n)})
+    return pd.DataFrame(rows, columns=[*keys, "metric", "current", "previous", "delta", "ci_low", "ci_high",
+                                       "n_current", "n_previous", "verdict"])
+
+
+def _change_verdict(low: float, high: float, n_current: int, n_previous: int, min_n: int) -> str:
+    if min(n_current, n_previous) < min_n:
+        return TOO_FEW
+    if low > 0:
+        return "up"
+    if high < 0:
+        return "down"
+    return "no clear change"
+
+
+# -- Mann-Whitney U ---------------------------------------------------------------------------------------
+def compare_er(own: Any, other: Any, *, alpha: float = ALPHA, min_n: int = MIN_N) -> dict[str, Any]:
+    """Two-sided Mann-Whitney U test of per-post ER, own vs another account (NaN values dropped).
+
+    Returns u (own's U statistic), p_value, n_own, n_other, effect (rank-biserial correlation
+    2U/(n_own·n_other) − 1: +1 every own post beats every other post, −1 the reverse, 0 a tie),
+    common_language (U/(n_own·n_other): the chance that a random own post beats a random other post, ties
+    count half) and verdict: "higher" / "lower" (p < alpha), "no clear difference", or "too few posts to
+    tell" when either side has fewer than `min_n` posts (then u, p_value and the effects are None).
+    """
+    x, y = _finite(own), _finite(other)
+    result: dict[str, Any] = {"u": None, "p_value": None, "n_own": len(x), "n_other": len(y), "effect": None,
+                              "common_language": None, "verdict": TOO_FEW}
+    if min(len(x), len(y)) < min_n:
+        return result
+    from scipy.stats import mannwhitneyu
+
+    pairs = len(x) * len(y)
+    if np.ptp(np.concatenate([x, y])) == 0:
+        u, p = pairs / 2.0, 1.0  # every value equal: scipy's normal approximation divides by a zero variance
+    else:
+        test = mannwhitneyu(x, y, alternative="two-sided")
+        u, p = float(test.statistic), float(test.pvalue)
+    direction = "higher" if u > pairs / 2.0 else "lower"
+    verdict = direction if p < alpha else "no clear difference"
+    result.update(u=u, p_value=p, effect=2.0 * u / pairs - 1.0, common_language=u / pairs, verdict=verdict)
+    return result
+
+
+def er_comparisons(posts: pd.DataFrame, accounts: pd.DataFrame, *, er_col: str = "er", alpha: float = ALPHA,
+                   min_n: int = MIN_N) -> pd.DataFrame:
+    """compare_er between each own account and every peer and exemplar on its platform (exemplars on
+    other platforms when its platform has none, as in the scorecard).
+
+    `accounts`: one row per account with the key columns of `posts` plus platform, label and role
+    (`PanelData.accounts`, or the tidy metrics table: duplicates are dropped). Columns of the result: own
+    and other key columns (prefixed own_/other_), own_label, other_label, other_role, other_platform,
+    own_median, other_median, then compare_er's fields.
+    """
+    keys = account_keys(posts)
+    info = accounts.drop_duplicates(keys).reset_index(drop=True)
+    groups = _groups(posts, keys)
+    er = _as_float(posts[er_col])
+    empty = np.empty(0, dtype=np.int64)
+
+    def values(row: pd.Series) -> np.ndarray:
+        key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
+        return _finite(er[groups.get(key, empty)])
+
+    rows = []
+    for _, own in info[info["role"] == "own"].iterrows():
+        own_values = values(own)
+        for _, other in _counterparts(info, own).iterrows():
+            other_values = values(other)
+            rows.append({
+                **{f"own_{k}": own[k] for k in keys}, **{f"other_{k}": other[k] for k in keys},
+                "own_label": own["label"], "other_label": other["label"], "other_role": other["role"],
+                "other_platform": other["platform"], "own_median": _median(own_values),
+                "other_median": _median(other_values), **compare_er(own_values, other_values, alpha=alpha,
+                                                                    min_n=min_n),
+            })
+    columns = [*(f"own_{k}" for k in keys), *(f"other_{k}" for k in keys), "own_label", "other_label",
+               "other_role", "other_platform", "own_median", "other_median", "u", "p_value", "n_own",
+               "n_other", "effect", "common_language", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _counterparts(info: pd.DataFrame, own: pd.Series) -> pd.DataFrame:
+    same = info["platform"] == own["platform"]
+    peers = info[same & (info["role"] == "peer")]
+    exemplars = info[same & (info["role"] == "exemplar")]
+    if exemplars.empty:
+        exemplars = info[info["role"] == "exemplar"]
+    return pd.concat([peers, exemplars])
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if len(values) else math.nan
+
+
+# -- follower growth ----------------------------------------------------------------------------------------
+ONE_SNAPSHOT = "one snapshot only: crawl again later in the quarter to measure growth"
+NO_SNAPSHOT = "no snapshot in the period: crawl during the quarter to measure growth"
+NO_FOLLOWERS = "no followers at the first snapshot: relative growth is undefined"
+SHORT_SPAN = "snapshots less than a week apart: the weekly rate is an extrapolation"
+
+
+def period_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
+    """[start, end) as naive UTC datetimes. Dates are whole days in UTC (end inclusive); pass datetimes,
+    e.g. `PanelData.bounds_utc`, for days in the config's timezone (aware ones are converted to UTC)."""
+    def as_datetime(value: date | datetime, is_end: bool) -> datetime:
+        if isinstance(value, datetime):
+            return _naive_utc(value)
+        day = value + timedelta(days=1) if is_end else value
+        return datetime(day.year, day.month, day.day)
+
+    return as_datetime(start, False), as_datetime(end, True)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return pd.Timestamp(value).tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+def _naive_utc_series(values: pd.Series) -> pd.Series:
+    times = pd.to_datetime(values, utc=True, errors="coerce")
+    return times.dt.tz_localize(None)
+
+
+def follower_growth(snapshots: pd.DataFrame, start: date | datetime, end: date | datetime, *,
+                    accounts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per account, from its follower snapshots in [start, end]: the first and last snapshot, days between
+    them, absolute and relative change and the weekly geometric rate (last/first)**(7/days) − 1.
+
+    Needs two snapshots at different times; otherwise the numbers are NaN and `note` says why (ONE_SNAPSHOT).
+    `accounts` (optional, with the same key columns) adds a row for accounts without any snapshot in the
+    period (NO_SNAPSHOT). Snapshots without a follower count are ignored.
+    """
+    keys = account_keys(snapshots)
+    lo, hi = period_bounds(start, end)
+    snaps = snapshots[[*keys, "crawled_at", "followers"]].copy()
+    snaps["crawled_at"] = _naive_utc_series(snaps["crawled_at"])
+    snaps["followers"] = pd.to_numeric(snaps["followers"], errors="coerce")
+    snaps = snaps[(snaps["crawled_at"] >= lo) & (snaps["crawled_at"] < hi) & snaps["followers"].notna()]
+    snaps = snaps.sort_values([*keys, "crawled_at"], kind="stable")
+    rows = [_growth_row(keys, key, snaps.iloc[pos]) for key, pos in _groups(snaps, keys).items()]
+    columns = [*keys, "snapshots", "first_at", "last_at", "days", "first_followers", "last_followers",
+               "absolute", "relative", "weekly_rate", "note"]
+    out = pd.DataFrame(rows, columns=columns)
+    if accounts is not None:
+        out = _with_missing_accounts(out, accounts, keys)
+    return out
+
+
+def _growth_row(keys: list[str], key: Hashable, snaps: pd.DataFrame) -> dict[str, Any]:
+    first, last = snaps.iloc[0], snaps.iloc[-1]
+    row = {**_key_columns(keys, key), "snapshots": len(snaps), "first_at": first["crawled_at"],
+           "last_at": last["crawled_at"], "days": math.nan, "first_followers": float(first["followers"]),
+           "last_followers": float(last["followers"]), "absolute": math.nan, "relative": math.nan,
+           "weekly_rate": math.nan, "note": ""}
+    days = (last["crawled_at"] - first["crawled_at"]).total_seconds() / 86400.0
+    if days <= 0:
+        row["note"] = ONE_SNAPSHOT
+        return row
+    row["days"] = days
+    row["absolute"] = row["last_followers"] - row["first_followers"]
+    if row["first_followers"] <= 0:
+        row["note"] = NO_FOLLOWERS
+        return row
+    ratio = row["last_followers"] / row["first_followers"]
+    row["relative"] = ratio - 1.0
+    row["weekly_rate"] = ratio ** (7.0 / days) - 1.0
+    row["note"] = SHORT_SPAN if days < 7 else ""
+    return row
+
+
+def _with_missing_accounts(out: pd.DataFrame, accounts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    wanted = accounts[keys].drop_duplicates()
+    have = set(map(tuple, out[keys].astype(str).to_numpy()))
+    missing = wanted[[tuple(r) not in have for r in wanted.astype(str).to_numpy()]]
+    if missing.empty:
+        return out
+    extra = missing.assign(snapshots=0, note=NO_SNAPSHOT)
+    return pd.concat([out, extra], ignore_index=True).reindex(columns=out.columns)
+
+
+# -- breakout posts -----------------------------------------------------------------------------------------
+_CARRIED = ("platform", "account_id", "label", "role", "created_at", "kind", "format", "url", "text")
+
+
+def _er_z_scores(posts: pd.DataFrame, er_col: str) -> tuple[pd.DataFrame, list[str]]:
+    """Posts with an ER, with the account's n, mean, sample standard deviation and each post's z-score."""
+    keys = account_keys(posts)
+    er = _as_float(posts[er_col])
+    finite = np.isfinite(er)
+    frame = posts.loc[finite].assign(**{er_col: er[finite]})
+    grouped = frame.groupby(keys, observed=True, sort=False)[er_col]
+    scored = frame.assign(
+        n_posts=grouped.transform("count").astype("int64"),
+        account_mean=grouped.transform("mean"),
+        account_sd=grouped.transform("std"),  # ddof=1, like a spreadsheet's STDEV.S
+    )
+    sd = scored["account_sd"]
+    scored["z"] = ((scored[er_col] - scored["account_mean"]) / sd).where(sd > 0)
+    return scored, keys
+
+
+def breakout_posts(posts: pd.DataFrame, *, er_col: str = "er", sd: float = 3.0,
+                   min_n: int = MIN_N) -> pd.DataFrame:
+    """Posts whose ER is more than `sd` standard deviations above their account's mean ER in the period.
+
+    z = (er − account mean) / account sample SD, over the account's posts with an ER. Accounts with fewer
+    than `min_n` such posts are not tested (see `breakout_accounts`, which says so per account). Sorted by
+    z, highest first. Note: with n posts no z can exceed (n − 1)/√n (2.85 at n = 10), so a 3-SD breakout
+    needs at least 11 posts.
+    """
+    scored, keys = _er_z_scores(posts, er_col)
+    hits = scored[(scored["n_posts"] >= min_n) & (scored["z"] > sd)]
+    carried = [c for c in _CARRIED if c in hits.columns and c not in keys]
+    columns = [*keys, *carried, "post_id", er_col, "z", "account_mean", "account_sd", "n_posts"]
+    return hits.sort_values("z", ascending=False, kind="stable")[columns].reset_index(drop=True)
+
+
+def breakout_accounts(posts: pd.DataFrame, *, er_col: str = "er", sd: float = 3.0,
+                      min_n: int = MIN_N) -> pd.DataFrame:
+    """Per account: n_posts with an ER, mean, sd, the ER threshold for a breakout, how many breakouts,
+    `tested` and a note for accounts left out (fewer than `min_n` posts or no spread)."""
+    scored, keys = _er_z_scores(posts, er_col)
+    scored["breakout"] = (scored["n_posts"] >= min_n) & (scored["z"] > sd)
+    summary = scored.groupby(keys, observed=True, sort=True).agg(
+        n_posts=("n_posts", "first"), mean=("account_mean", "first"), sd=("account_sd", "first"),
+        breakouts=("breakout", "sum")).reset_index()
+    summary["threshold"] = summary["mean"] + sd * summary["sd"]
+    summary["tested"] = (summary["n_posts"] >= min_n) & (summary["sd"] > 0)
+    summary["note"] = np.where(
+        summary["n_posts"] < min_n, f"fewer than {min_n} posts with an engagement rate: not tested",
+        np.where(summary["sd"] > 0, "", "every post has the same engagement rate: no breakouts"))
+    return summary[[*keys, "n_posts", "mean", "sd", "threshold", "breakouts", "tested", "note"]]
+
+
+# -- recommendations ----------------------------------------------------------------------------------------
+# The metrics a recommendation may rest on, and which way is better. Each is a behaviour an account can
+# change (not an outcome of size such as followers); ranked by the relative gap to the best exemplar.
+HIGHER_IS_BETTER: tuple[str, ...] = (
+    "fan_repost_share",  # reposts and quotes of fans per post: the Smartisan test
+    "replies_to_others_share",  # replies to other people per post (Bluesky, Mastodon)
+    "er_median",  # median engagement per follower per post
+    "engagement_median",  # median engagements per post
+    "format_diversity",  # normalized entropy of the original posts' formats
+    "question_share",  # original posts asking the audience a question
+    "comment_reply_rate",  # fans' top-level comments the account answered
+    "conversation_ratio",  # comments per like
+)
+LOWER_IS_BETTER: tuple[str, ...] = (
+    "purpose_share.sales",  # share of original posts that sell
+    "broadcast_ratio",  # originals per fan repost or reply to others
+    "response_time_median_h",  # median hours to answer a fan's comment
+)
+RECOMMENDATION_METRICS: dict[str, int] = {**dict.fromkeys(HIGHER_IS_BETTER, 1),
+                                          **dict.fromkeys(LOWER_IS_BETTER, -1)}
+# Scales that differ between platforms: compared only with exemplars on the own account's platform.
+PLATFORM_BOUND = frozenset({"er_median", "engagement_median", "conversation_ratio"})
+MIN_RELATIVE_GAP = 0.10  # as findings.GAP_MIN_SHORTFALL: smaller gaps are not worth a recommendation
+RARE_FORMAT_SHARE = 0.05  # a format the own account uses in under 5 % of its original posts
+EXAMPLES = 3
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One gap between an own account and the best exemplar on a metric.
+
+    gap = exemplar_value − own_value (metric units); relative_gap = the shortfall relative to the better
+    value, (best − own)/best for higher-is-better metrics and (own − best)/own for lower-is-better ones,
+    between 0 and 1: what the ranking uses.
+    """
+
+    metric: str
+    own_value: float
+    exemplar_label: str
+    exemplar_value: float
+    gap: float
+    sentence: str
+    example_post_ids: tuple[str, ...]
+    relative_gap: float = math.nan
+    own_label: str = ""
+    platform: str = ""
+    exemplar_platform: str = ""
+
+
+def relative_gap(own: float, best: float, direction: int) -> float:
+    """How far own lags the exemplar, relative to the better value; 0 when own is as good; NaN if unknown."""
+    if np.isnan(own) or np.isnan(best):
+        return math.nan
+    if direction > 0:
+        return (best - own) / best if best > own and best > 0 else 0.0
+    return (own - best) / own if own > best and own > 0 else 0.0
+
+
+def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5, min_n: int = MIN_N,
+                    min_gap: float = MIN_RELATIVE_GAP, examples: int = EXAMPLES) -> list[Recommendation]:
+    """Up to `top` recommendations per own account, largest relative gap first (own accounts in the order
+    of the metrics table). For each metric of RECOMMENDATION_METRICS the best exemplar is the one with the
+    best value resting on at least `min_n` posts (same platform first; any platform for metrics not in
+    PLATFORM_BOUND when the platform has no exemplar). Gaps below `min_gap`, or where the own value rests
+    on fewer than `min_n` posts, are skipped. Each carries up to `examples` of the exemplar's posts that
+    show the behaviour (ids from `posts`)."""
+    keys = [k for k in ("acct",) if k in metrics.columns] or ["platform", "account_id"]
+    if metrics.empty or not (metrics["role"] == "own").any():
+        return []
+    info = metrics.drop_duplicates(keys).set_index(keys, drop=False)[["platform", "account_id", "label", "role"]]
+    table = (metrics.drop_duplicates([*keys, "metric"], keep="last").set_index([*keys, "metric"])[["value", "n"]]
+             .astype("float64").unstack("metric"))
+    values, ns = table["value"], table["n"]
+    out: list[Recommendation] = []
+    for own_key in info.index[info["role"] == "own"]:
+        found = []
+        for metric, direction in RECOMMENDATION_METRICS.items():
+            rec = _recommendation(metric, direction, own_key, info, values, ns, metrics, posts, keys,
+                                  min_n=min_n, min_gap=min_gap, examples=examples)
+            if rec is not None:
+                found.append(rec)
+        found.sort(key=lambda r: -r.relative_gap)  # stable: ties keep the documented metric order
+        out.extend(found[:top])
+    return out
+
+
+def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
+                    ns: pd.DataFrame, metrics: pd.DataFrame, posts: pd.DataFrame, keys: list[str], *,
+                    min_n: int, min_gap: float, examples: int) -> Recommendation | None:
+    if metric not in values.columns:
+        return None
+    own_value, own_n = float(values.at[own_key, metric]), ns.at[own_key, metric]
+    if np.isnan(own_value) or not own_n >= min_n:
+        return None
+    best_key = _best_exemplar(metric, direction, own_key, info, values, ns, min_n)
+    if best_key is None:
+        return None
+    best = float(values.at[best_key, metric])
+    gap_share = relative_gap(own_value, best, direction)
+    if not gap_share >= min_gap:
+        return None
+    own_row, best_row = info.loc[own_key], info.loc[best_key]
+    ex_posts = _posts_of(posts, best_row, best_key, keys)
+    rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
+    ids = _example_ids(metric, ex_posts, rare, examples)
+    sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))
+    return Recommendation(metric=metric, own_value=own_value, exemplar_label=str(best_row["label"]),
+                          exemplar_value=best, gap=best - own_value, sentence=sentence,
+                          example_post_ids=ids, relative_gap=gap_share, own_label=str(own_row["label"]),
+                          platform=str(own_row["platform"]), exemplar_platform=str(best_row["platform"]))
+
+
+def _best_exemplar(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
+                   ns: pd.DataFrame, min_n: int) -> Any:
+    exemplars = info.index[info["role"] == "exemplar"]
+    ok = [k for k in exemplars if not np.isnan(values.at[k, metric]) and ns.at[k, metric] >= min_n]
+    platform = info.at[own_key, "platform"]
+    same = [k for k in ok if info.at[k, "platform"] == platform]
+    candidates = same or ([] if metric in PLATFORM_BOUND else ok)
+    if not candidates:
+        return None
+    scores = [direction * float(values.at[k, metric]) for k in candidates]
+    return candidates[int(np.argmax(scores))]
+
+
+def _posts_of(posts: pd.DataFrame, row: pd.Series, key: Any, keys: list[str]) -> pd.DataFrame:
+    if keys == ["acct"] and "acct" in posts.columns:
+        return posts[posts["acct"] == key]
+    if "account_id" in posts.columns and "platform" in posts.columns:
+        return posts[(posts["platform"].astype(str) == str(row["platform"]))
+                     & (posts["account_id"].astype(str) == str(row["account_id"]))]
+    return posts.iloc[0:0]
+
+
+def _rare_formats(values: pd.DataFrame, own_key: Any) -> tuple[str, ...]:
+    shares = {f: values.at[own_key, f"format_share.{f}"] for f in POST_FORMATS
+              if f"format_share.{f}" in values.columns}
+    return tuple(f for f, share in shares.items() if np.isnan(share) or share < RARE_FORMAT_SHARE)
+
+
+def _column(frame: pd.DataFrame, name: str, default: Any = False) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
+
+
+def _example_ids(metric: str, ex_posts: pd.DataFrame, rare_formats: tuple[str, ...], count: int) -> tuple[str, ...]:
+    """The exemplar's posts that show the behaviour behind `metric`, best first."""
+    if ex_posts.empty or "post_id" not in ex_posts.columns:
+        return ()
+    kind = _column(ex_posts, "kind", "").astype(str)
+    original = kind == "original"
+    fan = kind.isin(("repost", "quote")) & _column(ex_posts, "fan_repost").fillna(False).astype(bool)
+    replies = _column(ex_posts, "reply_to_others").fillna(False).astype(bool)
+    sort_by = "er"
+    if metric == "fan_repost_share":
+        mask = fan
+    elif metric == "broadcast_ratio":
+        mask = fan | replies
+    elif metric == "replies_to_others_share":
+        mask = replies
+    elif metric == "format_diversity":
+        mask = original & _column(ex_posts, "format", "").astype(str).isin(rare_formats)
+    elif metric == "question_share":
+        mask = original & _column(ex_posts, "has_question").fillna(False).astype(bool)
+    elif metric == "purpose_share.sales":
+        purpose = _column(ex_posts, "purpose", None)
+        mask = original & purpose.notna() & (purpose.astype(str) != "sales")
+    elif metric in ("er_median", "engagement_median", "conversation_ratio"):
+        mask = pd.Series(True, index=ex_posts.index)
+        sort_by = {"er_median": "er", "engagement_median": "engagement", "conversation_ratio": "comments"}[metric]
+    else:
+        return ()  # comment metrics: the evidence is in comments, not posts
+    chosen = ex_posts[mask.to_numpy()]
+    if sort_by in chosen.columns:
+        chosen = chosen.sort_values([sort_by, "post_id"], ascending=[False, True], na_position="last")
+    else:
+        chosen = chosen.sort_values("post_id")
+    return tuple(str(p) for p in chosen["post_id"].head(count))
+
+
+def _sentence(metric: str, exemplar: str, best: float, own: float, rare: tuple[str, ...], values: pd.DataFrame,
+              own_key: Any, n_examples: int) -> str:
+    ex, you = format_value(metric, best), format_value(metric, own)
+    statements = {
+        "fan_repost_share": (f"{exemplar} reposts fans in {ex} of its posts; you do in {you}", "fan reposts"),
+        "replies_to_others_share": (f"{exemplar} replies to other people in {ex} of its posts; you do in {you}",
+                                    "replies"),
+        "er_median": (f"{exemplar}'s median post earns an engagement rate of {ex}; yours earns {you}",
+                      "posts with the highest engagement rate"),
+        "engagement_median": (f"{exemplar}'s median post gets {ex} engagements; yours gets {you}",
+                              "most engaging posts"),
+        "format_diversity": (f"{exemplar} mixes formats (diversity {ex}); yours is {you}"
+                             + (f", mostly {_top_format(values, own_key)}" if _top_format(values, own_key) else ""),
+                             "posts in formats you rarely use" + (f" ({', '.join(rare)})" if rare else "")),
+        "question_share": (f"{exemplar} asks its audience a question in {ex} of its original posts; you do in {you}",
+                           "questions"),
+        "comment_reply_rate": (f"{exemplar} answers {ex} of fans' comments; you answer {you}", ""),
+        "conversation_ratio": (f"{exemplar} gets {ex} comments per like; you get {you}",
+                               "most commented posts"),
+        "purpose_share.sales": (f"Only {ex} of {exemplar}'s original posts sell; {you} of yours do",
+                                "best posts that do not sell"),
+        "broadcast_ratio": (f"{exemplar} posts {ex} originals per fan repost or reply; you post {you}",
+                            "fan reposts and replies"),
+        "response_time_median_h": (f"{exemplar} answers fans' comments in {ex} (median); you take {you}", ""),
+    }
+    statement, noun = statements[metric]
+    if not n_examples or not noun:
+        return statement + "."
+    word = _COUNT_WORDS.get(n_examples, str(n_examples))
+    return f"{statement}; here {'is' if n_examples == 1 else 'are'} {word} of {exemplar}'s {noun}."
+
+
+def _top_format(values: pd.DataFrame, own_key: Any) -> str:
+    shares = {f: values.at[own_key, f"format_share.{f}"] for f in POST_FORMATS
+              if f"format_share.{f}" in values.columns}
+    shares = {f: s for f, s in shares.items() if not np.isnan(s)}
+    if not shares:
+        return ""
+    fmt = max(shares, key=lambda f: shares[f])
+    return f"{fmt} ({shares[fmt] * 100:.0f} %)"
+
+
+# -- Excel export -------------------------------------------------------------------------------------------
+EXCEL_MAX_CHARS = 32_767
+EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: a longer sheet makes Excel refuse the file
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may read as a formula
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def sheet_names(names: Iterable[str]) -> list[str]:
+    """Excel-safe, unique sheet names: no []:*?/\\, no leading or trailing apostrophe, not "History",
+    at most 31 characters, never empty."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        clean = _SHEET_FORBIDDEN.sub("_", str(name)).strip().strip("'").strip() or "Sheet"
+        if clean.lower() == "history":  # reserved by Excel
+            clean = "History_"
+        clean = clean[:31]
+        candidate, number = clean, 2
+        while candidate.lower() in used:
+            suffix = f" ({number})"
+            candidate, number = clean[: 31 - len(suffix)] + suffix, number + 1
+        used.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def safe_cell(value: Any) -> Any:
+    """A value openpyxl writes as data, never as a formula: strings that a spreadsheet could run (starting
+    with = + - @ tab or CR) get a leading apostrophe; characters XML forbids are dropped; strings are cut
+    to Excel's cell limit; NaN/NA become empty cells; times become naive UTC; other objects become text."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else (float(value) if math.isfinite(value) else str(value))
+    if isinstance(value, pd.Timestamp):
+        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
+    if isinstance(value, datetime):
+        return _naive_utc(value)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, pd.Timedelta | timedelta):
+        return str(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass  # lists and other containers: written as text below
+    text = _ILLEGAL_XML.sub("", str(value))
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text[:EXCEL_MAX_CHARS]
+
+
+def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
+    """One sheet per DataFrame (names made Excel-safe by `sheet_names`), header row frozen, every cell
+    passed through `safe_cell`: post text is hostile, so nothing in the workbook can run as a formula.
+    A non-default index is written as leading columns. A frame longer than Excel's row limit is cut, and
+    its last row says how many rows were left out. Writes about 10,000 rows of 13 columns per second:
+    meant for summary tables, not for every post of a large store (posts.csv has those). Returns the path."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, frame in zip(sheet_names(sheets), sheets.values(), strict=True):
+        sheet = workbook.create_sheet(title=name)
+        sheet.freeze_panes = "A2"
+        table = _with_index(frame)
+        header = []
+        for column in table.columns:
+            cell = WriteOnlyCell(sheet, value=safe_cell(_column_title(column)))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        room = EXCEL_MAX_ROWS - 2  # the header and the note
+        for row in table.head(room).itertuples(index=False, name=None):
+            sheet.append([safe_cell(v) for v in row])  # no str starts with '=': never a formula
+        if len(table) > room:
+            sheet.append([f"… {len(table) - room:,} more rows left out: Excel's limit is {EXCEL_MAX_ROWS:,} rows"])
+    if not sheets:
+        workbook.create_sheet(title="Empty")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def _column_title(column: Any) -> str:
+    if isinstance(column, tuple):
+        return " ".join(str(c) for c in column if str(c))
+    return str(column)
+
+
+def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.name is None:
+        return frame
+    return frame.reset_index()
+
+
+__all__: Sequence[str] = [
+    "HIGHER_IS_BETTER", "LOWER_IS_BETTER", "MIN_N", "Recommendation", "account_keys", "bootstrap_median_ci",
+    "bootstrap_median_diff_ci", "bootstrap_medians", "breakout_accounts", "breakout_posts", "compare_er",
+    "er_comparisons", "follower_growth", "median_change_table", "median_ci_table", "period_bounds",
+    "recommendations", "relative_gap", "safe_cell", "sheet_names", "write_xlsx",
+]
