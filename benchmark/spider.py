@@ -100,7 +100,17 @@ class BenchmarkSpider(scrapy.Spider):
         return f"{self.base_url}{path}"
 
     def account_meta(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
-        return {"account_id": account.id, "handle_httpstatus_all": True, "dont_redirect": True, **extra}
+        """Every request carries its account; callbacks see every status (no redirects followed)."""
+        return {"account": account, "account_id": account.id, "handle_httpstatus_all": True,
+                "dont_redirect": True, **extra}
+
+    def closed(self, reason: str) -> None:
+        """A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts."""
+        if reason == "finished":
+            return
+        for progress in self.tracker.accounts.values():
+            if progress.status == "ok":
+                self.tracker.fail(progress.platform, progress.account_id, "partial", f"crawl ended early ({reason})")
 
     def load_json(self, response: Response) -> Any:
         """The JSON body, or None when the body is not JSON (HTML login page, truncated body)."""

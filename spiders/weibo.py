@@ -40,7 +40,7 @@ class WeiboSpider(BenchmarkSpider):
     def profile_request(self, account: AccountConfig) -> scrapy.Request:
         query = urlencode({"type": "uid", "value": account.id})
         return scrapy.Request(self.url(f"/api/container/getIndex?{query}"), callback=self.parse_profile,
-                              errback=self.on_error, meta=self.account_meta(account, account=account),
+                              errback=self.on_error, meta=self.account_meta(account),
                               dont_filter=True)
 
     def timeline_request(self, account: AccountConfig, since_id: str | None = None,
@@ -53,7 +53,7 @@ class WeiboSpider(BenchmarkSpider):
         # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
         return scrapy.Request(self.url(f"/api/container/getIndex?{urlencode(params)}"),
                               callback=self.parse_timeline, errback=self.on_error,
-                              meta=self.account_meta(account, account=account, page=page),
+                              meta=self.account_meta(account, page=page),
                               dont_filter=page == 1)
 
     # -- callbacks -----------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class WeiboSpider(BenchmarkSpider):
             self.url(f"/comments/hotflow?{urlencode(params)}"), callback=self.parse_comments,
             errback=self.comments_failed, cb_kwargs={"post": post, "seen": seen},
             headers={"Referer": self.url(f"/detail/{post.post_id}")},
-            meta=self.account_meta(account, account=account),
+            meta=self.account_meta(account),
         )
 
     def parse_comments(self, response: Response, post: Post, seen: int) -> Iterator[Any]:
@@ -160,7 +160,7 @@ class WeiboSpider(BenchmarkSpider):
         return scrapy.Request(
             self.url(f"/statuses/extend?{urlencode({'id': post.post_id})}"), callback=self.parse_long_text,
             errback=self.long_text_failed, cb_kwargs={"post": post},
-            meta=self.account_meta(account, account=account), dont_filter=True,
+            meta=self.account_meta(account), dont_filter=True,
         )
 
     def parse_long_text(self, response: Response, post: Post) -> Iterator[Post]:
