@@ -65,8 +65,9 @@ class WeiboSpider(BenchmarkSpider):
         status, message = parser.classify_envelope(data)
         if status != "ok":
             # An empty profile ("这里还没有内容") means the uid does not exist.
-            yield from self.page_problem(response, "not_found" if status == "end" else status,
-                                         message or "no such account")
+            if status == "end":
+                status, message = "not_found", "no such Weibo account: its profile is empty (这里还没有内容)"
+            yield from self.page_problem(response, status, message)
             return
         profile = parser.parse_profile(data, crawled_at=self.crawled_at)
         if profile is None:
@@ -217,7 +218,7 @@ class WeiboSpider(BenchmarkSpider):
 
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
         account_id = response.meta["account_id"]
-        if status == "login_wall":
+        if status == "login_wall" and "WEIBO_COOKIE" not in message:
             message = f"{message} — {COOKIE_HINT}" if message else COOKIE_HINT
         if status == "malformed":
             yield from self.retry_or_fail(response, "malformed_payload")
