@@ -1,0 +1,97 @@
+"""`scrapy report`: metrics, findings and the HTML report from the store and the config.
+
+pandas and jinja2 are imported inside run(): this module is imported by every `scrapy` invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from benchmark.report.render import ReportResult
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--config FILE] [--period 2026Q3 | --since YYYY-MM-DD --until YYYY-MM-DD] [-o reports/NAME]"
+
+    def short_desc(self) -> str:
+        return "Compute the benchmark metrics and write the HTML report from the store"
+
+    def long_desc(self) -> str:
+        return ("Read the store (BENCHMARK_DB) and the config (BENCHMARK_CONFIG or --config) and write "
+                "reports/NAME/index.html, metrics.csv and posts.csv. The period and NAME default to the config's.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group(title="Report options")
+        group.add_argument("--config", metavar="FILE", help="the benchmark config (default: BENCHMARK_CONFIG)")
+        group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
+        group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
+        group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
+        group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError(f"unexpected argument {args[0]!r}")
+        assert self.settings is not None
+        from benchmark.config import ConfigError
+        from benchmark.metrics.load import ReportInputError
+
+        try:
+            result = self._report(opts)
+        except (ReportInputError, ConfigError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        if result.missing:
+            print(f"warning: no posts in the period for {', '.join(result.missing)} (listed as missing data)",
+                  file=sys.stderr)
+        print(result.path)
+
+    def _report(self, opts: argparse.Namespace) -> ReportResult:
+        from benchmark.config import load_config, parse_period
+        from benchmark.metrics.load import ReportInputError, with_period
+        from benchmark.report.render import build_report, elapsed_printer
+
+        config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
+        name = config.name
+        since = until = None
+        if opts.period and (opts.since or opts.until):
+            raise ReportInputError("use either --period or --since/--until, not both")
+        if opts.period:
+            try:
+                since, until = parse_period(opts.period)
+            except ValueError as exc:
+                raise ReportInputError(str(exc)) from exc
+            name = opts.period.strip().upper()
+        elif opts.since or opts.until:
+            since, until = _date(opts.since, "--since"), _date(opts.until, "--until")
+            config_for_name = with_period(config, since, until)
+            name = f"{config_for_name.period_start}_{config_for_name.period_end}"
+        config = with_period(config, since, until)
+        out_dir = Path(opts.output) if opts.output else Path("reports") / name
+        store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
+        return build_report(config, store_url, out_dir, progress=elapsed_printer(sys.stderr))
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    from benchmark.metrics.load import ReportInputError
+
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ReportInputError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from exc

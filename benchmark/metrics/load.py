@@ -1,0 +1,281 @@
+"""Read the panel's slice of the store into DataFrames: accounts, posts of the period, snapshots, comments,
+crawl status. Reads only the store and the config, never platform payloads.
+
+Speed matters (the target is 1,000,000 posts in under a minute): posts are read per account with only the
+columns the metrics need, JSON and date columns come back as raw text (type_coerce skips SQLAlchemy's
+per-value processors) and are parsed in bulk by pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, Integer, Text, and_, create_engine, inspect, select, type_coerce
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from benchmark import store
+from benchmark.config import BenchmarkConfig, normalize_id
+from benchmark.items import POST_FORMATS, POST_KINDS
+
+Progress = Callable[[str], None]
+
+POST_COLUMNS = (
+    "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
+    "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
+    "ref_author_is_organization", "reply_to_author_id",
+)
+_RAW_TEXT = {"created_at", "hashtags", "mentions", "links"}  # parsed by pandas, not per value
+_AS_INT = {"pinned", "ref_author_is_organization"}  # booleans as 0/1/NULL, so they become float columns
+COMMENT_COLUMNS = (
+    "comment_id", "post_id", "author_id", "author_is_organization", "created_at", "parent_comment_id",
+    "is_by_post_author",
+)
+
+
+class ReportInputError(Exception):
+    """A problem with the report's input, worded as one line for the person running `scrapy report`."""
+
+
+@dataclass
+class PanelData:
+    """Everything the metrics read, for one config and one period."""
+
+    config: BenchmarkConfig
+    accounts: pd.DataFrame  # index = account code ("acct"), one row per config account
+    posts: pd.DataFrame  # one row per post of the period; column acct links to accounts
+    snapshots: pd.DataFrame  # acct, crawled_at, followers
+    comments: pd.DataFrame  # acct, comment columns (empty when no comments were crawled)
+    has_comments: bool  # the store holds any comment at all (else comment metrics stay empty)
+    crawl_status: pd.DataFrame  # acct, status, message, posts, pages, finished_at, run_id
+    crawl_runs: pd.DataFrame
+    rules: Any = None  # the purpose rules used to label posts (for rules.explain in the report)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def since(self) -> date:
+        return self.config.period_start
+
+    @property
+    def until(self) -> date:
+        return self.config.period_end
+
+    @property
+    def period_days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    @property
+    def bounds_utc(self) -> tuple[datetime, datetime]:
+        start, end = self.config.period_bounds_utc()
+        return store.utc_naive(start), store.utc_naive(end)  # type: ignore[return-value]
+
+
+def with_period(config: BenchmarkConfig, since: date | None, until: date | None) -> BenchmarkConfig:
+    """The config with the period replaced where the command line gives one."""
+    start, end = since or config.period_start, until or config.period_end
+    if start > end:
+        raise ReportInputError(f"the period starts ({start}) after it ends ({end})")
+    return replace(config, period_start=start, period_end=end)
+
+
+def open_store(url: str) -> Engine:
+    """An engine on an existing store; never creates one (a typo in the URL must not yield an empty report)."""
+    try:
+        parsed = make_url(url)
+    except SQLAlchemyError as exc:
+        raise ReportInputError(f"BENCHMARK_DB is not a database URL: {url!r}") from exc
+    if parsed.drivername.startswith("sqlite"):
+        database = parsed.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            raise ReportInputError(f"no store at {database or url!r}: run `scrapy crawl <platform>` first "
+                                   "or point -s BENCHMARK_DB=... at your store")
+    try:
+        engine = create_engine(url)
+        tables = set(inspect(engine).get_table_names())
+    except SQLAlchemyError as exc:
+        raise ReportInputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
+                               f"{str(exc).splitlines()[0]}") from exc
+    if "posts" not in tables or "accounts" not in tables:
+        raise ReportInputError(f"{parsed.render_as_string(hide_password=True)} is not a benchmark store "
+                               "(no posts table): run `scrapy crawl <platform>` first")
+    return engine
+
+
+def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | None = None,
+               rules: Any = None) -> PanelData:
+    """Read the config's accounts and the posts of its period from the store and derive per-post fields."""
+    from benchmark.metrics.derive import derive_posts
+
+    say = progress or (lambda _msg: None)
+    start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
+    with engine.connect() as conn:
+        accounts = _panel_accounts(conn, config)
+        say(f"reading posts of {len(accounts)} accounts, {config.period_start} to {config.period_end}")
+        posts = _read_posts(conn, accounts, start, end)
+        snapshots = _read_snapshots(conn, accounts)
+        has_comments = conn.execute(select(store.comments.c.comment_id).limit(1)).first() is not None
+        comments = _read_comments(conn, accounts, start, end) if has_comments else _empty_comments()
+        crawl_status, crawl_runs = _read_crawl_status(conn, accounts)
+    say(f"read {len(posts):,} posts; deriving engagement, fans, timing and style")
+    panel = PanelData(config=config, accounts=accounts, posts=posts, snapshots=snapshots, comments=comments,
+                      has_comments=has_comments, crawl_status=crawl_status, crawl_runs=crawl_runs)
+    panel.posts = derive_posts(panel, rules=rules, progress=say)
+    return panel
+
+
+# -- accounts ---------------------------------------------------------------------------------------
+def _ident(platform: str, value: Any) -> str:
+    """Ids compared loosely: handles and DIDs are case-insensitive, '@' prefixes are dropped."""
+    return normalize_id(platform, str(value)).lstrip("@").lower()
+
+
+def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
+    """One row per config account, matched to its store row by id or handle (a Bluesky handle in the
+    config may be stored under its DID)."""
+    cols = ("platform", "account_id", "handle", "name", "url", "followers", "is_organization")
+    stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols)), conn)
+    rows = []
+    for acct, account in enumerate(config.accounts):
+        match = _match_account(stored, account.platform, account.id)
+        row = match if match is not None else {"account_id": account.id}
+        idents = {_ident(account.platform, v) for v in (account.id, row.get("account_id"), row.get("handle")) if v}
+        rows.append({
+            "acct": acct, "platform": account.platform, "account_id": str(row["account_id"]),
+            "config_id": account.id, "label": account.label, "role": account.role,
+            "affiliates": tuple(_ident(account.platform, a) for a in account.affiliates),
+            "idents": frozenset(idents), "handle": row.get("handle"), "name": row.get("name"),
+            "url": row.get("url"), "account_followers": _num(row.get("followers")),
+            "in_store": match is not None,
+        })
+    return pd.DataFrame(rows).set_index("acct", drop=False)
+
+
+def _match_account(stored: pd.DataFrame, platform: str, wanted: str) -> dict[str, Any] | None:
+    on_platform = stored[stored["platform"] == platform]
+    key = _ident(platform, wanted)
+    for column in ("account_id", "handle"):
+        values = on_platform[column].dropna().astype(str)
+        hits = values[values.map(lambda v: _ident(platform, v)) == key]
+        if len(hits):
+            return on_platform.loc[hits.index[0]].to_dict()
+    return None
+
+
+def _num(value: Any) -> float:
+    return float(value) if value is not None and not pd.isna(value) else float("nan")
+
+
+# -- posts ------------------------------------------------------------------------------------------
+def _post_select(platform: str, account_id: str, start: datetime, end: datetime) -> Any:
+    t = store.posts
+    columns = []
+    for name in POST_COLUMNS:
+        col = t.c[name]
+        if name in _RAW_TEXT:
+            col = type_coerce(col, Text).label(name)
+        elif name in _AS_INT:
+            col = type_coerce(col, Integer).label(name)
+        columns.append(col)
+    return select(*columns).where(
+        and_(t.c.platform == platform, t.c.account_id == account_id, t.c.created_at >= start,
+             t.c.created_at < end)
+    )
+
+
+def _read_posts(conn: Any, accounts: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
+    frames = []
+    for acct, account in accounts.iterrows():
+        frame = pd.read_sql(_post_select(account["platform"], account["account_id"], start, end), conn)
+        if len(frame):
+            frame.insert(0, "acct", acct)
+            frames.append(_typed_posts(frame))
+    if not frames:
+        return _typed_posts(pd.DataFrame({"acct": pd.Series(dtype="int64"),
+                                          **{c: pd.Series(dtype="object") for c in POST_COLUMNS}}))
+    posts = pd.concat(frames, ignore_index=True)
+    return posts.sort_values(["acct", "created_at"], kind="stable", ignore_index=True)
+
+
+def _typed_posts(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["acct"] = frame["acct"].astype("int64")
+    frame["created_at"] = _to_utc_naive(frame["created_at"])
+    frame["kind"] = pd.Categorical(frame["kind"], categories=POST_KINDS)
+    frame["format"] = pd.Categorical(frame["format"], categories=POST_FORMATS)
+    for name in ("likes", "comments", "reposts", "quotes", "views", "pinned", "ref_author_is_organization"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
+
+
+def _to_utc_naive(values: pd.Series) -> pd.Series:
+    """Times are stored as naive UTC (text on SQLite, timestamps on PostgreSQL)."""
+    parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+
+
+# -- snapshots, comments, crawl status ---------------------------------------------------------------
+def _read_snapshots(conn: Any, accounts: pd.DataFrame) -> pd.DataFrame:
+    t = store.account_snapshots
+    stmt = select(t.c.platform, t.c.account_id, type_coerce(t.c.crawled_at, Text).label("crawled_at"),
+                  t.c.followers)
+    frame = pd.read_sql(stmt, conn)
+    frame["crawled_at"] = _to_utc_naive(frame["crawled_at"])
+    frame["followers"] = pd.to_numeric(frame["followers"], errors="coerce").astype("float64")
+    keyed = accounts[["platform", "account_id", "acct"]]
+    frame = frame.merge(keyed, on=["platform", "account_id"], how="inner")
+    return frame[["acct", "crawled_at", "followers"]].sort_values(["acct", "crawled_at"], ignore_index=True)
+
+
+def _empty_comments() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in ("acct", *COMMENT_COLUMNS)})
+    frame["acct"] = frame["acct"].astype("int64")
+    frame["created_at"] = pd.Series(dtype="datetime64[us]")
+    return frame
+
+
+def _read_comments(conn: Any, accounts: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
+    c, p = store.comments, store.posts
+    frames = []
+    for acct, account in accounts.iterrows():
+        stmt = (
+            select(c.c.comment_id, c.c.post_id, c.c.author_id,
+                   type_coerce(c.c.author_is_organization, Integer).label("author_is_organization"),
+                   type_coerce(c.c.created_at, Text).label("created_at"), c.c.parent_comment_id,
+                   type_coerce(c.c.is_by_post_author, Integer).label("is_by_post_author"))
+            .join(p, and_(p.c.platform == c.c.platform, p.c.post_id == c.c.post_id))
+            .where(and_(p.c.platform == account["platform"], p.c.account_id == account["account_id"],
+                        p.c.created_at >= start, p.c.created_at < end))
+        )
+        frame = pd.read_sql(stmt, conn)
+        if len(frame):
+            frame.insert(0, "acct", acct)
+            frames.append(frame)
+    if not frames:
+        return _empty_comments()
+    frame = pd.concat(frames, ignore_index=True)
+    frame["created_at"] = _to_utc_naive(frame["created_at"])
+    for name in ("author_is_organization", "is_by_post_author"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
+
+
+def _read_crawl_status(conn: Any, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest crawl_accounts row per panel account (matched by store id or config id)."""
+    runs = pd.read_sql(select(store.crawl_runs), conn)
+    rows = pd.read_sql(select(store.crawl_accounts), conn)
+    out = []
+    for acct, account in accounts.iterrows():
+        mine = rows[(rows["platform"] == account["platform"])
+                    & rows["account_id"].astype(str).map(lambda v, p=account["platform"]: _ident(p, v))
+                    .isin(account["idents"])]
+        if len(mine):
+            latest = mine.sort_values(["finished_at", "run_id"], na_position="first").iloc[-1]
+            out.append({"acct": acct, "status": latest["status"], "message": latest["message"],
+                        "posts": latest["posts"], "pages": latest["pages"],
+                        "finished_at": latest["finished_at"], "run_id": latest["run_id"]})
+    columns = ["acct", "status", "message", "posts", "pages", "finished_at", "run_id"]
+    return pd.DataFrame(out, columns=columns), runs

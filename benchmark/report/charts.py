@@ -1,0 +1,245 @@
+"""Chart geometry for the hand-written SVG charts (research/scrapy.md §4.3).
+
+Each function turns plain numbers into shapes (coordinates, colours, short labels, tooltips) and returns a
+dict; the jinja2 macros in templates/_charts.html.j2 turn the dict into `<svg>` markup with autoescape on,
+so every label from a post or a profile is escaped there. Text stays `<text>`: the reader's fonts draw
+Chinese. Same data gives the same bytes (no randomness: jitter is a fixed pattern).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+WIDTH = 760
+LABEL_W = 200
+ROW_H = 22
+FONT_PX = 12
+ROLE_COLORS = {"own": "#c8364b", "peer": "#7b8794", "exemplar": "#1f8a7a"}
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac")
+GREY = "#e4e4e4"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class Row:
+    """One account (or group) in a chart: its display label, role colour and data."""
+
+    label: str
+    role: str = "peer"
+    value: float | None = None
+    text: str = ""
+    parts: Sequence[tuple[str, float, int]] = field(default_factory=tuple)  # (part, share, count)
+    values: Sequence[float] = field(default_factory=tuple)
+
+
+def text_width(text: str, font_px: float = FONT_PX) -> float:
+    """Estimated rendered width without font metrics: 1 em for wide (CJK) characters, 0.6 em otherwise."""
+    return sum(font_px if unicodedata.east_asian_width(ch) in "WF" else 0.6 * font_px for ch in text)
+
+
+def fit(text: str, max_px: float, font_px: float = FONT_PX) -> str:
+    """The text cut with an ellipsis so it fits in max_px."""
+    text = " ".join(str(text).split())
+    if text_width(text, font_px) <= max_px:
+        return text
+    out = ""
+    for ch in text:
+        if text_width(out + ch + "…", font_px) > max_px:
+            break
+        out += ch
+    return out + "…"
+
+
+def nice_ticks(value: float, most: int = 5) -> list[float]:
+    """Round tick values from 0 to at least `value`: steps of 1, 2, 2.5 or 5 × 10^k, at most `most` steps."""
+    if not value > 0 or math.isinf(value):
+        return [0.0, 1.0]
+    for exponent in range(math.floor(math.log10(value / most)), math.floor(math.log10(value)) + 2):
+        for base in (1, 2, 2.5, 5):
+            step = base * 10.0**exponent
+            if math.ceil(value / step - 1e-9) <= most:
+                return [round(step * k, 12) for k in range(math.ceil(value / step - 1e-9) + 1)]
+    return [0.0, value]
+
+
+def bars(rows: Sequence[Row], fmt: Callable[[float], str], title: str) -> dict:
+    """Horizontal bars, one per row, value text at the bar's end; rows without a value say '—'."""
+    known = [r.value for r in rows if r.value is not None and not math.isnan(r.value)]
+    tick_values = nice_ticks(max(known, default=0.0))
+    top = tick_values[-1]
+    plot_w = WIDTH - LABEL_W - 90
+    items = []
+    for i, row in enumerate(rows):
+        has = row.value is not None and not math.isnan(row.value)
+        w = max(0.0, row.value / top * plot_w) if has else 0.0
+        items.append({"y": 24 + i * ROW_H, "w": round(w, 1), "label": fit(row.label, LABEL_W - 8),
+                      "full": row.label, "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"]),
+                      "text": row.text or (fmt(row.value) if has else "—")})
+    ticks = [{"x": round(LABEL_W + plot_w * v / top, 1), "text": fmt(v)} for v in tick_values]
+    return {"kind": "bars", "title": title, "width": WIDTH, "height": 24 + len(rows) * ROW_H + 8,
+            "label_w": LABEL_W, "plot_w": plot_w, "bars": items, "ticks": ticks}
+
+
+def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = "no posts") -> dict:
+    """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend."""
+    plot_w = WIDTH - LABEL_W - 20
+    colors = {part: PALETTE[i % len(PALETTE)] for i, part in enumerate(parts)}
+    legend = _wrap_legend([{"text": part, "color": colors[part]} for part in parts])
+    top = (legend[-1]["y"] if legend else 0) + 22
+    items = []
+    for i, row in enumerate(rows):
+        y, x0, segments = top + i * ROW_H, float(LABEL_W), []
+        for part, share, count in row.parts:
+            if share and share > 0:
+                w = share * plot_w
+                segments.append({"x": round(x0, 1), "w": round(w, 1), "color": colors.get(part, GREY),
+                                 "title": f"{row.label}: {part} {share * 100:.1f} % ({count:,} posts)",
+                                 "text": f"{share * 100:.0f}%" if w > 30 else ""})
+                x0 += w
+        items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label,
+                      "segments": segments, "empty": not segments})
+    return {"kind": "stacked", "title": title, "width": WIDTH, "height": top + len(rows) * ROW_H + 8,
+            "label_w": LABEL_W, "legend": legend, "rows": items, "empty": empty}
+
+
+def _wrap_legend(legend: list[dict]) -> list[dict]:
+    out, x, y = [], float(LABEL_W), 6.0
+    for item in legend:
+        w = 22 + text_width(item["text"])
+        if x + w > WIDTH and x > LABEL_W:
+            x, y = float(LABEL_W), y + 18
+        out.append({**item, "x": round(x, 1), "y": y})
+        x += w
+    return out
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    ticks = []
+    for exp in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5) if math.log10(hi / lo) <= 3 else (1,):
+            value = m * 10.0**exp
+            if lo <= value <= hi:
+                ticks.append(value)
+    return ticks
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:g}" if value >= 1e-4 else f"{value:.0e}"
+
+
+def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> dict:
+    """Per-row distribution on a log axis: box (quartiles), whiskers (10th-90th percentile), median, and a
+    strip of `points` evenly spaced quantiles. Zeros are drawn at the left edge."""
+    positive = np.concatenate([np.asarray(r.values, dtype=float)[np.asarray(r.values, dtype=float) > 0]
+                               for r in rows] or [np.array([])])
+    lo = 10 ** math.floor(math.log10(np.quantile(positive, 0.01))) if positive.size else 0.01
+    hi = 10 ** math.ceil(math.log10(positive.max())) if positive.size else 1.0
+    hi = hi * 10 if hi <= lo else hi
+    plot_w = WIDTH - LABEL_W - 20
+    row_h = 30
+
+    def x_of(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return round(LABEL_W + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * plot_w, 1)
+
+    items = []
+    for i, row in enumerate(rows):
+        values = np.sort(np.asarray(row.values, dtype=float))
+        values = values[~np.isnan(values)]
+        y = 20 + i * row_h
+        item = {"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label, "n": int(values.size),
+                "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"])}
+        if values.size:
+            q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
+            sample = np.quantile(values, np.linspace(0, 1, min(points, values.size)))
+            item.update({"p10": x_of(q[0]), "q1": x_of(q[1]), "med": x_of(q[2]), "q3": x_of(q[3]),
+                         "p90": x_of(q[4]),
+                         "title": f"{row.label}: median {q[2]:.2f} {unit}, quartiles {q[1]:.2f}–{q[3]:.2f} {unit}, "
+                                  f"{values.size:,} posts, {(values <= 0).sum():,} with no engagement",
+                         "dots": [{"x": x_of(v), "dy": (k % 5 - 2) * 2.5} for k, v in enumerate(sample)]})
+        items.append(item)
+    ticks = [{"x": x_of(t), "text": _tick_text(t)} for t in _log_ticks(lo, hi)]
+    return {"kind": "box", "title": title, "unit": unit, "width": WIDTH, "height": 20 + len(rows) * row_h + 24,
+            "label_w": LABEL_W, "rows": items, "ticks": ticks, "axis_y": 20 + len(rows) * row_h + 4}
+
+
+def _ramp(t: float) -> str:
+    """Light blue to dark blue, t in [0, 1]."""
+    a, b = (0xEA, 0xF2, 0xFA), (0x0B, 0x4F, 0x8A)
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
+
+
+def heatmap(counts: np.ndarray, medians: np.ndarray, title: str, unit: str = "‰", min_n: int = 3) -> dict:
+    """Weekday × hour grid: the number of posts in each cell, coloured by the median ER of its posts;
+    cells with fewer than `min_n` posts are grey (too few to judge)."""
+    cell_w, cell_h, left, top = 26, 20, 40, 18
+    eligible = medians[(counts >= min_n) & ~np.isnan(medians)]
+    ranks = np.sort(eligible)
+    cells = []
+    for d in range(7):
+        for h in range(24):
+            n, med = int(counts[d, h]), float(medians[d, h])
+            ok = n >= min_n and not math.isnan(med)
+            t = (np.searchsorted(ranks, med, side="right") / len(ranks)) if ok and len(ranks) else 0.0
+            color = _ramp(t) if ok else GREY
+            label = f"{WEEKDAYS[d]} {h:02d}:00–{h + 1:02d}:00: {n:,} posts"
+            label += f", median ER {med:.2f} {unit}" if ok else (" (fewer than 3: not rated)" if n else "")
+            cells.append({"x": left + h * cell_w, "y": top + d * cell_h, "color": color, "title": label,
+                          "text": str(n) if n else "", "dark": ok and t > 0.55, "muted": not ok})
+    return {"kind": "heatmap", "title": title, "width": left + 24 * cell_w + 4, "height": top + 7 * cell_h + 30,
+            "cell_w": cell_w, "cell_h": cell_h, "cells": cells,
+            "hours": [{"x": left + h * cell_w + cell_w / 2, "text": f"{h:02d}"} for h in range(0, 24, 3)],
+            "days": [{"y": top + d * cell_h + cell_h / 2 + 4, "text": WEEKDAYS[d]} for d in range(7)],
+            "legend_y": top + 7 * cell_h + 16, "low": _ramp(0.0), "high": _ramp(1.0)}
+
+
+def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference_er: float | None,
+            hollow_factor: float) -> dict:
+    """Followers (x) against median engagements per post (y), both on log axes, one dot per account; the
+    dashed line is the panel's median engagement rate, the dotted one `hollow_factor` times it."""
+    pts = [(label, role, x, y) for label, role, x, y in rows if x and y and x > 0 and y > 0]
+    left, bottom, width, height = 70, 40, WIDTH, 360
+    plot_w, plot_h = width - left - 150, height - bottom - 20
+    if not pts:
+        return {"kind": "scatter", "title": title, "width": width, "height": 60, "points": [], "empty": True}
+    xs, ys = [p[2] for p in pts], [p[3] for p in pts]
+    x_lo, x_hi = 10 ** math.floor(math.log10(min(xs))), 10 ** math.ceil(math.log10(max(xs)) + 1e-9)
+    y_lo, y_hi = 10 ** math.floor(math.log10(min(ys))), 10 ** math.ceil(math.log10(max(ys)) + 1e-9)
+
+    def sx(v: float) -> float:
+        return round(left + (math.log10(v) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) * plot_w, 1)
+
+    def sy(v: float) -> float:
+        return round(20 + plot_h - (math.log10(v) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo))
+                     * plot_h, 1)
+
+    points = [{"x": sx(x), "y": sy(y), "label": fit(label, 140), "full": label,
+               "color": ROLE_COLORS.get(role, ROLE_COLORS["peer"]),
+               "title": f"{label}: {x:,.0f} followers, median {y:,.1f} engagements per post"}
+              for label, role, x, y in pts]
+    lines = []
+    for factor, dash, name in ((1.0, "6 4", "panel median ER"), (hollow_factor, "2 3", f"{hollow_factor:g}× it")):
+        if reference_er and reference_er > 0:
+            segment = _line_in_box(reference_er * factor, x_lo, x_hi, y_lo, y_hi)
+            if segment:
+                (x1, y1), (x2, y2) = segment
+                lines.append({"x1": sx(x1), "y1": sy(y1), "x2": sx(x2), "y2": sy(y2), "dash": dash, "name": name})
+    return {"kind": "scatter", "title": title, "width": width, "height": height, "points": points,
+            "lines": lines, "empty": False, "left": left, "top": 20, "plot_w": plot_w, "plot_h": plot_h,
+            "xticks": [{"x": sx(t), "text": f"{t:,.0f}"} for t in _log_ticks(x_lo, x_hi)],
+            "yticks": [{"y": sy(t), "text": _tick_text(t)} for t in _log_ticks(y_lo, y_hi)]}
+
+
+def _line_in_box(rate: float, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> tuple | None:
+    """The part of y = rate · x that lies inside the plot box, or None."""
+    start_x = max(x_lo, y_lo / rate)
+    end_x = min(x_hi, y_hi / rate)
+    if start_x >= end_x:
+        return None
+    return (start_x, rate * start_x), (end_x, rate * end_x)

@@ -1,0 +1,489 @@
+"""Build reports/NAME/: index.html (one self-contained file), metrics.csv and posts.csv.
+
+`build_report(config, store_url, out_dir)` reads only the store and the config. Everything is written into a
+temporary folder next to the target and renamed into place at the end, so a failed run never leaves a
+half-written report. The HTML is rendered by jinja2 with autoescape on; no post or profile string is ever
+marked safe; the page carries a CSP that forbids every load and every script.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from benchmark.config import BenchmarkConfig
+from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.metrics.catalog import (
+    AUTHOR_CLASSES,
+    ENGAGEMENT_WORDING,
+    METRICS,
+    METRICS_VERSION,
+    PURPOSE_LABELS,
+    format_value,
+)
+from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
+from benchmark.metrics.findings import Finding, evaluate_findings, scorecard
+from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store
+from benchmark.report import charts
+
+TEMPLATES = Path(__file__).parent / "templates"
+ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
+LOW_N = 10  # values resting on fewer posts are shown in italics
+NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
+EXCERPT_CHARS = 220
+EXAMPLES_PER_LABEL = 3
+TOP_POSTS = 3
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+POSTS_CSV_COLUMNS = (
+    "platform", "account_id", "label", "role", "post_id", "created_at", "created_local", "url", "kind", "format",
+    "purpose", "pinned", "likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post",
+    "er", "fan_repost", "ref_author_class", "ref_author_id", "ref_author_name", "reply_to_others", "text",
+)
+
+
+@dataclass
+class ReportResult:
+    path: Path  # index.html
+    posts: int
+    missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
+
+
+def build_report(config: BenchmarkConfig, store_url: str, out_dir: Path,
+                 progress: Callable[[str], None] | None = None) -> ReportResult:
+    """Read the store, compute metrics and findings, write the three files atomically into out_dir."""
+    say = progress or (lambda _msg: None)
+    engine = open_store(store_url)
+    panel = load_panel(engine, config, say, rules=_rules(config))
+    engine.dispose()
+    if panel.posts.empty:
+        raise ReportInputError(
+            f"no posts between {config.period_start} and {config.period_end} for any of the "
+            f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another --period")
+    say(f"computing metrics for {len(panel.accounts)} accounts")
+    metrics = compute_metrics(panel)
+    findings = evaluate_findings(metrics, config.thresholds)
+    say("rendering the report")
+    html = render_html(report_context(panel, metrics, findings))
+    say("writing metrics.csv, posts.csv and index.html")
+    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel))
+    missing = [_display(row, False) for _, row in panel.accounts.iterrows()
+               if not (panel.posts["acct"] == row["acct"]).any()]
+    return ReportResult(path=out_dir / "index.html", posts=len(panel.posts), missing=missing)
+
+
+def _rules(config: BenchmarkConfig) -> Any:
+    from benchmark.purpose import PurposeRules
+
+    try:
+        return PurposeRules.load(config.purpose_lexicon)
+    except ValueError as exc:
+        raise ReportInputError(f"{config.path}: {exc}") from exc
+
+
+# -- files --------------------------------------------------------------------------------------------
+def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Run `write(folder)` on a fresh temporary folder next to target, then swap it into place."""
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise ReportInputError(f"cannot write the report into {parent}: {exc.strerror or exc}") from exc
+    old = parent / f".{target.name}.old-{os.getpid()}"
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is an ordinary folder
+        if target.is_dir():
+            os.replace(target, old)
+        elif target.exists():
+            raise ReportInputError(f"{target} exists and is not a folder")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ReportInputError(f"cannot write the report into {target}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData) -> None:
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
+    posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The tidy table with values as text: exact numbers, empty where undefined."""
+    out = metrics[TIDY_COLUMNS].copy()
+    out["value"] = [("" if np.isnan(v) else f"{v:.12g}") for v in out["value"].to_numpy(dtype="float64")]
+    return out
+
+
+def _neutralised(values: pd.Series) -> pd.Series:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection)."""
+    text = values.astype("object").where(values.notna(), "").astype(str)
+    risky = text.str.startswith(CSV_FORMULA_START)
+    return text.where(~risky, "'" + text)
+
+
+def posts_csv(panel: PanelData) -> pd.DataFrame:
+    posts, accounts = panel.posts, panel.accounts
+    acct = posts["acct"].to_numpy()
+    out = pd.DataFrame({
+        "platform": posts["platform"], "account_id": accounts["account_id"].to_numpy()[acct],
+        "label": accounts["label"].to_numpy()[acct], "role": accounts["role"].to_numpy()[acct],
+    })
+    for column in POSTS_CSV_COLUMNS[4:]:
+        if column not in out:
+            out[column] = posts[column]
+    out["created_at"] = posts["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for column in ("text", "ref_author_name", "label", "ref_author_id", "post_id"):
+        out[column] = _neutralised(out[column])
+    for column in ("pinned",):
+        out[column] = out[column].map({1.0: True, 0.0: False})
+    return out[list(POSTS_CSV_COLUMNS)]
+
+
+# -- HTML ---------------------------------------------------------------------------------------------
+def render_html(context: dict[str, Any]) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = lambda value, metric: format_value(metric, value)
+    env.filters["num"] = lambda value: "—" if value is None or value != value else f"{value:,.0f}"
+    return env.get_template("report.html.j2").render(**context)
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL if it is a plain http(s) link, else None (the template then shows it as text)."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")) or any(ord(ch) < 0x21 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _display(account: pd.Series, multi_platform: bool) -> str:
+    return f"{account['label']} · {account['platform']}" if multi_platform else str(account["label"])
+
+
+def _ordered_accounts(panel: PanelData) -> pd.DataFrame:
+    accounts = panel.accounts.copy()
+    first_seen = {p: i for i, p in enumerate(dict.fromkeys(accounts["platform"]))}
+    accounts["_order"] = [(first_seen[p], ROLE_ORDER.get(r, 9), a)
+                          for p, r, a in zip(accounts["platform"], accounts["role"], accounts["acct"], strict=True)]
+    multi = accounts["platform"].nunique() > 1
+    accounts["display"] = [_display(row, multi) for _, row in accounts.iterrows()]
+    return accounts.sort_values("_order")
+
+
+def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]) -> dict[str, Any]:
+    """Everything the template shows, as plain data (strings are escaped by the template)."""
+    accounts = _ordered_accounts(panel)
+    values, ns = wide(metrics), wide(metrics, "n")
+    posts_per_account = panel.posts["acct"].value_counts()
+    return {
+        "run": _run_card(panel, accounts),
+        "missing": [row["display"] for _, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
+        "scorecard": _scorecard(metrics, accounts),
+        "findings": findings,
+        "brands": _brands(panel, values),
+        "tables": _tables(accounts, values, ns),
+        "charts": _charts(panel, accounts, values),
+        "heatmaps": _heatmaps(panel, accounts),
+        "examples": _purpose_examples(panel, accounts),
+        "top_posts": _top_posts(panel, accounts),
+        "coverage": _coverage(panel, accounts, posts_per_account),
+        "definitions": [{"id": mid, "unit": unit, "text": text} for mid, (unit, text) in METRICS.items()],
+        "engagement_defs": [{"platform": p, "text": ENGAGEMENT_WORDING.get(p, "")}
+                            for p in dict.fromkeys(accounts["platform"])],
+        "thresholds": sorted(panel.config.thresholds.items()),
+        "metrics_version": METRICS_VERSION,
+        "low_n": LOW_N,
+    }
+
+
+def _run_card(panel: PanelData, accounts: pd.DataFrame) -> dict[str, Any]:
+    config, runs = panel.config, panel.crawl_runs
+    finished = pd.to_datetime(runs["finished_at"], errors="coerce").dropna() if len(runs) else pd.Series([])
+    return {
+        "name": config.name, "since": str(config.period_start), "until": str(config.period_end),
+        "days": panel.period_days, "timezone": config.timezone,
+        "platforms": list(dict.fromkeys(accounts["platform"])),
+        "roles": [{"role": role, "accounts": [
+            {"display": r["display"], "id": r["account_id"], "href": safe_href(r["url"])}
+            for _, r in accounts[accounts["role"] == role].iterrows()]} for role in ("own", "peer", "exemplar")],
+        "crawl_date": finished.max().strftime("%Y-%m-%d %H:%M UTC") if len(finished) else "no finished crawl recorded",
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "posts": len(panel.posts), "metrics_version": METRICS_VERSION,
+    }
+
+
+def _gap_text(metric: str, gap: float) -> str:
+    if gap != gap:
+        return "—"
+    unit = METRICS[metric][0]
+    sign = "+" if gap > 0 else "−" if gap < 0 else "±"
+    if unit == "share":
+        return f"{sign}{abs(gap) * 100:.1f} pts"
+    if unit == "er":
+        return f"{sign}{abs(gap) * 1000:.2f} ‰"
+    return f"{sign}{format_value(metric, abs(gap))}"
+
+
+def _scorecard(metrics: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str, Any]]:
+    card = scorecard(metrics)
+    groups = []
+    for acct, rows in card.groupby("acct", sort=False):
+        items = []
+        for _, r in rows.iterrows():
+            gap = _gap_text(r["metric"], r["gap"])
+            # A gap that rounds to zero on screen is no gap: no colour.
+            better = np.sign(r["gap"]) * r["direction"] if any(ch in "123456789" for ch in gap) else 0
+            items.append({
+                "name": r["name"], "metric": r["metric"], "own": format_value(r["metric"], r["own"]),
+                "low": r["own_n"] < LOW_N, "n": r["own_n"], "peer": format_value(r["metric"], r["peer_median"]),
+                "peers": r["peers"], "best": format_value(r["metric"], r["best"]), "best_label": r["best_label"],
+                "other_platform": bool(r["best_label"]) and r["exemplar_platform"] != r["platform"],
+                "gap": gap,
+                "cls": "better" if better > 0 else "worse" if better < 0 else "",
+            })
+        groups.append({"title": accounts.at[acct, "display"], "rows": items})
+    return groups
+
+
+def _brands(panel: PanelData, values: pd.DataFrame) -> list[dict[str, Any]]:
+    """Cross-platform summary per brand (config label): totals over the brand's accounts."""
+    posts, accounts = panel.posts, panel.accounts
+    rows = []
+    for label, group in accounts.groupby("label", sort=False):
+        mine = posts[posts["acct"].isin(group.index)]
+        n = len(mine)
+        e = mine["engagement"].sum()
+        rows.append({
+            "label": label, "role": group["role"].iloc[0], "platforms": ", ".join(dict.fromkeys(group["platform"])),
+            "posts": n, "followers": values.loc[group.index, "followers"].sum(min_count=1),
+            "engagement": e if n else float("nan"), "per_post": e / n if n else float("nan"),
+            "er_median": mine["er"].median() if n else float("nan"),
+            "fan_reposts": mine["fan_repost"].sum() / n if n else float("nan"),
+        })
+    return rows
+
+
+TABLES = {
+    "activity": ("posts", "posts_per_week", "original_share", "repost_share", "quote_share", "reply_share",
+                 "format_diversity"),
+    "engagement": ("engagement_median", "engagement_mean", "engagement_p75", "likes_per_post",
+                   "comments_per_post", "reposts_per_post", "er_median", "er_mean", "conversation_ratio",
+                   "share_of_engagement", "bci"),
+    "fans": ("fan_repost_share", "fan_repost_of_reposts", "replies_to_others_share", "broadcast_ratio",
+             "comment_reply_rate", "response_time_median_h"),
+    "purpose": tuple(f"purpose_share.{p}" for p in PURPOSE_LABELS),
+    "style": ("text_length_median", "hashtags_per_post", "mentions_per_post", "emoji_per_post", "question_share",
+              "link_share"),
+    "audience": ("followers", "follower_growth", "er_median", "er_vs_panel", "hollow_followers"),
+    "formats": tuple(f"format_share.{f}" for f in POST_FORMATS),
+    "sources": tuple(f"repost_source.{c}" for c in AUTHOR_CLASSES),
+}
+
+
+def _header(metric: str) -> str:
+    return metric.split(".", 1)[1] if "." in metric else metric.replace("_", " ")
+
+
+def _tables(accounts: pd.DataFrame, values: pd.DataFrame, ns: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, columns in TABLES.items():
+        rows = []
+        for acct, account in accounts.iterrows():
+            cells = []
+            for metric in columns:
+                value, n = values.at[acct, metric], int(ns.at[acct, metric])
+                text = format_value(metric, value)
+                if metric == "broadcast_ratio" and value != value and values.at[acct, "posts"] > 0:
+                    text = "never talks to fans"
+                low = 0 < n < LOW_N and metric not in NOT_POST_BASED
+                cells.append({"text": text, "n": n, "low": low, "title": f"{metric}: n = {n:,}"})
+            rows.append({"display": account["display"], "role": account["role"], "cells": cells})
+        out[name] = {"columns": [{"id": m, "header": _header(m), "definition": METRICS[m][1]} for m in columns],
+                     "rows": rows}
+    return out
+
+
+def _rows(accounts: pd.DataFrame, values: pd.DataFrame, metric: str) -> list[charts.Row]:
+    return [charts.Row(label=a["display"], role=a["role"], value=float(values.at[acct, metric]))
+            for acct, a in accounts.iterrows()]
+
+
+def _share_rows(accounts: pd.DataFrame, values: pd.DataFrame, prefix: str, parts: tuple[str, ...],
+                counts: pd.DataFrame) -> list[charts.Row]:
+    rows = []
+    for acct, a in accounts.iterrows():
+        shares = [(p, float(values.at[acct, f"{prefix}{p}"]), int(counts.at[acct, p])) for p in parts]
+        rows.append(charts.Row(label=a["display"], role=a["role"],
+                               parts=[(p, s if s == s else 0.0, c) for p, s, c in shares]))
+    return rows
+
+
+def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> dict[str, dict]:
+    posts, idx = panel.posts, accounts.index
+    originals = posts[posts["kind"] == "original"]
+    shared = posts[posts["kind"].isin(("repost", "quote"))]
+
+    def counts(frame: pd.DataFrame, column: str, parts: tuple[str, ...]) -> pd.DataFrame:
+        table = frame.groupby(["acct", column], observed=True).size().unstack(fill_value=0)
+        return table.reindex(index=idx, columns=list(parts), fill_value=0)
+
+    kinds = {k: values[f"{k}_share"] for k in POST_KINDS}
+    kind_values = pd.DataFrame({f"kind.{k}": v for k, v in kinds.items()})
+    er_rows = [charts.Row(label=a["display"], role=a["role"],
+                          values=(posts.loc[posts["acct"] == acct, "er"].dropna() * 1000).to_numpy())
+               for acct, a in accounts.iterrows()]
+    median_er = values["er_median"].median()
+    return {
+        "posts_per_week": charts.bars(_rows(accounts, values, "posts_per_week"), lambda v: f"{v:.1f}",
+                                      "Posts per week"),
+        "kinds": charts.stacked(_share_rows(accounts, kind_values, "kind.", POST_KINDS,
+                                            counts(posts, "kind", POST_KINDS)), POST_KINDS, "What the account posts"),
+        "formats": charts.stacked(_share_rows(accounts, values, "format_share.", POST_FORMATS,
+                                              counts(originals, "format", POST_FORMATS)), POST_FORMATS,
+                                  "Formats of original posts"),
+        "er": charts.box_strip(er_rows, "‰", "Engagement rate per post (‰ of followers, log scale)"),
+        "fan_reposts": charts.bars(_rows(accounts, values, "fan_repost_share"), lambda v: f"{v * 100:.1f} %",
+                                   "Reposts and quotes of fans per post"),
+        "sources": charts.stacked(_share_rows(accounts, values, "repost_source.", AUTHOR_CLASSES,
+                                              counts(shared, "ref_author_class", AUTHOR_CLASSES)), AUTHOR_CLASSES,
+                                  "Whose posts the account reposts", empty="no reposts or quotes"),
+        "purpose": charts.stacked(_share_rows(accounts, values, "purpose_share.", PURPOSE_LABELS,
+                                              counts(originals, "purpose", PURPOSE_LABELS)), PURPOSE_LABELS,
+                                  "Purpose of original posts"),
+        "audience": charts.scatter(
+            [(a["display"], a["role"], values.at[acct, "followers"], values.at[acct, "engagement_median"])
+             for acct, a in accounts.iterrows()],
+            "Followers against median engagements per post (log scales)",
+            median_er if median_er == median_er else None, panel.config.thresholds.get("hollow_er_vs_panel", 0.1)),
+    }
+
+
+def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
+    """One grid per platform for the whole panel, and one per own account."""
+    posts = panel.posts
+    groups = [(f"All panel accounts on {p}", accounts.index[accounts["platform"] == p])
+              for p in dict.fromkeys(accounts["platform"])]
+    groups += [(f"{a['display']} (own)", [acct]) for acct, a in accounts[accounts["role"] == "own"].iterrows()]
+    out = []
+    for title, members in groups:
+        mine = posts[posts["acct"].isin(list(members))]
+        if mine.empty:
+            continue
+        cells = mine.groupby(["weekday", "hour"])
+        counts = np.zeros((7, 24))
+        medians = np.full((7, 24), np.nan)
+        for (d, h), n in cells.size().items():
+            counts[d, h] = n
+        for (d, h), m in (cells["er"].median() * 1000).items():
+            medians[d, h] = m
+        out.append({"title": title, "chart": charts.heatmap(counts, medians, title)})
+    return out
+
+
+def _excerpt(text: Any) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def _post_view(post: pd.Series, accounts: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "account": accounts.at[post["acct"], "display"], "role": accounts.at[post["acct"], "role"],
+        "date": post["created_local"].strftime("%Y-%m-%d %H:%M"), "kind": str(post["kind"]),
+        "format": str(post["format"]), "purpose": post["purpose"] if isinstance(post["purpose"], str) else "—",
+        "engagement": format_value("posts", post["engagement"]),
+        "er": format_value("er_median", post["er"]), "text": _excerpt(post["text"]),
+        "url": post["url"] if isinstance(post["url"], str) else "", "href": safe_href(post["url"]),
+    }
+
+
+def _purpose_examples(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
+    """Up to EXAMPLES_PER_LABEL posts per label, from different accounts (own first, most engaging first),
+    each with the terms and signals that fired (rules.explain)."""
+    from benchmark.metrics.derive import json_lists
+
+    originals = panel.posts[panel.posts["kind"] == "original"]
+    role_rank = accounts["role"].map(ROLE_ORDER)
+    ranked = originals.assign(_role=role_rank.reindex(originals["acct"]).to_numpy())
+    ranked = ranked.sort_values(["_role", "engagement"], ascending=[True, False], na_position="last")
+    picked = ranked.drop_duplicates(["purpose", "acct"]).groupby("purpose", sort=False).head(EXAMPLES_PER_LABEL)
+    out = []
+    for label in PURPOSE_LABELS:
+        examples = []
+        for _, post in picked[picked["purpose"] == label].iterrows():
+            view = _post_view(post, accounts)
+            fired = panel.rules.explain(str(post["text"] or ""), links=json_lists(pd.Series([post["links"]]))[0],
+                                        kind=str(post["kind"])) if panel.rules is not None else {}
+            view["terms"] = list(fired.get(label, []))[:12]
+            view["other_terms"] = [f"{other}: {', '.join(terms[:4])}" for other, terms in fired.items()
+                                   if other != label and terms]
+            examples.append(view)
+        out.append({"label": label, "examples": examples})
+    return out
+
+
+def _top_posts(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
+    ranked = panel.posts.dropna(subset=["engagement"]).sort_values("engagement", ascending=False, kind="stable")
+    top = ranked.groupby("acct").head(TOP_POSTS)
+    out = []
+    for acct, a in accounts.iterrows():
+        mine = top[top["acct"] == acct]
+        out.append({"display": a["display"], "role": a["role"],
+                    "posts": [_post_view(p, accounts) for _, p in mine.iterrows()]})
+    return out
+
+
+def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Series) -> list[dict[str, Any]]:
+    status = panel.crawl_status.set_index("acct") if len(panel.crawl_status) else pd.DataFrame()
+    span = panel.posts.groupby("acct")["created_local"].agg(["min", "max"])
+    snaps = panel.snapshots.groupby("acct").size()
+    rows = []
+    for acct, a in accounts.iterrows():
+        has_status = acct in status.index
+        n = int(posts_per_account.get(acct, 0))
+        rows.append({
+            "display": a["display"], "platform": a["platform"], "id": a["account_id"], "role": a["role"],
+            "status": status.at[acct, "status"] if has_status else "no crawl recorded",
+            "message": (status.at[acct, "message"] or "") if has_status else "",
+            "crawled": str(status.at[acct, "finished_at"])[:16] if has_status else "",
+            "posts": n, "missing": n == 0,
+            "first": span.at[acct, "min"].strftime("%Y-%m-%d") if acct in span.index else "—",
+            "last": span.at[acct, "max"].strftime("%Y-%m-%d") if acct in span.index else "—",
+            "snapshots": int(snaps.get(acct, 0)),
+            "ok": has_status and status.at[acct, "status"] == "ok",
+        })
+    return rows
+
+
+def elapsed_printer(stream: Any) -> Callable[[str], None]:
+    """A progress callback that prints each step with the seconds elapsed since it was made."""
+    start = time.monotonic()
+
+    def say(message: str) -> None:
+        print(f"[{time.monotonic() - start:5.1f}s] {message}", file=stream, flush=True)
+
+    return say
