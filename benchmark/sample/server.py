@@ -1,0 +1,232 @@
+"""The local sample server: every platform of a sample panel on one 127.0.0.1 port, by path prefix.
+
+    python -m benchmark.sample.server [--port 0] [--panel demo | --panel-file spec.json] [--seed 7]
+                                      [--anchor 2026-11-26T12:00:00+08:00] [--now ISO] [--config-out PATH]
+
+prints exactly one line, `SAMPLE_SERVER_URL http://127.0.0.1:<port>`, once it is ready, then serves until
+killed. Point the spiders at it with WEIBO_BASE_URL=<url>/weibo, BLUESKY_BASE_URL=<url>/bluesky,
+MASTODON_BASE_URL=<url>/mastodon, TELEGRAM_BASE_URL=<url>/telegram.
+
+In-process: `with start_server(panel) as server: server.url ...` (a daemon thread; `.stop()`).
+
+Rendered pages are cached per (endpoint, account, cursor) on first use, so serving stays fast; Weibo
+timeline pages are cached per minute of the server clock because their relative dates ("5分钟前") follow
+it. Nothing is logged per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from benchmark.sample import Reply, json_reply, render_bluesky, render_mastodon, render_telegram, render_weibo
+from benchmark.sample.panel import SHANGHAI, UTC, Panel, demo_panel, panel_config_toml
+
+RENDERERS: dict[str, ModuleType] = {
+    "weibo": render_weibo, "bluesky": render_bluesky, "mastodon": render_mastodon, "telegram": render_telegram,
+}
+ROBOTS = Reply(200, b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8")
+CACHE_LIMIT = 50_000
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$")
+
+
+class SampleSite:
+    """The panel plus what serving needs: caches, indexes, per-account request counters and a clock."""
+
+    def __init__(self, panel: Panel, clock: Callable[[], datetime] | None = None) -> None:
+        self.panel = panel
+        self._clock = clock
+        self._cache: dict[Hashable, Any] = {}
+        self._indexes: dict[str, Any] = {}
+        self._counters: dict[tuple[str, str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
+
+    def hit(self, platform: str, account_id: str, name: str) -> int:
+        """Count one request of an account for a behaviour; returns the count including this one."""
+        key = (platform, account_id, name)
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0) + 1
+            return self._counters[key]
+
+    def cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            value = build()
+            with self._lock:
+                if len(self._cache) >= CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[key] = value
+        return value
+
+    def index(self, platform: str) -> Any:
+        """Per-platform lookup tables (e.g. Weibo mid → post), built once on first use."""
+        with self._lock:
+            if platform not in self._indexes:
+                self._indexes[platform] = RENDERERS[platform].index_posts(self.panel)
+            return self._indexes[platform]
+
+    def handle(self, raw_path: str, host: str) -> Reply:
+        parts = urlsplit(raw_path)
+        if parts.path == "/robots.txt":
+            return ROBOTS
+        prefix, _, rest = parts.path.lstrip("/").partition("/")
+        module = RENDERERS.get(prefix)
+        if module is None:
+            return not_found(parts.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        try:
+            reply = module.route(self, "/" + rest, query, f"http://{host}/{prefix}")
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            return json_reply({"error": "InternalServerError", "message": repr(exc)}, status=500)
+        return reply if reply is not None else not_found(parts.path)
+
+
+def not_found(path: str) -> Reply:
+    return json_reply({"error": "NotFound", "message": f"no route for {path}"}, status=404)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every reply carries Content-Length
+    server_version = "SampleServer/1.0"
+    # Headers and body in separate segments + Nagle + delayed ACK cost ~40 ms per keep-alive request.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def _serve(self, send_body: bool) -> None:
+        host = self.headers.get("Host") or ""
+        if not _HOST.match(host):
+            host = f"127.0.0.1:{self.server.server_port}"
+        reply = self.server.site.handle(self.path, host)
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if send_body:
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # silent: benchmarks serve hundreds of pages a second
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    site: SampleSite
+
+
+class SampleServer:
+    """A running sample server (daemon thread). Use as a context manager or call `.stop()`."""
+
+    def __init__(self, panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+        self.site = SampleSite(panel, clock)
+        self.httpd = _Server(("127.0.0.1", port), _Handler)
+        self.httpd.site = self.site
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="sample-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def base_urls(self) -> dict[str, str]:
+        """The spider settings that point every platform at this server."""
+        return {f"{name.upper()}_BASE_URL": f"{self.url}/{name}" for name in RENDERERS}
+
+    def start(self) -> SampleServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> SampleServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_server(panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None) -> SampleServer:
+    """Serve `panel` on 127.0.0.1:`port` (0 = any free port) from a daemon thread; returns it running."""
+    return SampleServer(panel, port, clock).start()
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def parse_moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def load_panel(panel: str, panel_file: str | None, seed: int | None, anchor: datetime | None) -> Panel:
+    if panel_file:
+        spec = json.loads(Path(panel_file).read_text(encoding="utf-8"))
+        return Panel.from_spec(spec, seed=seed, anchor=anchor)
+    if panel != "demo":
+        raise SystemExit(f"unknown panel {panel!r}: use --panel demo or --panel-file spec.json")
+    moment = anchor or datetime.now(SHANGHAI).replace(second=0, microsecond=0)
+    return demo_panel(moment, seed=7 if seed is None else seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmark.sample.server", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--panel", default="demo", help="a named panel: demo (default)")
+    source.add_argument("--panel-file", help="a JSON panel spec (see benchmark.sample)")
+    parser.add_argument("--seed", type=int, default=None, help="default: the spec's seed, else 7")
+    parser.add_argument("--anchor", type=parse_moment, default=None,
+                        help="the panel's 'now' (ISO); default: the spec's anchor, else the current minute")
+    parser.add_argument("--now", type=parse_moment, default=None,
+                        help="freeze the server clock (relative Weibo dates) at this ISO time")
+    parser.add_argument("--config-out", help="also write a benchmark.toml for the panel here")
+    args = parser.parse_args(argv)
+    panel = load_panel(args.panel, args.panel_file, args.seed, args.anchor)
+    if args.config_out:
+        Path(args.config_out).write_text(panel_config_toml(panel), encoding="utf-8")
+    frozen = args.now
+    server = SampleServer(panel, args.port, (lambda: frozen) if frozen else None)
+    print(f"SAMPLE_SERVER_URL {server.url}", flush=True)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
