@@ -1,0 +1,221 @@
+"""`scrapy crawl bluesky`: profiles and author feeds of the config's Bluesky accounts, from the public AppView.
+
+Requests: `app.bsky.actor.getProfile?actor=<handle|did>` → `app.bsky.feed.getAuthorFeed?actor=<did>&limit=100
+&includePins=true` following `cursor` → `app.bsky.actor.getProfiles?actors=…` (≤ 25 per call) for the
+authors of reposted and quoted posts, whose follower counts the feed does not carry. A page's posts are
+held until their authors are known (or the lookup failed) so every stored repost has them when it can.
+Payload → items is `benchmark.parsers.bluesky`; this module only routes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+
+from benchmark.config import AccountConfig
+from benchmark.items import Post
+from benchmark.parsers import bluesky as parser
+from benchmark.spider import BenchmarkSpider
+
+logger = logging.getLogger(__name__)
+
+FEED_LIMIT = 100  # the lexicon's maximum page size
+PROFILES_BATCH = 25  # getProfiles accepts at most 25 actors
+
+
+@dataclass
+class HeldPage:
+    """Posts of one feed page waiting for their reposted/quoted authors' profiles."""
+
+    posts: list[Post]
+    waiting: int  # getProfiles answers (or failures) still to come
+    authors: dict[str, dict] = field(default_factory=dict)
+
+
+class BlueskySpider(BenchmarkSpider):
+    name = "bluesky"
+    platform = "bluesky"
+    base_url_setting = "BLUESKY_BASE_URL"
+    default_base_url = "https://public.api.bsky.app"
+    # Bluesky allows 3,000 unauthenticated requests / 5 min per IP; ~2 requests/s stays far below it.
+    custom_settings: ClassVar[dict[str, Any]] = {"DOWNLOAD_DELAY": 0.5, "AUTOTHROTTLE_START_DELAY": 0.5}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (the pinned copy comes twice)
+        self.known_authors: dict[str, dict] = {}  # DID → parse_profiles info; {} when the AppView does not know it
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for account in self.panel:
+            yield self.profile_request(account)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
+        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
+        return {**self.account_meta(account), "account": account, **extra}
+
+    def xrpc(self, method: str, params: dict[str, Any]) -> str:
+        return self.url(f"/xrpc/{method}?{urlencode(params, doseq=True)}")
+
+    def profile_request(self, account: AccountConfig) -> scrapy.Request:
+        return scrapy.Request(self.xrpc("app.bsky.actor.getProfile", {"actor": account.id}),
+                              callback=self.parse_profile, errback=self.on_error,
+                              meta=self.meta_for(account), dont_filter=True)
+
+    def feed_request(self, account: AccountConfig, owner_did: str | None, pinned_uri: str | None,
+                     cursor: str | None = None, page: int = 1) -> scrapy.Request:
+        params = {"actor": owner_did or account.id, "limit": FEED_LIMIT, "includePins": "true"}
+        if cursor:
+            params["cursor"] = cursor
+        meta = self.meta_for(account, page=page, cursor=cursor, owner_did=owner_did, pinned_uri=pinned_uri)
+        # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
+        return scrapy.Request(self.xrpc("app.bsky.feed.getAuthorFeed", params), callback=self.parse_feed,
+                              errback=self.on_error, meta=meta, dont_filter=page == 1)
+
+    def profiles_request(self, account: AccountConfig, dids: list[str], held: HeldPage) -> scrapy.Request:
+        # dont_filter: a dropped duplicate would never release the held posts.
+        return scrapy.Request(self.xrpc("app.bsky.actor.getProfiles", {"actors": dids}),
+                              callback=self.parse_ref_authors, errback=self.ref_authors_failed,
+                              cb_kwargs={"held": held, "dids": dids},
+                              meta=self.meta_for(account), dont_filter=True)
+
+    # -- callbacks -----------------------------------------------------------------------------------
+    def parse_profile(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        profile, status, message = parser.parse_profile(data, crawled_at=self.crawled_at, account_id=account.id)
+        if status == "opted_out":
+            # The author asked logged-out tools not to show their content: neither profile nor posts are kept.
+            self.tracker.fail(self.platform, account.id, "opted_out", f"{message}: its posts are not crawled")
+            return
+        if status != "ok" or profile is None:
+            yield from self.page_problem(response, status, message or "no profile in the response")
+            return
+        yield profile
+        yield self.feed_request(account, profile.extra.get("did"), profile.extra.get("pinned_post_uri"))
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        owner_did, pinned_uri = response.meta.get("owner_did"), response.meta.get("pinned_uri")
+        page = parser.parse_author_feed(data, account_id=account.id, crawled_at=self.crawled_at,
+                                        owner_did=owner_did, pinned_uri=pinned_uri)
+        self.count_dropped(account.id, page.dropped)
+        if page.status == "end":
+            return
+        if page.status != "ok":
+            yield from self.page_problem(response, page.status, page.message)
+            return
+        kept = self.new_in_period(account.id, page.posts)
+        self.tracker.page(self.platform, account.id, len(kept))
+        yield from self.with_ref_authors(account, kept)
+        if not page.cursor or not self.should_page_on(page.posts):
+            return
+        if page.cursor == response.meta.get("cursor"):
+            # The same cursor again would loop (or be dropped as a duplicate request): the rest is missing.
+            self.tracker.fail(self.platform, account.id, "partial", f"the feed cursor did not move ({page.cursor})")
+            return
+        number = response.meta.get("page", 1) + 1
+        yield self.feed_request(account, owner_did, pinned_uri, page.cursor, number)
+
+    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
+        """Posts in the period not handled before: a pinned post comes once on top of page 1 and again in
+        its place further down; the first (pinned) copy is the one kept."""
+        seen = self.seen.setdefault(account_id, set())
+        fresh = [post for post in posts if post.post_id not in seen]
+        seen.update(post.post_id for post in fresh)
+        return [post for post in fresh if self.in_period(post)]
+
+    # -- reposted / quoted authors ---------------------------------------------------------------------
+    def with_ref_authors(self, account: AccountConfig, posts: list[Post]) -> Iterator[Any]:
+        """The posts now when every ref author is known; else getProfiles requests that release them."""
+        missing = list(dict.fromkeys(
+            post.ref_author_id for post in posts
+            if post.ref_author_id and post.ref_author_id.startswith("did:")
+            and post.ref_author_id not in self.known_authors
+        ))
+        if not missing:
+            parser.apply_ref_authors(posts, self.known_authors)
+            yield from posts
+            return
+        batches = [missing[i:i + PROFILES_BATCH] for i in range(0, len(missing), PROFILES_BATCH)]
+        held = HeldPage(posts, waiting=len(batches))
+        for batch in batches:
+            yield self.profiles_request(account, batch, held)
+
+    def parse_ref_authors(self, response: Response, held: HeldPage, dids: list[str]) -> Iterator[Post]:
+        data = self.load_json(response) if response.status == 200 else None
+        if data is None:
+            self.crawler.stats.inc_value("bluesky/ref_authors_failed")
+        else:
+            found = parser.parse_profiles(data)
+            # Deleted or suspended authors are not returned: remember them as unknown, not to ask again.
+            self.known_authors.update({did: found.get(did, {}) for did in dids})
+            self.known_authors.update(found)
+        yield from self.release(held)
+
+    def ref_authors_failed(self, failure: Any) -> Iterator[Post]:
+        # Never lose posts: without the lookup they are stored with unknown ref authors.
+        self.crawler.stats.inc_value("bluesky/ref_authors_failed")
+        yield from self.release(failure.request.cb_kwargs["held"])
+
+    def release(self, held: HeldPage) -> Iterator[Post]:
+        held.waiting -= 1
+        if held.waiting > 0:
+            return
+        parser.apply_ref_authors(held.posts, self.known_authors)
+        yield from held.posts
+
+    # -- response classification -----------------------------------------------------------------------
+    def checked_payload(self, response: Response) -> Iterator[Any]:
+        """The JSON payload (an XRPC error body included), or None after recording why there is none.
+
+        Used with `yield from`, so a retry request for a broken page can be yielded from here.
+        """
+        account_id = response.meta["account_id"]
+        status = response.status
+        if 300 <= status < 400:
+            location = response.headers.get(b"Location", b"").decode("latin-1")
+            self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
+            return None
+        if status == 429:
+            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
+            return None
+        if status in (401, 403):
+            self.tracker.fail(self.platform, account_id, "login_wall",
+                              f"HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
+                              "public AppView (https://public.api.bsky.app)")
+            return None
+        data = self.load_json(response)
+        if status in (400, 404):
+            if isinstance(data, dict) and "error" in data:
+                return data  # XRPC errors ({"error": "InvalidRequest", …}): the parser names the status
+            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such account")
+            return None
+        if status != 200:
+            yield from self.retry_or_fail(response, f"http_{status}")
+            return None
+        if data is None:
+            yield from self.retry_or_fail(response, "malformed_json")
+            return None
+        return data
+
+    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
+        account_id = response.meta["account_id"]
+        if status == "malformed":
+            if response.status == 200:
+                yield from self.retry_or_fail(response, "malformed_payload")
+            else:  # an XRPC error we do not know: asking again gives the same answer
+                self.tracker.fail(self.platform, account_id, "partial", f"HTTP {response.status}: {message}")
+            return
+        self.tracker.fail(self.platform, account_id, status, message)

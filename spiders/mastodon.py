@@ -1,0 +1,271 @@
+"""`scrapy crawl mastodon`: accounts and statuses of the config's Mastodon accounts (`user@instance`).
+
+Each account is read from its own home instance, `https://<instance>` (another instance only holds what
+federated to it), unless MASTODON_BASE_URL points every account at one server (tests, demo).
+Requests: `/api/v1/accounts/lookup?acct=user@instance` → `/api/v1/accounts/<id>/statuses?pinned=true`
+(once) → `/api/v1/accounts/<id>/statuses?limit=40` following the Link header's rel="next" `max_id`.
+Payload → items is `benchmark.parsers.mastodon`; this module only routes and paces.
+
+Pacing: instances allow 300 requests / 5 min per IP (and 300 paging requests / 15 min). Every answer
+says how many are left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`); when
+fewer than MASTODON_RATE_LIMIT_MIN_REMAINING (10) are left, that instance's download slot waits for the
+reset instead of running into 429s. A 429 itself is handled by RetryAfterMiddleware.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+import scrapy
+from scrapy.http import Response
+
+from benchmark.config import AccountConfig
+from benchmark.items import Post
+from benchmark.middlewares import _SlotPauser
+from benchmark.parsers import mastodon as parser
+from benchmark.parsers.common import parse_datetime
+from benchmark.spider import BenchmarkSpider
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+STATUSES_LIMIT = 40  # Mastodon's maximum page size
+MIN_REMAINING = 10
+MAX_PAUSE = 15 * 60.0  # the longest window (paging throttle); a reset further away is a wrong clock
+
+
+def rate_limit_wait(headers: Mapping[Any, Any], now: datetime, min_remaining: int = MIN_REMAINING) -> float | None:
+    """Seconds to wait before the next request to this instance: 0.0 while enough requests are left,
+    the time until `X-RateLimit-Reset` (1 s to 15 min) when fewer than `min_remaining` are; None when the
+    answer carries no usable rate-limit headers."""
+    remaining = _header(headers, "X-RateLimit-Remaining")
+    if not remaining.isdigit():
+        return None
+    if int(remaining) >= min_remaining:
+        return 0.0
+    reset = parse_datetime(_header(headers, "X-RateLimit-Reset"))
+    if reset is None:
+        return None
+    return min(MAX_PAUSE, max(1.0, (reset - now).total_seconds()))
+
+
+def _header(headers: Mapping[Any, Any], name: str) -> str:
+    value = headers.get(name)  # Scrapy's Headers are case-insensitive and give bytes
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _older(max_id: str, previous: str | None) -> bool:
+    """True when `max_id` pages further back than `previous` (ids are snowflake-like: compare as numbers)."""
+    if previous is None:
+        return True
+    if max_id.isdigit() and previous.isdigit():
+        return int(max_id) < int(previous)
+    return max_id != previous
+
+
+class MastodonSpider(BenchmarkSpider):
+    name = "mastodon"
+    platform = "mastodon"
+    base_url_setting = "MASTODON_BASE_URL"
+    default_base_url = ""  # empty: each account's own instance
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pinned statuses come twice)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MastodonSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.pauser = _SlotPauser(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for account in self.panel:
+            if "@" not in account.id:
+                self.tracker.fail(self.platform, account.id, "not_found",
+                                  "not a Mastodon address: expected user@instance")
+                continue
+            yield self.lookup_request(account)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
+        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
+        return {**self.account_meta(account), "account": account, **extra}
+
+    def api(self, account: AccountConfig, path: str, params: dict[str, Any]) -> str:
+        """An API URL on the account's home instance, or on MASTODON_BASE_URL when set. Paging URLs are
+        always rebuilt here: absolute Link URLs could point at another host."""
+        base = self.base_url or f"https://{account.id.rpartition('@')[2]}"
+        return f"{base}{path}?{urlencode(params)}"
+
+    def statuses_path(self, local_id: str) -> str:
+        # The id comes from the server (digits on Mastodon, a ULID on GoToSocial): never let it change the path.
+        return f"/api/v1/accounts/{quote(local_id, safe='')}/statuses"
+
+    def lookup_request(self, account: AccountConfig) -> scrapy.Request:
+        return scrapy.Request(self.api(account, "/api/v1/accounts/lookup", {"acct": account.id}),
+                              callback=self.parse_account, errback=self.on_error,
+                              meta=self.meta_for(account), dont_filter=True)
+
+    def pinned_request(self, account: AccountConfig, local_id: str, locked: bool) -> scrapy.Request:
+        return scrapy.Request(self.api(account, self.statuses_path(local_id), {"pinned": "true"}),
+                              callback=self.parse_pinned, errback=self.pinned_failed,
+                              meta=self.meta_for(account, local_id=local_id, locked=locked),
+                              dont_filter=True)
+
+    def statuses_request(self, account: AccountConfig, local_id: str, locked: bool, max_id: str | None = None,
+                         page: int = 1) -> scrapy.Request:
+        params: dict[str, Any] = {"limit": STATUSES_LIMIT}
+        if max_id:
+            params["max_id"] = max_id
+        meta = self.meta_for(account, local_id=local_id, locked=locked, page=page, max_id=max_id)
+        # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
+        return scrapy.Request(self.api(account, self.statuses_path(local_id), params),
+                              callback=self.parse_statuses, errback=self.on_error, meta=meta,
+                              dont_filter=page == 1)
+
+    # -- callbacks -----------------------------------------------------------------------------------
+    def parse_account(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        self.pace(response)
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        item, status, message = parser.parse_account(data, account_id=account.id, crawled_at=self.crawled_at)
+        if status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_payload")
+            return
+        if status != "ok" or item is None:
+            self.tracker.fail(self.platform, account.id, status, message or "no account in the response")
+            return
+        if data.get("noindex") is True and self.settings.getbool("MASTODON_RESPECT_NOINDEX", True):
+            self.tracker.fail(self.platform, account.id, "opted_out",
+                              f"{account.id} opted out of indexing (noindex): its posts are not crawled")
+            return
+        if message:  # e.g. "moved to …": the data is still this account's, the report should say so
+            self.tracker.get(self.platform, account.id).message = message
+        yield item
+        yield self.pinned_request(account, item.extra["id"], locked=bool(item.extra.get("locked")))
+
+    def parse_pinned(self, response: Response) -> Iterator[Any]:
+        """Pinned statuses once, before the timeline: an old pinned post is kept only if in the period, and
+        its copy in the timeline is then recognised (the public API does not say `pinned`)."""
+        account: AccountConfig = response.meta["account"]
+        self.pace(response)
+        data = self.load_json(response) if response.status == 200 else None
+        page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at, pinned=True)
+        if page.status in ("ok", "end"):
+            self.count_dropped(account.id, page.dropped)
+            kept = self.new_in_period(account.id, page.posts)
+            self.tracker.page(self.platform, account.id, len(kept))
+            yield from kept
+        else:
+            self.crawler.stats.inc_value("mastodon/pinned_failed")
+        yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"])
+
+    def pinned_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        # Pinned posts are a bonus: the timeline is crawled without them.
+        self.crawler.stats.inc_value("mastodon/pinned_failed")
+        meta = failure.request.meta
+        yield self.statuses_request(meta["account"], meta["local_id"], meta["locked"])
+
+    def parse_statuses(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        self.pace(response)
+        data = yield from self.checked_payload(response)
+        if data is None:
+            return
+        page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at,
+                                     link_header=response.headers.get(b"Link"))
+        self.count_dropped(account.id, page.dropped)
+        number = response.meta.get("page", 1)
+        if page.status == "end":
+            if number == 1 and response.meta.get("locked"):
+                self.tracker.fail(self.platform, account.id, "private",
+                                  "locked account: its posts are shown to approved followers only")
+            return
+        if page.status != "ok":
+            yield from self.page_problem(response, page.status, page.message)
+            return
+        pinned = self.seen.get(account.id, set())
+        for post in page.posts:
+            post.pinned = post.pinned or post.post_id in pinned
+        kept = self.new_in_period(account.id, page.posts)
+        self.tracker.page(self.platform, account.id, len(kept))
+        yield from kept
+        if not page.cursor or not self.should_page_on(page.posts):
+            return
+        if not _older(page.cursor, response.meta.get("max_id")):
+            # A next link that does not go back would loop (or be dropped as a duplicate): the rest is missing.
+            self.tracker.fail(self.platform, account.id, "partial", f"max_id={page.cursor} did not go back")
+            return
+        yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"],
+                                    max_id=page.cursor, page=number + 1)
+
+    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
+        """Posts in the period not handled before (a pinned status is also in the timeline)."""
+        seen = self.seen.setdefault(account_id, set())
+        fresh = [post for post in posts if post.post_id not in seen]
+        seen.update(post.post_id for post in fresh)
+        return [post for post in fresh if self.in_period(post)]
+
+    # -- pacing ----------------------------------------------------------------------------------------
+    def pace(self, response: Response) -> None:
+        """Pause this instance's slot until its rate-limit window resets when few requests are left."""
+        minimum = self.settings.getint("MASTODON_RATE_LIMIT_MIN_REMAINING", MIN_REMAINING)
+        wait = rate_limit_wait(response.headers, datetime.now(UTC), minimum)
+        if wait is None:
+            return
+        if wait == 0:
+            self.pauser.restore(response.request)
+            return
+        self.crawler.stats.inc_value("mastodon/rate_limit_pauses")
+        logger.info("%s: %s requests left, pausing %.0f s until the rate-limit window resets",
+                    response.url.split("/api/")[0], _header(response.headers, "X-RateLimit-Remaining"), wait)
+        self.pauser.pause(response.request, wait)
+
+    # -- response classification -----------------------------------------------------------------------
+    def checked_payload(self, response: Response) -> Iterator[Any]:
+        """The JSON payload of an OK response, or None after recording why there is none.
+
+        Used with `yield from`, so a retry request for a broken page can be yielded from here.
+        """
+        account_id = response.meta["account_id"]
+        status = response.status
+        if 300 <= status < 400:
+            location = response.headers.get(b"Location", b"").decode("latin-1")
+            self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
+            return None
+        if status in (401, 403):
+            self.tracker.fail(self.platform, account_id, "login_wall",
+                              f"HTTP {status}: this instance shows its API to logged-in users only")
+            return None
+        if status in (404, 410):
+            self.tracker.fail(self.platform, account_id, "not_found",
+                              f"HTTP {status}: no such account on its instance")
+            return None
+        if status == 429:
+            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
+            return None
+        if status != 200:
+            yield from self.retry_or_fail(response, f"http_{status}")
+            return None
+        data = self.load_json(response)
+        if data is None:
+            yield from self.retry_or_fail(response, "malformed_json")
+            return None
+        return data
+
+    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
+        if status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_payload")
+            return
+        self.tracker.fail(self.platform, response.meta["account_id"], status, message)

@@ -1,0 +1,143 @@
+"""`scrapy crawl telegram`: public channel previews of the config's Telegram channels.
+
+Requests: `/s/<channel>` (channel header + newest ~20 messages) → `/s/<channel>?before=<smallest id>` for
+older pages. A channel without a public preview is redirected to `/<channel>`; redirects are not followed
+blindly: the spider reads the plain `/<channel>` page itself to say why (private channel, group, nothing).
+Payload → items is `benchmark.parsers.telegram`; this module only routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from benchmark.config import AccountConfig
+from benchmark.items import Post
+from benchmark.parsers import telegram as parser
+from benchmark.spider import BenchmarkSpider
+
+
+class TelegramSpider(BenchmarkSpider):
+    name = "telegram"
+    platform = "telegram"
+    base_url_setting = "TELEGRAM_BASE_URL"
+    default_base_url = "https://t.me"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pages never overlap)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for account in self.panel:
+            yield self.page_request(account)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
+        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
+        return {**self.account_meta(account), "account": account, **extra}
+
+    def page_request(self, account: AccountConfig, before: str | None = None, page: int = 1) -> scrapy.Request:
+        query = f"?{urlencode({'before': before})}" if before else ""
+        # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
+        return scrapy.Request(self.url(f"/s/{account.id}{query}"), callback=self.parse_page,
+                              errback=self.on_error, meta=self.meta_for(account, page=page, before=before),
+                              dont_filter=page == 1)
+
+    def plain_page_request(self, account: AccountConfig) -> scrapy.Request:
+        return scrapy.Request(self.url(f"/{account.id}"), callback=self.parse_plain_page,
+                              errback=self.plain_page_failed, meta=self.meta_for(account),
+                              dont_filter=True)
+
+    # -- callbacks -----------------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        number = response.meta.get("page", 1)
+        if 300 <= response.status < 400:
+            yield from self.redirected(response, account, number)
+            return
+        if not (yield from self.checked_status(response)):
+            return
+        item, page = parser.parse_channel_page(response.text, channel=account.id, crawled_at=self.crawled_at,
+                                               url=response.url)
+        self.count_dropped(account.id, page.dropped)
+        if page.status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_page")
+            return
+        if item is not None and number == 1:
+            yield item
+        if page.status in ("not_found", "private"):
+            self.tracker.fail(self.platform, account.id, page.status, page.message)
+            return
+        if page.status == "end":
+            return
+        kept = self.new_in_period(account.id, page.posts)
+        self.tracker.page(self.platform, account.id, len(kept))
+        yield from kept
+        if not page.cursor or not self.should_page_on(page.posts):
+            return
+        before = response.meta.get("before")
+        if before and int(page.cursor) >= int(before):
+            # A page that does not go back in time would loop: stop, the older posts are missing.
+            self.tracker.fail(self.platform, account.id, "partial", f"?before={before} did not give older messages")
+            return
+        yield self.page_request(account, before=page.cursor, page=number + 1)
+
+    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
+        seen = self.seen.setdefault(account_id, set())
+        fresh = [post for post in posts if post.post_id not in seen]
+        seen.update(post.post_id for post in fresh)
+        return [post for post in fresh if self.in_period(post)]
+
+    def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
+        """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.
+        Any other redirect (or one on a later page) is not followed."""
+        location = response.headers.get(b"Location", b"").decode("latin-1")
+        target = urlsplit(location).path.rstrip("/").rpartition("/")[2]
+        if number == 1 and target.lower() == account.id.lower():
+            yield self.plain_page_request(account)
+            return
+        self.tracker.fail(self.platform, account.id, "partial", f"unexpected redirect to {location}")
+
+    def parse_plain_page(self, response: Response) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        if response.status != 200:
+            self.tracker.fail(self.platform, account.id, "not_found",
+                              f"no public preview (/s/{account.id} redirects) and /{account.id} "
+                              f"answered HTTP {response.status}")
+            return
+        item, page = parser.parse_channel_page(response.text, channel=account.id, crawled_at=self.crawled_at,
+                                               url=response.url)
+        if item is not None:
+            yield item  # a private channel still shows its subscriber count
+        if page.status in ("not_found", "private"):
+            self.tracker.fail(self.platform, account.id, page.status, page.message)
+        else:
+            self.tracker.fail(self.platform, account.id, "private",
+                              f"no public preview: /s/{account.id} redirects to /{account.id}")
+
+    def plain_page_failed(self, failure: Any) -> None:
+        account_id = failure.request.meta["account_id"]
+        self.tracker.fail(self.platform, account_id, "not_found",
+                          f"no public preview (/s/{account_id} redirects); /{account_id} could not be read")
+
+    # -- response classification -----------------------------------------------------------------------
+    def checked_status(self, response: Response) -> Iterator[Any]:
+        """True for a 200 page; otherwise records why not (a retry request may be yielded) and gives False.
+
+        Used as `ok = yield from self.checked_status(response)`.
+        """
+        account_id = response.meta["account_id"]
+        status = response.status
+        if status == 200:
+            return True
+        if status == 429:
+            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
+        elif status in (404, 410):
+            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such channel")
+        else:
+            yield from self.retry_or_fail(response, f"http_{status}")
+        return False
