@@ -61,6 +61,36 @@ class ValidatePipeline:
         return None
 
 
+class PseudonymisePipeline:
+    """Replaces fans' ids and names with keyed pseudonyms before storage (see benchmark/privacy.py)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        from scrapy.exceptions import NotConfigured
+
+        if not crawler.settings.getbool("PSEUDONYMISE_FANS", True):
+            raise NotConfigured
+        from benchmark.privacy import load_or_create_key
+
+        self.crawler = crawler
+        self.key = load_or_create_key(crawler.settings.get("PSEUDONYM_KEY_FILE", "data/pseudonym.key"))
+        self.pseudonymiser = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PseudonymisePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        from benchmark.privacy import Pseudonymiser
+
+        spider = spider or self.crawler.spider
+        panel = getattr(spider, "panel", [])
+        clear = {a.id for a in panel} | {aff for a in panel for aff in a.affiliates}
+        self.pseudonymiser = Pseudonymiser(self.key, getattr(spider, "platform", spider.name), clear)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        return self.pseudonymiser.apply(item) if self.pseudonymiser else item
+
+
 class StorePipeline:
     """Upserts items into the store (`BENCHMARK_DB`), `BENCHMARK_DB_BATCH` items per transaction.
 

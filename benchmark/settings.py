@@ -24,6 +24,10 @@ TELEGRAM_BASE_URL = "https://t.me"
 WEIBO_COOKIE = os.environ.get("WEIBO_COOKIE", "")
 WEIBO_FETCH_LONG_TEXT = True  # one extra request per truncated ("全文") post
 
+# Fans' ids and names are stored as keyed pseudonyms (benchmark/privacy.py); False keeps them in clear.
+PSEUDONYMISE_FANS = True
+PSEUDONYM_KEY_FILE = "data/pseudonym.key"
+
 # Retry-After handling: the longest pause we accept before giving up on an account (seconds).
 RETRY_AFTER_MAX = 300
 # 418/432 are Weibo's throttling/anti-bot codes: back off this long (doubling) before retrying.
@@ -56,6 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "benchmark.pipelines.ValidatePipeline": 100,
+    "benchmark.pipelines.PseudonymisePipeline": 200,
     "benchmark.pipelines.StorePipeline": 800,
 }
 EXTENSIONS = {

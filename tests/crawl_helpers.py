@@ -49,6 +49,7 @@ def run_crawl(spider: str, *, base_url: str, db_path: Path, config_path: Path, s
         **FAST,
         "BENCHMARK_DB": db_url,
         "BENCHMARK_CONFIG": str(config_path),
+        "PSEUDONYM_KEY_FILE": str(db_path.parent / "pseudonym.key"),
         "WEIBO_BASE_URL": f"{base_url}/weibo",
         "BLUESKY_BASE_URL": f"{base_url}/bluesky",
         "MASTODON_BASE_URL": f"{base_url}/mastodon",

@@ -118,11 +118,32 @@ def test_reposts_know_who_wrote_the_original(panel, crawled):
         if sample.ref.author is None:  # deleted original: unknown, never a fan
             assert row["ref_author_id"] is None and row["ref_author_is_organization"] is None
             checked.add("deleted")
-        else:
+        elif sample.ref.author.is_organization:  # brands stay in clear
             assert row["ref_author_id"] == sample.ref.author.id
-            assert bool(row["ref_author_is_organization"]) == sample.ref.author.is_organization
-            checked.add("org" if sample.ref.author.is_organization else "fan")
+            assert row["ref_author_is_organization"] == 1
+            checked.add("org")
+        else:  # fans are pseudonymised: a stable keyed hash, never the uid
+            assert row["ref_author_id"].startswith("anon:") and sample.ref.author.id not in row["ref_author_id"]
+            assert row["ref_author_is_organization"] == 0
+            checked.add("fan")
     assert checked == {"deleted", "org", "fan"}
+
+
+def test_fans_are_pseudonymised_consistently(panel, crawled):
+    tmp, (first, _) = crawled
+    fans = {p.ref.author.id: p.ref.author.name for p in panel.posts_by_account[("weibo", HEALTHY)]
+            if p.ref and p.ref.author and not p.ref.author.is_organization and panel.in_period(p)}
+    assert fans
+    for path in Path(tmp).glob("store.sqlite3*"):
+        data = path.read_bytes()
+        for fan_id in fans:
+            at = data.find(fan_id.encode())
+            assert at < 0, (path.name, data[max(0, at - 300): at + 60])
+    # Names are dropped from the fields about the original; the brand's own post text is kept as published.
+    names = first.rows("select ref_author_name as n from posts where ref_author_id like 'anon:%'")
+    assert {row["n"] for row in names} == {None}
+    pseudonyms = first.rows("select distinct ref_author_id as a from posts where ref_author_id like 'anon:%'")
+    assert len(pseudonyms) == len(fans)  # one stable pseudonym per fan across both runs
 
 
 def test_each_account_gets_the_right_status(crawled):
