@@ -56,24 +56,20 @@ class BlueskySpider(BenchmarkSpider):
             yield self.profile_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
-    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
-        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
-        return {**self.account_meta(account), "account": account, **extra}
-
     def xrpc(self, method: str, params: dict[str, Any]) -> str:
         return self.url(f"/xrpc/{method}?{urlencode(params, doseq=True)}")
 
     def profile_request(self, account: AccountConfig) -> scrapy.Request:
         return scrapy.Request(self.xrpc("app.bsky.actor.getProfile", {"actor": account.id}),
                               callback=self.parse_profile, errback=self.on_error,
-                              meta=self.meta_for(account), dont_filter=True)
+                              meta=self.account_meta(account), dont_filter=True)
 
     def feed_request(self, account: AccountConfig, owner_did: str | None, pinned_uri: str | None,
                      cursor: str | None = None, page: int = 1) -> scrapy.Request:
         params = {"actor": owner_did or account.id, "limit": FEED_LIMIT, "includePins": "true"}
         if cursor:
             params["cursor"] = cursor
-        meta = self.meta_for(account, page=page, cursor=cursor, owner_did=owner_did, pinned_uri=pinned_uri)
+        meta = self.account_meta(account, page=page, cursor=cursor, owner_did=owner_did, pinned_uri=pinned_uri)
         # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
         return scrapy.Request(self.xrpc("app.bsky.feed.getAuthorFeed", params), callback=self.parse_feed,
                               errback=self.on_error, meta=meta, dont_filter=page == 1)
@@ -83,7 +79,7 @@ class BlueskySpider(BenchmarkSpider):
         return scrapy.Request(self.xrpc("app.bsky.actor.getProfiles", {"actors": dids}),
                               callback=self.parse_ref_authors, errback=self.ref_authors_failed,
                               cb_kwargs={"held": held, "dids": dids},
-                              meta=self.meta_for(account), dont_filter=True)
+                              meta=self.account_meta(account), dont_filter=True)
 
     # -- callbacks -----------------------------------------------------------------------------------
     def parse_profile(self, response: Response) -> Iterator[Any]:

@@ -96,10 +96,6 @@ class MastodonSpider(BenchmarkSpider):
             yield self.lookup_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
-    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
-        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
-        return {**self.account_meta(account), "account": account, **extra}
-
     def api(self, account: AccountConfig, path: str, params: dict[str, Any]) -> str:
         """An API URL on the account's home instance, or on MASTODON_BASE_URL when set. Paging URLs are
         always rebuilt here: absolute Link URLs could point at another host."""
@@ -113,12 +109,12 @@ class MastodonSpider(BenchmarkSpider):
     def lookup_request(self, account: AccountConfig) -> scrapy.Request:
         return scrapy.Request(self.api(account, "/api/v1/accounts/lookup", {"acct": account.id}),
                               callback=self.parse_account, errback=self.on_error,
-                              meta=self.meta_for(account), dont_filter=True)
+                              meta=self.account_meta(account), dont_filter=True)
 
     def pinned_request(self, account: AccountConfig, local_id: str, locked: bool) -> scrapy.Request:
         return scrapy.Request(self.api(account, self.statuses_path(local_id), {"pinned": "true"}),
                               callback=self.parse_pinned, errback=self.pinned_failed,
-                              meta=self.meta_for(account, local_id=local_id, locked=locked),
+                              meta=self.account_meta(account, local_id=local_id, locked=locked),
                               dont_filter=True)
 
     def statuses_request(self, account: AccountConfig, local_id: str, locked: bool, max_id: str | None = None,
@@ -126,7 +122,7 @@ class MastodonSpider(BenchmarkSpider):
         params: dict[str, Any] = {"limit": STATUSES_LIMIT}
         if max_id:
             params["max_id"] = max_id
-        meta = self.meta_for(account, local_id=local_id, locked=locked, page=page, max_id=max_id)
+        meta = self.account_meta(account, local_id=local_id, locked=locked, page=page, max_id=max_id)
         # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
         return scrapy.Request(self.api(account, self.statuses_path(local_id), params),
                               callback=self.parse_statuses, errback=self.on_error, meta=meta,

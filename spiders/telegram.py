@@ -36,20 +36,16 @@ class TelegramSpider(BenchmarkSpider):
             yield self.page_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
-    def meta_for(self, account: AccountConfig, **extra: Any) -> dict[str, Any]:
-        """`account_meta` (account_id, no redirects, every status to the callback) plus the AccountConfig."""
-        return {**self.account_meta(account), "account": account, **extra}
-
     def page_request(self, account: AccountConfig, before: str | None = None, page: int = 1) -> scrapy.Request:
         query = f"?{urlencode({'before': before})}" if before else ""
         # The first page is fetched on every run (dont_filter), even with a persisted dupefilter.
         return scrapy.Request(self.url(f"/s/{account.id}{query}"), callback=self.parse_page,
-                              errback=self.on_error, meta=self.meta_for(account, page=page, before=before),
+                              errback=self.on_error, meta=self.account_meta(account, page=page, before=before),
                               dont_filter=page == 1)
 
     def plain_page_request(self, account: AccountConfig) -> scrapy.Request:
         return scrapy.Request(self.url(f"/{account.id}"), callback=self.parse_plain_page,
-                              errback=self.plain_page_failed, meta=self.meta_for(account),
+                              errback=self.plain_page_failed, meta=self.account_meta(account),
                               dont_filter=True)
 
     # -- callbacks -----------------------------------------------------------------------------------
@@ -61,7 +57,7 @@ class TelegramSpider(BenchmarkSpider):
             return
         if not (yield from self.checked_status(response)):
             return
-        item, page = parser.parse_channel_page(response.text, channel=account.id, crawled_at=self.crawled_at,
+        item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
         self.count_dropped(account.id, page.dropped)
         if page.status == "malformed":
@@ -109,7 +105,7 @@ class TelegramSpider(BenchmarkSpider):
                               f"no public preview (/s/{account.id} redirects) and /{account.id} "
                               f"answered HTTP {response.status}")
             return
-        item, page = parser.parse_channel_page(response.text, channel=account.id, crawled_at=self.crawled_at,
+        item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
         if item is not None:
             yield item  # a private channel still shows its subscriber count
