@@ -292,3 +292,19 @@ def test_nice_ticks():
     assert nice_ticks(2.9) == [0, 1, 2, 3]
     assert nice_ticks(17.3) == [0, 5, 10, 15, 20]
     assert nice_ticks(0.0) == [0, 1]
+
+
+def test_store_errors_are_one_line_messages(tmp_path):
+    from benchmark.metrics.load import ReportInputError, open_store
+
+    empty = tmp_path / "empty.sqlite3"
+    empty.write_bytes(b"")
+    with pytest.raises(ReportInputError, match="is not a benchmark store"):
+        open_store(f"sqlite:///{empty}")
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ReportInputError, match="cannot open the store"):
+        open_store(f"sqlite:///{garbage}")
+    with pytest.raises(ReportInputError, match="cannot open the store") as info:
+        open_store("nosuchdialect://user:secret@host/db")
+    assert "secret" not in str(info.value)

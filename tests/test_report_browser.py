@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import load_config
 from benchmark.report.render import build_report
 from benchmark.store import Store
 
@@ -69,7 +68,7 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                           {"platform": "weibo", "account_id": "1000000002", "followers": 4000}],
                       post_rows=_posts())
     store.close()
-    result = build_report(load_config(config_path), store.url, base / "out")
+    result = build_report(config_path, store.url, base / "out")
     return result.path
 
 

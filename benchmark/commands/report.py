@@ -83,7 +83,7 @@ class Command(ScrapyCommand):
         config = with_period(config, since, until)
         out_dir = Path(opts.output) if opts.output else Path("reports") / name
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
-        return build_report(config, store_url, out_dir, progress=elapsed_printer(sys.stderr))
+        return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config)
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -8,6 +8,7 @@ per-value processors) and are parsed in bulk by pandas.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -97,7 +98,7 @@ def open_store(url: str) -> Engine:
     try:
         engine = create_engine(url)
         tables = set(inspect(engine).get_table_names())
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ImportError) as exc:  # ImportError: the URL names a driver that is not installed
         raise ReportInputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
                                f"{str(exc).splitlines()[0]}") from exc
     if "posts" not in tables or "accounts" not in tables:
@@ -109,9 +110,17 @@ def open_store(url: str) -> Engine:
 def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | None = None,
                rules: Any = None) -> PanelData:
     """Read the config's accounts and the posts of its period from the store and derive per-post fields."""
+    say = progress or (lambda _msg: None)
+    try:
+        return _load_panel(engine, config, say, rules)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+        raise ReportInputError(f"cannot read the store (is it from an older version?): {reason}") from exc
+
+
+def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: Any) -> PanelData:
     from benchmark.metrics.derive import derive_posts
 
-    say = progress or (lambda _msg: None)
     start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
     with engine.connect() as conn:
         accounts = _panel_accounts(conn, config)
@@ -187,10 +196,31 @@ def _post_select(platform: str, account_id: str, start: datetime, end: datetime)
     )
 
 
+def _fetch(conn: Any, stmt: Any) -> pd.DataFrame:
+    """The rows of a SELECT as a DataFrame. On SQLite the statement runs on the raw sqlite3 cursor: for a
+    million rows SQLAlchemy's per-row objects cost more than the query (every column is plain already)."""
+    if conn.dialect.name != "sqlite":
+        return pd.read_sql(stmt, conn)
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = [_sqlite_param(compiled.params[name]) for name in compiled.positiontup]
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns, coerce_float=True)
+    finally:
+        cursor.close()
+
+
+def _sqlite_param(value: Any) -> Any:
+    # SQLAlchemy stores DateTime on SQLite as 'YYYY-MM-DD HH:MM:SS.ffffff' text; compare in the same form.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+
+
 def _read_posts(conn: Any, accounts: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
     frames = []
     for acct, account in accounts.iterrows():
-        frame = pd.read_sql(_post_select(account["platform"], account["account_id"], start, end), conn)
+        frame = _fetch(conn, _post_select(account["platform"], account["account_id"], start, end))
         if len(frame):
             frame.insert(0, "acct", acct)
             frames.append(_typed_posts(frame))

@@ -1,6 +1,6 @@
 """Build reports/NAME/: index.html (one self-contained file), metrics.csv and posts.csv.
 
-`build_report(config, store_url, out_dir)` reads only the store and the config. Everything is written into a
+`build_report(config_path, db_url, output)` reads only the store and the config. Everything is written into a
 temporary folder next to the target and renamed into place at the end, so a failed run never leaves a
 half-written report. The HTML is rendered by jinja2 with autoescape on; no post or profile string is ever
 marked safe; the page carries a CSP that forbids every load and every script.
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from benchmark.config import BenchmarkConfig
+from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
 from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
@@ -36,6 +36,7 @@ from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import Finding, evaluate_findings, scorecard
 from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store
 from benchmark.report import charts
+from benchmark.store import DEFAULT_DB_URL
 
 TEMPLATES = Path(__file__).parent / "templates"
 ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
@@ -44,7 +45,7 @@ NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
 EXCERPT_CHARS = 220
 EXAMPLES_PER_LABEL = 3
 TOP_POSTS = 3
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may run as a formula
 POSTS_CSV_COLUMNS = (
     "platform", "account_id", "label", "role", "post_id", "created_at", "created_local", "url", "kind", "format",
     "purpose", "pinned", "likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post",
@@ -54,14 +55,30 @@ POSTS_CSV_COLUMNS = (
 
 @dataclass
 class ReportResult:
-    path: Path  # index.html
+    """What a report run wrote; usable as the report folder's path (`Path(result, "index.html")`)."""
+
+    folder: Path
     posts: int
     missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
 
+    @property
+    def path(self) -> Path:
+        return self.folder / "index.html"
 
-def build_report(config: BenchmarkConfig, store_url: str, out_dir: Path,
-                 progress: Callable[[str], None] | None = None) -> ReportResult:
-    """Read the store, compute metrics and findings, write the three files atomically into out_dir."""
+    def __fspath__(self) -> str:
+        return str(self.folder)
+
+
+def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB_URL,
+                 output: str | Path | None = None, progress: Callable[[str], None] | None = None, *,
+                 config: BenchmarkConfig | None = None) -> ReportResult:
+    """Read the store at db_url, compute metrics and findings, write the three files atomically into output
+    (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded (e.g.
+    period-overridden) config. Raises ReportInputError / ConfigError with a one-line message."""
+    if config is None:
+        config = load_config(config_path or DEFAULT_CONFIG)
+    out_dir = Path(output) if output else Path("reports") / config.name
+    store_url = db_url
     say = progress or (lambda _msg: None)
     engine = open_store(store_url)
     panel = load_panel(engine, config, say, rules=_rules(config))
@@ -79,7 +96,7 @@ def build_report(config: BenchmarkConfig, store_url: str, out_dir: Path,
     write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel))
     missing = [_display(row, False) for _, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
-    return ReportResult(path=out_dir / "index.html", posts=len(panel.posts), missing=missing)
+    return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing)
 
 
 def _rules(config: BenchmarkConfig) -> Any:
@@ -133,9 +150,10 @@ def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def _neutralised(values: pd.Series) -> pd.Series:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection)."""
-    text = values.astype("object").where(values.notna(), "").astype(str)
-    risky = text.str.startswith(CSV_FORMULA_START)
-    return text.where(~risky, "'" + text)
+    risky = values.str.match(CSV_FORMULA_START).fillna(False).astype(bool)
+    if not risky.any():
+        return values
+    return values.where(~risky, "'" + values.astype("object").where(values.notna(), ""))
 
 
 def posts_csv(panel: PanelData) -> pd.DataFrame:
@@ -149,10 +167,12 @@ def posts_csv(panel: PanelData) -> pd.DataFrame:
         if column not in out:
             out[column] = posts[column]
     out["created_at"] = posts["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for column in ("text", "ref_author_name", "label", "ref_author_id", "post_id"):
-        out[column] = _neutralised(out[column])
-    for column in ("pinned",):
-        out[column] = out[column].map({1.0: True, 0.0: False})
+    for column in ("text", "ref_author_name", "label", "ref_author_id"):
+        out[column] = _neutralised(out[column].astype("object"))
+    out["er"] = out["er"].round(10)
+    out["pinned"] = out["pinned"].map({1.0: True, 0.0: False})
+    for column in ("likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post"):
+        out[column] = out[column].round().astype("Int64")  # counts print as 12, not 12.0
     return out[list(POSTS_CSV_COLUMNS)]
 
 
