@@ -42,7 +42,7 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-class _SlotPauser:
+class SlotPauser:
     """Pauses one download slot (host) by raising its delay, and restores it after the next success."""
 
     def __init__(self, crawler: Crawler) -> None:
@@ -78,7 +78,7 @@ class RetryAfterMiddleware:
         self.crawler = crawler
         self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 300)
         self.retry_times = crawler.settings.getint("RETRY_TIMES", 4)
-        self.pauser = _SlotPauser(crawler)
+        self.pauser = SlotPauser(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -117,7 +117,7 @@ class BanDetectionMiddleware:
         self.crawler = crawler
         self.base = crawler.settings.getfloat("BAN_BACKOFF_BASE", 30.0)
         self.times = crawler.settings.getint("BAN_RETRY_TIMES", 3)
-        self.pauser = _SlotPauser(crawler)
+        self.pauser = SlotPauser(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BanDetectionMiddleware:

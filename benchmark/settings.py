@@ -74,6 +74,12 @@ TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("BENCHMARK_LOG_LEVEL", "INFO")
 
+# --- Mastodon -------------------------------------------------------------------------------------
+# Pause an instance's slot until its rate-limit window resets when fewer requests than this are left.
+MASTODON_RATE_LIMIT_MIN_REMAINING = 10
+# Accounts with `noindex` (opted out of search indexing) end as opted_out and are not crawled.
+MASTODON_RESPECT_NOINDEX = True
+
 # --- Comments (optional deeper crawl: `-a comments=1` or CRAWL_COMMENTS=True) ---------------------------
 CRAWL_COMMENTS = False
 COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies

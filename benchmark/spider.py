@@ -44,6 +44,7 @@ class BenchmarkSpider(scrapy.Spider):
         self.crawled_at = datetime.now(UTC)
         self.panel: list[AccountConfig] = []
         self.period: tuple[str, str] | None = None
+        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pinned copies come twice)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:
@@ -86,6 +87,14 @@ class BenchmarkSpider(scrapy.Spider):
     # -- the paging rule shared by every platform --------------------------------------------------
     def in_period(self, post: Post) -> bool:
         return self.period_start <= post.created_at < self.period_end
+
+    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
+        """Posts in the period not handled before: a pinned post comes once on top of page 1 and again in
+        its place further down; the first (pinned) copy is the one kept."""
+        seen = self.seen.setdefault(account_id, set())
+        fresh = [post for post in posts if post.post_id not in seen]
+        seen.update(post.post_id for post in fresh)
+        return [post for post in fresh if self.in_period(post)]
 
     def should_page_on(self, posts: Iterable[Post]) -> bool:
         """Stop at the first page whose non-pinned posts are all older than the period start.
@@ -144,5 +153,6 @@ class BenchmarkSpider(scrapy.Spider):
 
     def count_dropped(self, account_id: str, reasons: Iterable[str]) -> None:
         for reason in reasons:
-            self.crawler.stats.inc_value(f"items/dropped/{reason}")
+            # Reasons may carry a position ("item 3: missing_uri"); the stats key keeps the reason only.
+            self.crawler.stats.inc_value(f"items/dropped/{reason.rpartition(': ')[2]}")
             logger.info("%s %s: skipped an item (%s)", self.platform, account_id, reason)

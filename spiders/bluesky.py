@@ -48,7 +48,6 @@ class BlueskySpider(BenchmarkSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (the pinned copy comes twice)
         self.known_authors: dict[str, dict] = {}  # DID → parse_profiles info; {} when the AppView does not know it
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -124,13 +123,6 @@ class BlueskySpider(BenchmarkSpider):
         number = response.meta.get("page", 1) + 1
         yield self.feed_request(account, owner_did, pinned_uri, page.cursor, number)
 
-    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
-        """Posts in the period not handled before: a pinned post comes once on top of page 1 and again in
-        its place further down; the first (pinned) copy is the one kept."""
-        seen = self.seen.setdefault(account_id, set())
-        fresh = [post for post in posts if post.post_id not in seen]
-        seen.update(post.post_id for post in fresh)
-        return [post for post in fresh if self.in_period(post)]
 
     # -- reposted / quoted authors ---------------------------------------------------------------------
     def with_ref_authors(self, account: AccountConfig, posts: list[Post]) -> Iterator[Any]:

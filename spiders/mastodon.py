@@ -24,8 +24,7 @@ import scrapy
 from scrapy.http import Response
 
 from benchmark.config import AccountConfig
-from benchmark.items import Post
-from benchmark.middlewares import _SlotPauser
+from benchmark.middlewares import SlotPauser
 from benchmark.parsers import mastodon as parser
 from benchmark.parsers.common import parse_datetime
 from benchmark.spider import BenchmarkSpider
@@ -79,12 +78,11 @@ class MastodonSpider(BenchmarkSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pinned statuses come twice)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MastodonSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.pauser = _SlotPauser(crawler)
+        spider.pauser = SlotPauser(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -206,12 +204,6 @@ class MastodonSpider(BenchmarkSpider):
         yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"],
                                     max_id=page.cursor, page=number + 1)
 
-    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
-        """Posts in the period not handled before (a pinned status is also in the timeline)."""
-        seen = self.seen.setdefault(account_id, set())
-        fresh = [post for post in posts if post.post_id not in seen]
-        seen.update(post.post_id for post in fresh)
-        return [post for post in fresh if self.in_period(post)]
 
     # -- pacing ----------------------------------------------------------------------------------------
     def pace(self, response: Response) -> None:

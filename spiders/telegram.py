@@ -16,7 +16,6 @@ import scrapy
 from scrapy.http import Response
 
 from benchmark.config import AccountConfig
-from benchmark.items import Post
 from benchmark.parsers import telegram as parser
 from benchmark.spider import BenchmarkSpider
 
@@ -29,7 +28,6 @@ class TelegramSpider(BenchmarkSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pages never overlap)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for account in self.panel:
@@ -82,11 +80,6 @@ class TelegramSpider(BenchmarkSpider):
             return
         yield self.page_request(account, before=page.cursor, page=number + 1)
 
-    def new_in_period(self, account_id: str, posts: list[Post]) -> list[Post]:
-        seen = self.seen.setdefault(account_id, set())
-        fresh = [post for post in posts if post.post_id not in seen]
-        seen.update(post.post_id for post in fresh)
-        return [post for post in fresh if self.in_period(post)]
 
     def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
         """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.

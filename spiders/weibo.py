@@ -88,7 +88,7 @@ class WeiboSpider(BenchmarkSpider):
         if page.status != "ok":
             yield from self.page_problem(response, page.status, page.message)
             return
-        kept = [post for post in page.posts if self.in_period(post)]
+        kept = self.new_in_period(account.id, page.posts)
         self.tracker.page(self.platform, account.id, len(kept))
         long_ids = set(page.needs_long_text) if self.settings.getbool("WEIBO_FETCH_LONG_TEXT", True) else set()
         for post in kept:
