@@ -33,7 +33,7 @@ from benchmark.metrics.catalog import (
     format_value,
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
-from benchmark.metrics.findings import Finding, evaluate_findings, scorecard
+from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
 from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store
 from benchmark.report import charts
 from benchmark.store import DEFAULT_DB_URL
@@ -235,7 +235,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "definitions": [{"id": mid, "unit": unit, "text": text} for mid, (unit, text) in METRICS.items()],
         "engagement_defs": [{"platform": p, "text": ENGAGEMENT_WORDING.get(p, "")}
                             for p in dict.fromkeys(accounts["platform"])],
-        "thresholds": sorted(panel.config.thresholds.items()),
+        "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
         "metrics_version": METRICS_VERSION,
         "low_n": LOW_N,
     }
