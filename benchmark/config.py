@@ -40,6 +40,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "thin_content_single_format": 0.80,
     "hollow_er_vs_panel": 0.10,
     "comment_reply_rate_min": 0.10,
+    "response_time_max_h": 24.0,
 }
 
 

@@ -10,8 +10,9 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
@@ -36,7 +37,7 @@ FAST_LOCAL_SETTINGS = {
 class Command(ScrapyCommand):
     requires_project = True
     requires_crawler_process = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
 
     def short_desc(self) -> str:
         return "Crawl a bundled sample panel offline and render reports/demo/index.html"
@@ -63,7 +64,7 @@ class Command(ScrapyCommand):
         config_path = workdir / "benchmark.toml"
         db_url = f"sqlite:///{workdir / 'benchmark.sqlite3'}"
 
-        panel = demo_panel(datetime.now(timezone.utc).replace(microsecond=0), seed=opts.seed)
+        panel = demo_panel(datetime.now(UTC).replace(microsecond=0), seed=opts.seed)
         config_path.write_text(panel_config_toml(panel), encoding="utf-8")
         platforms = sorted({account.platform for account in panel.accounts})
         server = start_server(panel)

@@ -93,7 +93,7 @@ def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB
     say("rendering the report")
     html = render_html(report_context(panel, metrics, findings))
     say("writing metrics.csv, posts.csv and index.html")
-    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel))
+    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel, findings))
     missing = [_display(row, False) for _, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing)
@@ -135,10 +135,26 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData) -> None:
+def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData,
+                 findings: list[Finding]) -> None:
     (folder / "index.html").write_text(html, encoding="utf-8")
     metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
+    findings_csv(findings).to_csv(folder / "findings.csv", index=False)
     posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+FINDING_COLUMNS = ["rule", "platform", "account_id", "label", "role", "title", "numbers", "threshold"]
+
+
+def findings_csv(findings: list[Finding]) -> pd.DataFrame:
+    """One row per finding that fired: the rule id, the account and the numbers behind it."""
+    rows = [{"rule": f.rule, "platform": f.platform, "account_id": f.account_id, "label": f.label, "role": f.role,
+             "title": f.title, "numbers": "; ".join(f"{what}: {value}" for what, value in f.numbers),
+             "threshold": f.threshold} for f in findings]
+    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    for column in ("label", "title", "numbers"):
+        frame[column] = _neutralised(frame[column].astype(str))  # hostile text must not run as a formula
+    return frame
 
 
 def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:

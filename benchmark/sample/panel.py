@@ -402,7 +402,7 @@ PROFILES: dict[str, Profile] = {
         2, 0.3, 0.2, followers=3_200_000),
     "broadcaster": Profile(
         2.5, {"original": 1.0}, {"image": 0.85, "text": 0.15}, {"brand": 0.88, "sales": 0.08, "service": 0.04},
-        120, 0.12, 0.15, sigma=0.6, followers=860_000),
+        400, 0.12, 0.15, sigma=0.6, followers=860_000),  # ordinary interaction: not hollow, just one-way
     "fan_friendly": Profile(
         1.5, {"original": 0.7, "repost_fan": 0.25, "repost_org": 0.03, "repost_deleted": 0.02,
               "reply_fan": 0.3, "quote_fan": 0.1},
