@@ -78,6 +78,7 @@ class BenchmarkConfig:
     accounts: list[AccountConfig] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     purpose_lexicon: dict[str, list[str]] = field(default_factory=dict)
+    voice_lexicon: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -222,14 +223,22 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
             raise err(f"thresholds.{key}", f"expected a number, got {value!r}", line)
         thresholds[key] = float(value)
 
-    lexicon: dict[str, list[str]] = {}
-    for label, words in ((data.get("purpose") or {}).get("lexicon") or {}).items():
-        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-            raise err(f"purpose.lexicon.{label}", "expected a list of words", loc.key_line(label))
-        lexicon[label] = words
+    lexicon = _lexicon(data, "purpose", err, loc)
+    voice_lexicon = _lexicon(data, "voice", err, loc)
 
     return BenchmarkConfig(path=path, name=name, period_start=start, period_end=end, timezone=str(tz),
-                           language=language, accounts=accounts, thresholds=thresholds, purpose_lexicon=lexicon)
+                           language=language, accounts=accounts, thresholds=thresholds, purpose_lexicon=lexicon,
+                           voice_lexicon=voice_lexicon)
+
+
+def _lexicon(data: dict[str, Any], table: str, err: Any, loc: _Locator) -> dict[str, list[str]]:
+    """`[purpose.lexicon]` / `[voice.lexicon]`: extra words per label, any language."""
+    lexicon: dict[str, list[str]] = {}
+    for label, words in ((data.get(table) or {}).get("lexicon") or {}).items():
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise err(f"{table}.lexicon.{label}", "expected a list of words", loc.key_line(label))
+        lexicon[label] = words
+    return lexicon
 
 
 def _validate_period(bench: dict[str, Any], err: Any, line: int | None) -> tuple[date, date]:

@@ -150,3 +150,12 @@ def test_period_as_quarter_string(tmp_path):
     assert (config.period_start, config.period_end) == (date(2026, 4, 1), date(2026, 6, 30))
     error = error_for(tmp_path, text.replace('"2026Q2"', '"2026Q9"'))
     assert error.key == "benchmark.period" and error.line == 3
+
+
+def test_lexicon_tables(tmp_path):
+    text = GOOD + '\n[purpose.lexicon]\nsales = ["双11"]\n\n[voice.lexicon]\ncomplaint = ["发货太慢"]\n'
+    config = load_config(write(tmp_path, text))
+    assert config.purpose_lexicon == {"sales": ["双11"]}
+    assert config.voice_lexicon == {"complaint": ["发货太慢"]}
+    error = error_for(tmp_path, GOOD + '\n[voice.lexicon]\ncomplaint = "发货太慢"\n')
+    assert error.key == "voice.lexicon.complaint" and error.line == 30
