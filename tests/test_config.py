@@ -158,4 +158,4 @@ def test_lexicon_tables(tmp_path):
     assert config.purpose_lexicon == {"sales": ["双11"]}
     assert config.voice_lexicon == {"complaint": ["发货太慢"]}
     error = error_for(tmp_path, GOOD + '\n[voice.lexicon]\ncomplaint = "发货太慢"\n')
-    assert error.key == "voice.lexicon.complaint" and error.line == 30
+    assert error.key == "voice.lexicon.complaint" and error.line == 29
