@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmark.config import load_config
 from benchmark.metrics.catalog import METRIC_IDS
-from benchmark.metrics.compute import compute_metrics
+from benchmark.metrics.compute import COMMENT_METRICS, compute_metrics
 from benchmark.metrics.load import load_panel, open_store
 from benchmark.purpose import PurposeRules
 from benchmark.store import Store
@@ -227,6 +228,8 @@ EXPECTED: dict[str, tuple[int, float]] = {
     "broadcast_ratio": (OWN, 4 / (1 + 0)),  # 4 originals / (1 fan repost + 0 replies)
     "comment_reply_rate": (OWN, float("nan")),  # no comments in this store: empty, n = 0
     "response_time_median_h": (OWN, float("nan")),
+    # Comment-based metrics without comments are empty with n = 0; by hand in test_conversation_metrics_by_hand.
+    **{m: (OWN, float("nan")) for m in COMMENT_METRICS if m not in ("comment_reply_rate", "response_time_median_h")},
     "text_length_median": (OWN, statistics.median(len(TEXTS[k]) for k in ("w_in", "w1", "w2", "w3"))),
     "hashtags_per_post": (OWN, 2 / 4),
     "mentions_per_post": (OWN, 1 / 4),
@@ -371,10 +374,68 @@ def test_missing_counts_make_engagement_undefined_not_zero(tmp_path, config):
 
 
 def test_json_columns_are_counted_without_parsing_and_never_raise():
-    import pandas as pd
-
     from benchmark.metrics.derive import json_list_len, json_lists
 
     values = pd.Series(["[]", None, '["a", "b\\"c"]', ["x"], "null", '["\\u65b0"]', "{broken"])
     assert json_list_len(values).tolist() == [0, 0, 2, 1, 0, 1, 0]
     assert json_lists(values) == [[], [], ["a", 'b"c'], ["x"], [], ["新"], []]
+
+
+def _comment(cid: str, author: str | None, at: datetime, parent: str | None = None, org: bool | None = False,
+             by_author: bool = False, text: str = "", post: str = "w1") -> dict:
+    return {"platform": "weibo", "comment_id": cid, "post_id": post, "author_id": author,
+            "author_is_organization": org, "created_at": at, "parent_comment_id": parent,
+            "is_by_post_author": by_author, "text": text}
+
+
+def test_conversation_metrics_by_hand(tmp_path, config):
+    """Six top-level fan comments under w1 (counter 2) and w3 (counter 5), answered after 1 h (f1), exactly
+    2 h (f2: the 2-8 h bucket starts at 2), 8.5 h (f3) and 30 h (f4); f5 and f6 unanswered. A fan's reply
+    (f6r) and an affiliate's comment are not answers and not fans' questions; the fan's reply is fan voice."""
+    own = "1000000001"
+    comments = [
+        _comment("f1", "anon:a", t(2, 1), text="什么时候发货？"),
+        _comment("f1r", own, t(2, 2), "f1", org=True, by_author=True, text="明天发货哦"),
+        _comment("f2", "anon:b", t(2, 1), text="太难喝了，退款！"),
+        _comment("f2r", own, t(2, 3), "f2", org=True, by_author=True, text="抱歉，已私信"),
+        _comment("f3", "anon:c", t(2, 0), text="好喝！爱了"),
+        _comment("f3r", own, t(2, 8, 30), "f3", org=True, by_author=True, text="谢谢喜欢"),
+        _comment("f4", "anon:d", t(2, 0), post="w3", text="客服不回复，差评"),
+        _comment("f4r", own, t(3, 6), "f4", org=True, by_author=True, post="w3", text="抱歉久等"),
+        _comment("f5", "anon:e", t(2, 5), post="w3", text="哈哈"),
+        _comment("f6", "anon:f", t(2, 6), post="w3", text="Terrible service, never again"),
+        _comment("f6r", "anon:g", t(2, 7), "f6", post="w3", text="Love it"),
+        _comment("aff", "1000000009", t(2, 6), text="好喝"),
+    ]
+    url = build_store(tmp_path / "conversation.sqlite3", comments=comments)
+    panel = load_panel(open_store(url), config)
+    metrics = compute_metrics(panel)
+    voices = dict(zip(panel.comments["comment_id"], panel.comments["voice"], strict=True))
+    fan_ids = ["f1", "f2", "f3", "f4", "f5", "f6", "f6r"]
+    assert all(isinstance(voices[c], str) for c in fan_ids)
+    assert all(pd.isna(voices[c]) for c in ("f1r", "aff"))  # the account's answers and affiliates: not fan voice
+
+    assert value(metrics, OWN, "comment_reply_rate") == pytest.approx(4 / 6)
+    assert n_of(metrics, OWN, "comment_reply_rate") == 6
+    assert value(metrics, OWN, "response_time_median_h") == pytest.approx(statistics.median([1, 2, 8.5, 30]))
+    for bucket, share in (("0-2h", 1 / 6), ("2-8h", 1 / 6), ("8-24h", 1 / 6), ("over-24h", 1 / 6)):
+        assert value(metrics, OWN, f"answered_share.{bucket}") == pytest.approx(share), bucket
+        assert n_of(metrics, OWN, f"answered_share.{bucket}") == 6
+    labels = [voices[c] for c in fan_ids]
+    for voice in ("complaint", "praise", "question", "other"):
+        assert value(metrics, OWN, f"fan_voice_share.{voice}") == pytest.approx(labels.count(voice) / 7), voice
+        assert n_of(metrics, OWN, f"fan_voice_share.{voice}") == 7
+    assert value(metrics, OWN, "comment_coverage") == pytest.approx(len(comments) / (2 + 5))
+    assert n_of(metrics, OWN, "comment_coverage") == 2  # posts sampled: w1 and w3
+    assert math.isnan(value(metrics, PEER, "comment_reply_rate"))
+
+
+def test_fan_voice_labels_come_from_the_voice_rules(tmp_path, config):
+    from benchmark.voice import VoiceRules, classify_comments
+
+    texts = ["什么时候发货？", "太难喝了，退款！", "好喝！爱了", "哈哈"]
+    comments = [_comment(f"v{i}", f"anon:{i}", t(2, i), text=text) for i, text in enumerate(texts)]
+    panel = load_panel(open_store(build_store(tmp_path / "voice.sqlite3", comments=comments)), config)
+    expected = classify_comments(texts, VoiceRules.load(None))
+    assert expected == ["question", "complaint", "praise", "other"]  # the rules agree with a reader
+    assert panel.comments.sort_values("comment_id")["voice"].tolist() == expected

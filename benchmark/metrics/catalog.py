@@ -12,6 +12,10 @@ METRICS_VERSION = "2026.1"
 PURPOSE_LABELS = ("brand", "communication", "sales", "service", "other")
 AUTHOR_CLASSES = ("self", "affiliate", "panel", "organization", "fan", "unknown")
 REPLY_PLATFORMS = ("bluesky", "mastodon")  # platforms where an account can reply to others
+VOICE_CLASSES = ("complaint", "praise", "question", "other")  # as benchmark.voice.VOICE_CLASSES
+# Hours to the account's first answer to a fan's top-level comment: (id, lower bound, upper bound).
+RESPONSE_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("0-2h", 0.0, 2.0), ("2-8h", 2.0, 8.0), ("8-24h", 8.0, 24.0), ("over-24h", 24.0, float("inf")))
 
 # Which counters make up E for each platform (views are reach, never engagement).
 ENGAGEMENT_COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -64,6 +68,16 @@ _FANS: list[tuple[str, str, str]] = [
     ("comment_reply_rate", "share",
      "top-level fan comments the account answered / sampled top-level fan comments (comments crawl)"),
     ("response_time_median_h", "hours", "median hours from a fan's comment to the account's first reply"),
+    *[(f"answered_share.{bucket}", "share",
+       f"top-level fan comments the account first answered {text} / sampled top-level fan comments")
+      for bucket, text in zip([b[0] for b in RESPONSE_BUCKETS], ("within 2 h", "after 2 to 8 h",
+                                                                  "after 8 to 24 h", "after more than 24 h"),
+                              strict=True)],
+    *[(f"fan_voice_share.{voice}", "share",
+       f"fan comments (top level and replies) the fan-voice rules label {voice} / fan comments with text")
+      for voice in VOICE_CLASSES],
+    ("comment_coverage", "share",
+     "comments stored / the comment counters of the posts they were sampled from (n = posts sampled)"),
 ]
 _PURPOSE = [(f"purpose_share.{p}", "share", f"share of original posts labelled {p}") for p in PURPOSE_LABELS]
 _STYLE: list[tuple[str, str, str]] = [

@@ -15,8 +15,14 @@ import numpy as np
 import pandas as pd
 
 from benchmark.items import POST_FORMATS, POST_KINDS
-from benchmark.metrics.catalog import AUTHOR_CLASSES, METRIC_IDS, PURPOSE_LABELS, REPLY_PLATFORMS
-from benchmark.metrics.derive import author_class, known_authors
+from benchmark.metrics.catalog import (
+    AUTHOR_CLASSES,
+    METRIC_IDS,
+    PURPOSE_LABELS,
+    REPLY_PLATFORMS,
+    RESPONSE_BUCKETS,
+    VOICE_CLASSES,
+)
 
 if TYPE_CHECKING:
     from benchmark.metrics.load import PanelData
@@ -145,27 +151,58 @@ def fan_metrics(posts: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Metric
     return out
 
 
+COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h",
+                   *(f"answered_share.{b[0]}" for b in RESPONSE_BUCKETS),
+                   *(f"fan_voice_share.{v}" for v in VOICE_CLASSES), "comment_coverage")
+
+
 def comment_metrics(panel: PanelData) -> dict[str, Metric]:
-    """Reply rate to top-level fan comments and the median time to the account's first reply."""
+    """Reply rate to top-level fan comments, the time to the account's first reply (median and buckets),
+    what fans say (fan-voice shares) and how much of the comments the sample holds."""
     idx = panel.accounts.index
-    empty = (pd.Series(np.nan, index=idx), pd.Series(0, index=idx))
     comments = panel.comments
-    if not panel.has_comments or comments.empty:
-        return {"comment_reply_rate": empty, "response_time_median_h": empty}
-    known = known_authors(panel.accounts)
-    top = comments[comments["parent_comment_id"].isna()]
-    top = top[author_class(top["acct"], top["author_id"], top["author_is_organization"], known) == "fan"]
-    sub = comments[comments["parent_comment_id"].notna()]
-    by_account = (sub["is_by_post_author"] == 1) | (
-        author_class(sub["acct"], sub["author_id"], pd.Series(np.nan, index=sub.index), known) == "self")
-    first = (sub[by_account].groupby(["acct", "parent_comment_id"])["created_at"].min()
-             .rename("answered_at").reset_index())
-    top = top.merge(first, left_on=["acct", "comment_id"], right_on=["acct", "parent_comment_id"], how="left",
-                    suffixes=("", "_answer"))
+    if not panel.has_comments or comments.empty or "author_class" not in comments.columns:
+        return {metric: (pd.Series(np.nan, index=idx), pd.Series(0, index=idx)) for metric in COMMENT_METRICS}
+    top = fan_questions(comments)
     answered = top["answered_at"].notna()
-    rate = _share(_counts(top, idx, answered), _counts(top, idx))
+    sampled = _counts(top, idx)
+    out: dict[str, Metric] = {"comment_reply_rate": _share(_counts(top, idx, answered), sampled),
+                              "response_time_median_h": _stat(top, "hours", idx, "median")}
+    for bucket, low, high in RESPONSE_BUCKETS:
+        within = answered & (top["hours"].clip(lower=0) >= low) & (top["hours"].clip(lower=0) < high)
+        out[f"answered_share.{bucket}"] = _share(_counts(top, idx, within), sampled)
+    voiced = comments[comments["voice"].notna()]
+    voices = _crosstab(voiced, "voice", idx, VOICE_CLASSES)
+    for voice in VOICE_CLASSES:
+        out[f"fan_voice_share.{voice}"] = _share(voices[voice], voices.sum(axis=1))
+    out["comment_coverage"] = _coverage(comments, panel.posts, idx)
+    return out
+
+
+def fan_questions(comments: pd.DataFrame) -> pd.DataFrame:
+    """Top-level comments by fans (from `derive_comments`), each with the account's first answer under it:
+    answered_at, hours (NaN when unanswered), answer_id and answer_text."""
+    top = comments[comments["top_level"] & (comments["author_class"] == "fan")]
+    answers = comments[~comments["top_level"] & (comments["author_class"] == "self")]
+    first = (answers.sort_values("created_at", kind="stable").drop_duplicates(["acct", "parent_comment_id"])
+             [["acct", "parent_comment_id", "created_at", "comment_id", "text"]]
+             .rename(columns={"parent_comment_id": "comment_id", "created_at": "answered_at",
+                              "comment_id": "answer_id", "text": "answer_text"}))
+    top = top.merge(first, on=["acct", "comment_id"], how="left")
     top["hours"] = (top["answered_at"] - top["created_at"]).dt.total_seconds() / 3600
-    return {"comment_reply_rate": rate, "response_time_median_h": _stat(top, "hours", idx, "median")}
+    return top
+
+
+def _coverage(comments: pd.DataFrame, posts: pd.DataFrame, idx: pd.Index) -> Metric:
+    """Comments stored / Σ comment counters of the posts they came from; n = posts sampled."""
+    stored = comments.groupby("acct").size().reindex(idx, fill_value=0)
+    if "post_id" not in posts.columns:
+        return pd.Series(np.nan, index=idx), pd.Series(0, index=idx)
+    sampled = comments[["acct", "post_id"]].drop_duplicates()
+    counters = sampled.merge(posts[["acct", "post_id", "comments"]], on=["acct", "post_id"], how="left")
+    total = counters.groupby("acct")["comments"].sum(min_count=1).reindex(idx)
+    n_posts = sampled.groupby("acct").size().reindex(idx, fill_value=0)
+    return (stored / total).where(total > 0), n_posts
 
 
 def purpose_metrics(posts: pd.DataFrame, idx: pd.Index) -> dict[str, Metric]:

@@ -123,6 +123,40 @@ def _add_author_classes(posts: pd.DataFrame, accounts: pd.DataFrame) -> None:
     posts["reply_to_others"] = to_others
 
 
+# -- comments -------------------------------------------------------------------------------------
+def derive_comments(panel: PanelData, voice_rules: Any = None) -> pd.DataFrame:
+    """The period's comments with `author_class` (self when the post's author wrote it), `top_level` and,
+    for fans' comments with text, `voice` (complaint / praise / question / other by benchmark.voice; None
+    when that module or its lexicon cannot be loaded). Returns a new frame."""
+    comments = panel.comments.copy()
+    if comments.empty:
+        return comments.assign(author_class=pd.Series(dtype="object"), top_level=pd.Series(dtype=bool),
+                               voice=pd.Series(dtype="object"))
+    known = known_authors(panel.accounts)
+    cls = author_class(comments["acct"], comments["author_id"], comments["author_is_organization"], known)
+    by_author = (comments["is_by_post_author"] == 1).to_numpy()
+    comments["author_class"] = np.where(by_author, "self", cls.astype(object).to_numpy())
+    comments["top_level"] = comments["parent_comment_id"].isna().to_numpy()
+    comments["voice"] = _voices(comments, voice_rules)
+    return comments
+
+
+def _voices(comments: pd.DataFrame, rules: Any) -> np.ndarray:
+    text = comments["text"].fillna("").astype(str).str.strip()
+    fan = ((comments["author_class"] == "fan") & (text != "")).to_numpy()
+    out = np.full(len(comments), None, dtype=object)
+    if not fan.any():
+        return out
+    try:
+        from benchmark.voice import VoiceRules, classify_comments
+
+        rules = rules if rules is not None else VoiceRules.load(None)
+    except (ImportError, OSError, ValueError):
+        return out  # no fan-voice rules in this installation: the voice columns stay empty
+    out[fan] = np.asarray(classify_comments(text[fan].tolist(), rules), dtype=object)
+    return out
+
+
 # -- time and style ---------------------------------------------------------------------------------
 def _add_local_time(posts: pd.DataFrame, timezone: str) -> None:
     local = posts["created_at"].dt.tz_localize("UTC").dt.tz_convert(timezone)
