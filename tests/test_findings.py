@@ -140,6 +140,50 @@ def test_quick_answers_are_silent():
     assert fired(table({OWN: {"comment_reply_rate": 0.5, "response_time_median_h": 2.0}}), "slow_answers") == []
 
 
+def test_slow_answers_fire_at_the_configured_minimum_and_show_the_buckets():
+    metrics = table({OWN: {"comment_reply_rate": 0.19, "response_time_median_h": 3.0, "answered_share.0-2h": 0.1,
+                           "answered_share.over-24h": 0.09}}, n={(OWN, "comment_reply_rate"): 40})
+    thresholds = {**DEFAULT_THRESHOLDS, "comment_reply_rate_min": 0.20}
+    found = fired(metrics, "slow_answers", thresholds)
+    assert len(found) == 1 and "< 20%" in found[0].threshold
+    numbers = dict(found[0].numbers)
+    assert numbers["answered 0–2h"] == "10.0 %" and numbers["answered after 24h"] == "9.0 %"
+    assert numbers["fan comments sampled"] == "40"
+    assert fired(metrics, "slow_answers") == []  # the default minimum is 10 %
+
+
+def test_slow_answers_need_ten_sampled_fan_comments():
+    few = table({OWN: {"comment_reply_rate": 0.0}}, n={(OWN, "comment_reply_rate"): 9})
+    assert fired(few, "slow_answers") == []
+    enough = table({OWN: {"comment_reply_rate": 0.0}}, n={(OWN, "comment_reply_rate"): 10})
+    assert len(fired(enough, "slow_answers")) == 1
+
+
+# -- fans complain -------------------------------------------------------------------------------------
+def voice(complaint: float, praise: float, question: float, other: float) -> dict[str, float]:
+    return {"fan_voice_share.complaint": complaint, "fan_voice_share.praise": praise,
+            "fan_voice_share.question": question, "fan_voice_share.other": other}
+
+
+@pytest.mark.parametrize("shares", [(0.4, 0.3, 0.2, 0.1), (0.3, 0.3, 0.2, 0.2), (0.6, 0.0, 0.0, 0.4)])
+def test_fans_complain_fires_when_complaints_are_the_largest_class(shares):
+    found = fired(table({OWN: voice(*shares)}), "fans_complain")
+    assert len(found) == 1 and found[0].label == "我们"
+    assert dict(found[0].numbers)["complaint comments"] == f"{shares[0] * 100:.1f} %"
+    assert dict(found[0].numbers)["fan comments"] == "50"
+
+
+@pytest.mark.parametrize("shares", [(0.3, 0.4, 0.2, 0.1), (0.3, 0.1, 0.1, 0.5), (0.0, 0.0, 0.0, 1.0),
+                                    (math.nan, math.nan, math.nan, math.nan)])
+def test_fans_complain_silent_when_another_class_is_larger(shares):
+    assert fired(table({OWN: voice(*shares)}), "fans_complain") == []
+
+
+def test_fans_complain_needs_ten_fan_comments():
+    n = {(OWN, f"fan_voice_share.{v}"): 9 for v in ("complaint", "praise", "question", "other")}
+    assert fired(table({OWN: voice(0.9, 0.1, 0, 0)}, n=n), "fans_complain") == []
+
+
 # -- gaps to the best exemplar -------------------------------------------------------------------------
 def test_exemplar_gap_lists_the_largest_shortfalls():
     metrics = table({

@@ -13,10 +13,18 @@ import numpy as np
 import pandas as pd
 
 from benchmark.items import POST_FORMATS
-from benchmark.metrics.catalog import KEY_METRICS, PURPOSE_LABELS, REPLY_PLATFORMS, format_value
+from benchmark.metrics.catalog import (
+    KEY_METRICS,
+    PURPOSE_LABELS,
+    REPLY_PLATFORMS,
+    RESPONSE_BUCKETS,
+    VOICE_CLASSES,
+    format_value,
+)
 from benchmark.metrics.compute import wide
 
 RESPONSE_TIME_MAX_H = 24.0  # used when the config has no `response_time_max_h` threshold
+MIN_COMMENTS = 10  # comment findings need at least this many sampled fan comments (as MIN_N posts elsewhere)
 GAP_MIN_SHORTFALL = 0.10  # gaps smaller than 10 % of the exemplar's value are not worth a finding
 GAPS_SHOWN = 3
 ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
@@ -24,7 +32,8 @@ ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # hollow_followers | sales_floor | self_indulgent | thin_content | slow_answers | exemplar_gap
+    rule: str  # hollow_followers | sales_floor | self_indulgent | thin_content | slow_answers | fans_complain
+    #            | exemplar_gap
     acct: int
     platform: str
     account_id: str
@@ -46,7 +55,7 @@ def evaluate_findings(metrics: pd.DataFrame, thresholds: dict[str, float]) -> li
     found: list[Finding] = []
     for acct in sorted(info.index, key=lambda a: (ROLE_ORDER.get(info.at[a, "role"], 9), a)):
         ctx = _Context(acct, info, values, ns, thresholds)
-        for rule in (hollow_followers, sales_floor, self_indulgent, thin_content, slow_answers):
+        for rule in (hollow_followers, sales_floor, self_indulgent, thin_content, slow_answers, fans_complain):
             finding = rule(ctx)
             if finding is not None:
                 found.append(finding)
@@ -171,8 +180,8 @@ def thin_content(ctx: _Context) -> Finding | None:
 
 
 def slow_answers(ctx: _Context) -> Finding | None:
-    if ctx.n("comment_reply_rate") == 0:
-        return None  # no comment data: nothing to say
+    if ctx.n("comment_reply_rate") < MIN_COMMENTS:
+        return None  # no comment data, or too few sampled fan comments to tell
     rate_limit = ctx.t.get("comment_reply_rate_min", 0.10)
     hours_limit = ctx.t.get("response_time_max_h", RESPONSE_TIME_MAX_H)
     rate, hours = ctx.v("comment_reply_rate"), ctx.v("response_time_median_h")
@@ -181,15 +190,40 @@ def slow_answers(ctx: _Context) -> Finding | None:
     if not (absent or slow):
         return None
     what = "rarely answers" if absent else "answers slowly"
+    buckets = [(f"answered {bucket.replace('-', '–').replace('over–', 'after ')}",
+                ctx.fmt(f"answered_share.{bucket}")) for bucket, _low, _high in RESPONSE_BUCKETS]
     return ctx.finding(
         "slow_answers", f"Fans' comments go unanswered ({what})",
         f"{ctx.label} answered {ctx.fmt('comment_reply_rate')} of {ctx.n('comment_reply_rate'):,} sampled "
         f"fan comments; the median first answer came after {ctx.fmt('response_time_median_h')}. Unanswered "
         "questions are public: every other reader sees them.",
         [("fan comments answered", ctx.fmt("comment_reply_rate")),
-         ("median time to answer", ctx.fmt("response_time_median_h")),
+         ("median time to answer", ctx.fmt("response_time_median_h")), *buckets,
          ("fan comments sampled", f"{ctx.n('comment_reply_rate'):,}")],
-        f"answered < {rate_limit:.0%} or median answer time > {hours_limit:g} h",
+        f"answered < {rate_limit:.0%} or median answer time > {hours_limit:g} h "
+        f"(at least {MIN_COMMENTS} sampled fan comments)",
+    )
+
+
+def fans_complain(ctx: _Context) -> Finding | None:
+    """Complaints are the largest class of what fans write (ties count; any share above 50 % is the largest
+    by definition), over at least MIN_COMMENTS fan comments with text."""
+    n = ctx.n("fan_voice_share.complaint")
+    if n < MIN_COMMENTS:
+        return None
+    shares = {voice: ctx.v(f"fan_voice_share.{voice}") for voice in VOICE_CLASSES}
+    complaint = shares["complaint"]
+    if np.isnan(complaint) or complaint <= 0 or any(s > complaint for s in shares.values() if not np.isnan(s)):
+        return None
+    return ctx.finding(
+        "fans_complain", "Fans mostly complain",
+        f"{ctx.fmt('fan_voice_share.complaint')} of {n:,} sampled fan comments under {ctx.label}'s posts are "
+        "complaints, more than praise, questions or anything else. Complaints in public comments are read by "
+        "every other fan: answer them there, then fix what they are about (the recurring terms are in "
+        "Talking with fans).",
+        [(f"{voice} comments", ctx.fmt(f"fan_voice_share.{voice}")) for voice in VOICE_CLASSES]
+        + [("fan comments", f"{n:,}")],
+        f"complaints the largest class of fan comments (at least {MIN_COMMENTS} fan comments)",
     )
 
 

@@ -31,9 +31,9 @@ POST_COLUMNS = (
     "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
     "ref_author_is_organization", "reply_to_author_id",
 )
-# What the metrics of a comparison period need (`lean=True`): no links, ids or counters shown only in the
-# current period's pages and exports, which saves a quarter of the reading time on a large store.
-LEAN_SKIPPED = frozenset({"post_id", "url", "views", "pinned", "ref_author_name"})
+# Columns a comparison period (`lean=True`, metrics only) does not read: links, names and counters that only
+# the current period's pages and posts.csv show.
+LEAN_SKIPPED = frozenset({"url", "views", "pinned", "ref_author_name"})
 _RAW_TEXT = {"created_at", "hashtags", "mentions", "links"}  # parsed by pandas, not per value
 _AS_INT = {"pinned", "ref_author_is_organization"}  # booleans as 0/1/NULL, so they become float columns
 COMMENT_COLUMNS = (
