@@ -1,4 +1,8 @@
-"""CrawlReport: one line per account at the end of a crawl (status, posts, pages, reason)."""
+"""CrawlReport: one line per account at the end of a crawl (status, posts, pages, reason).
+
+The lines are in the report's language (`BENCHMARK_LANGUAGE` setting, else the config's `language`, else the
+system locale); status codes and platform names stay as they are, since scripts and the README refer to them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy import signals
+
+from benchmark.i18n import choose_language, config_language, gettext_for, normalize_language
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -24,20 +30,28 @@ class CrawlReport:
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
         return cls(crawler)
 
+    def language(self) -> str:
+        settings = self.crawler.settings
+        return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
+                               config_language(settings.get("BENCHMARK_CONFIG")))
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         tracker = getattr(spider, "tracker", None)
         if tracker is None:
             return
-        lines = [f"{spider.name}: crawl finished ({reason}); per account:"]
+        _ = gettext_for(self.language())
+        lines = [_("{spider}: crawl finished ({reason}); per account:").format(spider=spider.name, reason=reason)]
         for row in tracker.rows():
             note = f"  {row['message']}" if row["message"] else ""
-            lines.append(
-                f"  {row['status']:<10} {row['platform']}:{row['account_id']:<24} "
-                f"posts={row['posts']:<6} pages={row['pages']:<4}{note}"
-            )
+            # Translators: one console line per account; keep the {…:<N} widths so the columns line up.
+            line = _("{status:<10} {platform}:{account:<24} posts={posts:<6} pages={pages:<4}").format(
+                status=row["status"], platform=row["platform"], account=row["account_id"], posts=row["posts"],
+                pages=row["pages"])
+            lines.append(f"  {line}{note}")
         problems = tracker.problems()
         if problems:
-            lines.append(f"  {len(problems)} account(s) not complete: see the report's data coverage section.")
+            lines.append("  " + _("{count} account(s) not complete: see the report's data coverage section.")
+                         .format(count=len(problems)))
             self.crawler.stats.set_value("benchmark/accounts_not_ok", len(problems))
             CrawlReport.accounts_not_ok += len(problems)
         print("\n".join(lines), file=sys.stderr, flush=True)

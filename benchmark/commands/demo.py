@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from benchmark.i18n import choose_language, gettext_for
+
 PLATFORM_SETTINGS = {
     "weibo": "WEIBO_BASE_URL",
     "bluesky": "BLUESKY_BASE_URL",
@@ -57,6 +59,8 @@ class Command(ScrapyCommand):
         from benchmark.sample.server import start_server
 
         began = time.monotonic()
+        language = choose_language()
+        _ = gettext_for(language)
         workdir = Path(opts.workdir)
         if workdir.exists():
             shutil.rmtree(workdir)
@@ -68,34 +72,43 @@ class Command(ScrapyCommand):
         config_path.write_text(panel_config_toml(panel), encoding="utf-8")
         platforms = sorted({account.platform for account in panel.accounts})
         server = start_server(panel)
-        _say(f"[1/3] sample server on {server.url}; panel of {len(panel.accounts)} accounts on "
-             f"{', '.join(platforms)}")
+        _say(_("[1/3] sample server on {url}; panel of {count} accounts on {platforms}").format(
+            url=server.url, count=len(panel.accounts), platforms=", ".join(platforms)))
         try:
-            self.crawl(server.url, platforms, str(config_path), db_url)
+            self.crawl(server.url, platforms, str(config_path), db_url, language)
         finally:
             server.stop()
-        _say(f"[2/3] crawled in {time.monotonic() - began:.1f} s into {db_url}")
+        _say(_("[2/3] crawled in {seconds} s into {store}").format(seconds=_seconds(began), store=db_url))
 
         from benchmark.report.render import build_report
 
         out = build_report(config_path=str(config_path), db_url=db_url, output=opts.output,
                            progress=lambda message: _say(f"      {message}"))
-        _say(f"[3/3] report ready in {time.monotonic() - began:.1f} s")
+        _say(_("[3/3] report ready in {seconds} s").format(seconds=_seconds(began)))
         print(Path(out, "index.html").resolve())
 
-    def crawl(self, server_url: str, platforms: list[str], config_path: str, db_url: str) -> None:
+    def crawl(self, server_url: str, platforms: list[str], config_path: str, db_url: str,
+              language: str = "en") -> None:
         assert self.settings is not None and self.crawler_process is not None
-        overrides = {**FAST_LOCAL_SETTINGS, "BENCHMARK_CONFIG": config_path, "BENCHMARK_DB": db_url}
+        # The crawl summary speaks the demo's language (the demo's generated config names none).
+        overrides = {**FAST_LOCAL_SETTINGS, "BENCHMARK_CONFIG": config_path, "BENCHMARK_DB": db_url,
+                     "BENCHMARK_LANGUAGE": language}
         for platform, setting in PLATFORM_SETTINGS.items():
             overrides[setting] = f"{server_url}/{platform}"
         self.settings.setdict(overrides, priority="cmdline")
+        _ = gettext_for(language)
         available = set(self.crawler_process.spider_loader.list())
         for platform in platforms:
             if platform in available:
                 self.crawler_process.crawl(platform)
             else:
-                _say(f"      (no {platform} spider in this version: its sample accounts are skipped)")
+                _say("      " + _("(no {platform} spider in this version: its sample accounts are skipped)")
+                     .format(platform=platform))
         self.crawler_process.start()
+
+
+def _seconds(began: float) -> str:
+    return f"{time.monotonic() - began:.1f}"
 
 
 def _say(message: str) -> None:
