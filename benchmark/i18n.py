@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -114,6 +116,41 @@ def gettext_for(language: str) -> Callable[[str], str]:
     return translations(language).gettext
 
 
+# The report's code translates through these module-level functions in the language of the surrounding
+# `use_language` block, so the language need not be threaded through every function that builds a string.
+_current: ContextVar[str] = ContextVar("benchmark_language", default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[str]:
+    """`with use_language("zh"): ...`: `_()`, `ngettext()`, `pgettext()` and the format_* defaults speak it."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r} (expected one of {', '.join(LANGUAGES)})")
+    token = _current.set(language)
+    try:
+        yield language
+    finally:
+        _current.reset(token)
+
+
+def _(message: str) -> str:
+    """gettext in the current language; placeholders are named: `_("{n} posts").format(n=...)`."""
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """gettext with a context, for short words that mean different things in different places."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 def install_jinja(env: Environment, language: str) -> None:
     """Give a jinja2 environment `{% trans %}`, `_()`/`gettext()`/`ngettext()` in `language` and the locale
     filters `count`, `number`, `percent`, `date`, `period` (see the format_* functions below).
@@ -134,7 +171,19 @@ def install_jinja(env: Environment, language: str) -> None:
     env.filters["period"] = lambda start, end: format_period(start, end, language)
 
 
-# -- numbers and dates --------------------------------------------------------------------------------
+# -- numbers and dates (language None: the current language) ------------------------------------------
+def _babel_locale(language: str | None) -> str:
+    return BABEL_LOCALES[language or current_language()]
+
+
+def weekday_names(language: str | None = None, width: str = "abbreviated") -> list[str]:
+    """Monday first: ['周一', …] / ['Mon', …] (width: abbreviated | wide | short | narrow)."""
+    from babel.dates import get_day_names
+
+    names = get_day_names(width, locale=_babel_locale(language))
+    return [names[day] for day in range(7)]
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or value != value  # NaN is the only value not equal to itself
 
@@ -160,54 +209,54 @@ class Count:
         return escape(self.short)
 
 
-def format_count(value: Any, language: str) -> Count:
+def format_count(value: Any, language: str | None = None) -> Count:
     """Followers, views, posts: '12.3万' / '1.2亿' in Chinese from 10,000 up, '123,456' in English (a
     marketer in China reads 万 and 亿 at a glance; an English reader reads the full number)."""
     from babel.numbers import format_compact_decimal, format_decimal
 
     if _is_missing(value):
         return Count(MISSING, MISSING)
-    locale = BABEL_LOCALES[language]
+    locale = _babel_locale(language)
     exact = format_decimal(value, locale=locale)
-    if language == "zh" and abs(value) >= CHINESE_COMPACT_FROM:
+    if (language or current_language()) == "zh" and abs(value) >= CHINESE_COMPACT_FROM:
         return Count(format_compact_decimal(value, locale=locale, fraction_digits=1), exact)
     return Count(exact, exact)
 
 
-def format_number(value: Any, language: str, digits: int = 0) -> str:
+def format_number(value: Any, language: str | None = None, digits: int = 0) -> str:
     """A decimal with grouping and exactly `digits` decimals: 1,234.5."""
     from babel.numbers import format_decimal
 
     if _is_missing(value):
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern, locale=BABEL_LOCALES[language])
+    return format_decimal(value, format=pattern, locale=_babel_locale(language))
 
 
-def format_percent(share: Any, language: str, digits: int = 0) -> str:
+def format_percent(share: Any, language: str | None = None, digits: int = 0) -> str:
     """A share (0.243) as a percentage with `digits` decimals: '24%' or, with digits=1, '24.3%'."""
     from babel.numbers import format_percent as babel_percent
 
     if _is_missing(share):
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
-    return babel_percent(share, format=pattern, locale=BABEL_LOCALES[language])
+    return babel_percent(share, format=pattern, locale=_babel_locale(language))
 
 
-def format_date(day: date | datetime | None, language: str, length: str = "medium") -> str:
+def format_date(day: date | datetime | None, language: str | None = None, length: str = "medium") -> str:
     """'2026年7月1日' / 'Jul 1, 2026' (length: short | medium | long | full, or a CLDR pattern)."""
     from babel.dates import format_date as babel_date
 
     if day is None:
         return MISSING
-    return babel_date(day, format=length, locale=BABEL_LOCALES[language])
+    return babel_date(day, format=length, locale=_babel_locale(language))
 
 
-def format_period(start: date, end: date, language: str) -> str:
+def format_period(start: date, end: date, language: str | None = None) -> str:
     """'2026年7月1日至9月30日'-style ranges: '2026年7月1日 – 9月30日' / 'Jul 1 – Sep 30, 2026'."""
     from babel.dates import format_interval
 
-    return format_interval(start, end, skeleton="yMMMd", locale=BABEL_LOCALES[language])
+    return format_interval(start, end, skeleton="yMMMd", locale=_babel_locale(language))
 
 
 # -- maintenance: python -m benchmark.i18n update ----------------------------------------------------

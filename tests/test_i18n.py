@@ -137,6 +137,27 @@ def test_dates_and_periods():
     assert i18n.format_period(date(2025, 12, 1), date(2026, 1, 31), "zh") == f"2025年12月1日{dash}2026年1月31日"
 
 
+def test_weekday_names_start_on_monday():
+    assert i18n.weekday_names("zh") == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    assert i18n.weekday_names("en")[0] == "Mon" and i18n.weekday_names("en")[6] == "Sun"
+
+
+def test_use_language_sets_the_language_of_gettext_and_the_formats_for_its_block():
+    message = "[3/3] report ready in {seconds} s"
+    assert i18n._(message) == message
+    with i18n.use_language("zh"):
+        assert i18n.current_language() == "zh"
+        assert i18n._(message) == "[3/3] 报告已生成，用时 {seconds} 秒"
+        assert i18n.format_count(123456).short == "12.3万"
+        with i18n.use_language("en"):
+            assert i18n.format_count(123456).short == "123,456"
+        assert i18n.format_date(date(2026, 7, 1)) == "2026年7月1日"
+    assert i18n.current_language() == "en"
+    assert i18n.format_count(123456).short == "123,456"
+    with pytest.raises(ValueError), i18n.use_language("fr"):
+        pass
+
+
 # -- catalogs -----------------------------------------------------------------------------------------
 def test_the_template_lists_every_string_the_code_and_templates_mark_for_translation():
     in_source = extracted_from_source()
