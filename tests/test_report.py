@@ -110,7 +110,8 @@ def report(panel: dict) -> dict:
 
 
 def test_writes_the_three_files_and_prints_the_path(report):
-    assert sorted(p.name for p in report["out"].iterdir()) == ["findings.csv", "index.html", "metrics.csv", "posts.csv"]
+    assert sorted(p.name for p in report["out"].iterdir()) == ["findings.csv", "index.html", "metrics.csv",
+                                                                "posts.csv", "report.xlsx"]
     assert report["proc"].stdout.strip().splitlines()[-1] == str(report["out"] / "index.html")
     assert "computing metrics" in report["proc"].stderr  # progress goes to stderr
 

@@ -24,14 +24,18 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[--config FILE] [--period 2026Q3 | --since YYYY-MM-DD --until YYYY-MM-DD] [-o reports/NAME]"
+        return ("[--config FILE] [--period 2026Q3 | --since YYYY-MM-DD --until YYYY-MM-DD | --periods 2026Q1,2026Q2,"
+                "2026Q3] [--compare-previous] [-o reports/NAME]")
 
     def short_desc(self) -> str:
         return "Compute the benchmark metrics and write the HTML report from the store"
 
     def long_desc(self) -> str:
         return ("Read the store (BENCHMARK_DB) and the config (BENCHMARK_CONFIG or --config) and write "
-                "reports/NAME/index.html, metrics.csv and posts.csv. The period and NAME default to the config's.")
+                "reports/NAME/index.html, metrics.csv, findings.csv, posts.csv and report.xlsx. The period and NAME "
+                "default to the config's. --compare-previous adds the previous period of the same length "
+                "(metrics_previous.csv, deltas.csv); --periods adds a trend over the listed periods (trend.csv) "
+                "and reports on the last of them.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -40,6 +44,11 @@ class Command(ScrapyCommand):
         group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
         group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
         group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
+        group.add_argument("--periods", metavar="LIST",
+                           help="periods for a trend, e.g. 2026Q1,2026Q2,2026Q3; the report is on the last one")
+        group.add_argument("--compare-previous", action="store_true",
+                           help="compare with the previous period of the same length (changes with 95 %% "
+                                "confidence intervals)")
         group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -58,18 +67,23 @@ class Command(ScrapyCommand):
         if result.missing:
             print(f"warning: no posts in the period for {', '.join(result.missing)} (listed as missing data)",
                   file=sys.stderr)
+        if result.previous_posts == 0:
+            print("warning: no posts in the previous period: the changes are empty (crawl it to compare)",
+                  file=sys.stderr)
         print(result.path)
 
     def _report(self, opts: argparse.Namespace) -> ReportResult:
         from benchmark.config import load_config, parse_period
         from benchmark.metrics.load import ReportInputError, with_period
+        from benchmark.report.periods import parse_periods
         from benchmark.report.render import build_report, elapsed_printer
 
         config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
         name = config.name
         since = until = None
-        if opts.period and (opts.since or opts.until):
-            raise ReportInputError("use either --period or --since/--until, not both")
+        periods = None
+        if sum(bool(x) for x in (opts.period, opts.since or opts.until, opts.periods)) > 1:
+            raise ReportInputError("use one of --period, --since/--until or --periods")
         if opts.period:
             try:
                 since, until = parse_period(opts.period)
@@ -80,10 +94,15 @@ class Command(ScrapyCommand):
             since, until = _date(opts.since, "--since"), _date(opts.until, "--until")
             config_for_name = with_period(config, since, until)
             name = f"{config_for_name.period_start}_{config_for_name.period_end}"
+        elif opts.periods:
+            periods = parse_periods(opts.periods)
+            since, until = periods[-1].since, periods[-1].until
+            name = periods[0].name if len(periods) == 1 else f"{periods[0].name}-{periods[-1].name}"
         config = with_period(config, since, until)
         out_dir = Path(opts.output) if opts.output else Path("reports") / name
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
-        return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config)
+        return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config,
+                            compare_previous=opts.compare_previous, periods=periods)
 
 
 def _date(value: str | None, option: str) -> date | None:

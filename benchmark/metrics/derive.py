@@ -137,11 +137,11 @@ def derive_comments(panel: PanelData, voice_rules: Any = None) -> pd.DataFrame:
     by_author = (comments["is_by_post_author"] == 1).to_numpy()
     comments["author_class"] = np.where(by_author, "self", cls.astype(object).to_numpy())
     comments["top_level"] = comments["parent_comment_id"].isna().to_numpy()
-    comments["voice"] = _voices(comments, voice_rules)
+    comments["voice"] = _voices(comments, voice_rules, getattr(panel.config, "voice_lexicon", None))
     return comments
 
 
-def _voices(comments: pd.DataFrame, rules: Any) -> np.ndarray:
+def _voices(comments: pd.DataFrame, rules: Any, extra_lexicon: Any) -> np.ndarray:
     text = comments["text"].fillna("").astype(str).str.strip()
     fan = ((comments["author_class"] == "fan") & (text != "")).to_numpy()
     out = np.full(len(comments), None, dtype=object)
@@ -150,7 +150,7 @@ def _voices(comments: pd.DataFrame, rules: Any) -> np.ndarray:
     try:
         from benchmark.voice import VoiceRules, classify_comments
 
-        rules = rules if rules is not None else VoiceRules.load(None)
+        rules = rules if rules is not None else VoiceRules.load(extra_lexicon or None)
     except (ImportError, OSError, ValueError):
         return out  # no fan-voice rules in this installation: the voice columns stay empty
     out[fan] = np.asarray(classify_comments(text[fan].tolist(), rules), dtype=object)

@@ -23,6 +23,9 @@ ROLE_COLORS = {"own": "#c8364b", "peer": "#7b8794", "exemplar": "#1f8a7a"}
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac")
 GREY = "#e4e4e4"
+# Fan voice and answer delays: colours that carry the meaning (complaints red, fast answers green).
+VOICE_COLORS = {"complaint": "#d1495b", "praise": "#59a14f", "question": "#4e79a7", "other": "#bab0ac"}
+DELAY_COLORS = ("#1a9850", "#91cf60", "#fdae61", "#d73027", "#c9cdd2")  # 0-2 h ... over 24 h, not answered
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -86,10 +89,12 @@ def bars(rows: Sequence[Row], fmt: Callable[[float], str], title: str) -> dict:
             "label_w": LABEL_W, "plot_w": plot_w, "bars": items, "ticks": ticks}
 
 
-def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = "no posts") -> dict:
-    """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend."""
+def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = "no posts",
+            unit: str = "posts", colors: dict[str, str] | None = None) -> dict:
+    """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend; `unit` names
+    what the counts in the tooltips count; `colors` (part → colour) replaces the default palette."""
     plot_w = WIDTH - LABEL_W - 20
-    colors = {part: PALETTE[i % len(PALETTE)] for i, part in enumerate(parts)}
+    colors = colors or {part: PALETTE[i % len(PALETTE)] for i, part in enumerate(parts)}
     legend = _wrap_legend([{"text": part, "color": colors[part]} for part in parts])
     top = (legend[-1]["y"] if legend else 0) + 22
     items = []
@@ -99,7 +104,7 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = 
             if share and share > 0:
                 w = share * plot_w
                 segments.append({"x": round(x0, 1), "w": round(w, 1), "color": colors.get(part, GREY),
-                                 "title": f"{row.label}: {part} {share * 100:.1f} % ({count:,} posts)",
+                                 "title": f"{row.label}: {part} {share * 100:.1f} % ({count:,} {unit})",
                                  "text": f"{share * 100:.0f}%" if w > 30 else ""})
                 x0 += w
         items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label,
@@ -243,3 +248,64 @@ def _line_in_box(rate: float, x_lo: float, x_hi: float, y_lo: float, y_hi: float
     if start_x >= end_x:
         return None
     return (start_x, rate * start_x), (end_x, rate * end_x)
+
+
+LINE_DASH = {"own": "", "peer": "5 4", "exemplar": ""}
+
+
+def _span_ticks(lo: float, hi: float, most: int = 4) -> list[float]:
+    """Round ticks covering [lo, hi] (lo may be negative), at most `most` + 1 of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return [0.0, 1.0]
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0)
+    steps = nice_ticks(hi - lo, most)
+    step = steps[1] - steps[0]
+    first = math.floor(lo / step + 1e-9) * step
+    ticks = [round(first + k * step, 12) for k in range(most + 3)]
+    return [t for t in ticks if t <= hi + step - 1e-12][: most + 2]
+
+
+def line_chart(series: Sequence[dict], periods: Sequence[str], fmt: Callable[[float], str], title: str,
+               width: int = 360, height: int = 190) -> dict:
+    """A small line chart: one line per series ({"label", "role", "values" per period}), own solid red,
+    peers' median dashed grey, exemplars' median green; missing values break the line. The y axis starts
+    at 0 unless a value is negative."""
+    left, right, top, bottom = 64, 12, 26, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [v for s in series for v in s["values"] if v is not None and not math.isnan(v)]
+    lo, hi = min([0.0, *known]), max([0.0, *known])
+    ticks = _span_ticks(lo, hi)
+    y_lo, y_hi = ticks[0], ticks[-1]
+
+    def y_of(v: float) -> float:
+        return round(top + plot_h - (v - y_lo) / ((y_hi - y_lo) or 1.0) * plot_h, 1)
+
+    pad = 26  # room for the first and last period's label under the axis
+
+    def x_of(i: int) -> float:
+        inner = plot_w - 2 * pad
+        return round(left + pad + (inner * i / (len(periods) - 1) if len(periods) > 1 else inner / 2), 1)
+
+    lines = []
+    for s in series:
+        color = ROLE_COLORS.get(s["role"], ROLE_COLORS["peer"])
+        points, segments, current = [], [], []
+        for i, v in enumerate(s["values"]):
+            if v is None or math.isnan(v):
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            point = {"x": x_of(i), "y": y_of(v), "title": f"{s['label']}, {periods[i]}: {fmt(v)}"}
+            points.append(point)
+            current.append(f"{point['x']},{point['y']}")
+        if current:
+            segments.append(current)
+        lines.append({"label": s["label"], "color": color, "dash": LINE_DASH.get(s["role"], ""),
+                      "paths": [" ".join(seg) for seg in segments if len(seg) > 1], "points": points})
+    return {"kind": "lines", "title": title, "width": width, "height": height, "left": left, "top": top,
+            "plot_w": plot_w, "plot_h": plot_h, "lines": lines,
+            "yticks": [{"y": y_of(t), "text": fmt(t)} for t in ticks],
+            "xticks": [{"x": x_of(i), "text": fit(p, max(52.0, plot_w / max(1, len(periods))), 11)}
+                       for i, p in enumerate(periods)]}

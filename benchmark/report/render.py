@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ import pandas as pd
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
 from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
     ENGAGEMENT_WORDING,
@@ -34,8 +35,25 @@ from benchmark.metrics.catalog import (
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
-from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store
-from benchmark.report import charts
+from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store, with_period
+from benchmark.report import charts, insights
+from benchmark.report.conversation import conversation, conversation_table
+from benchmark.report.periods import (
+    Change,
+    Comparisons,
+    Period,
+    PeriodResult,
+    Trend,
+    build_trend,
+    change,
+    deltas_csv,
+    key_delta_table,
+    median_rows,
+    own_delta_groups,
+    previous_of,
+    trend_csv,
+    trend_view,
+)
 from benchmark.store import DEFAULT_DB_URL
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +78,7 @@ class ReportResult:
     folder: Path
     posts: int
     missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
+    previous_posts: int | None = None  # posts in the previous period (--compare-previous)
 
     @property
     def path(self) -> Path:
@@ -71,32 +90,79 @@ class ReportResult:
 
 def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB_URL,
                  output: str | Path | None = None, progress: Callable[[str], None] | None = None, *,
-                 config: BenchmarkConfig | None = None) -> ReportResult:
-    """Read the store at db_url, compute metrics and findings, write the three files atomically into output
-    (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded (e.g.
-    period-overridden) config. Raises ReportInputError / ConfigError with a one-line message."""
+                 config: BenchmarkConfig | None = None, compare_previous: bool = False,
+                 periods: Sequence[Period] | None = None) -> ReportResult:
+    """Read the store at db_url, compute metrics and findings, write the report's files atomically into
+    output (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded
+    (e.g. period-overridden) config. `compare_previous` adds the previous period of the same length;
+    `periods` (chronological) adds a trend over them and makes the last one the report's period. Raises
+    ReportInputError / ConfigError with a one-line message."""
     if config is None:
         config = load_config(config_path or DEFAULT_CONFIG)
+    if periods:
+        config = with_period(config, periods[-1].since, periods[-1].until)
     out_dir = Path(output) if output else Path("reports") / config.name
-    store_url = db_url
     say = progress or (lambda _msg: None)
-    engine = open_store(store_url)
-    panel = load_panel(engine, config, say, rules=_rules(config))
-    engine.dispose()
-    if panel.posts.empty:
-        raise ReportInputError(
-            f"no posts between {config.period_start} and {config.period_end} for any of the "
-            f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another --period")
-    say(f"computing metrics for {len(panel.accounts)} accounts")
-    metrics = compute_metrics(panel)
-    findings = evaluate_findings(metrics, config.thresholds)
+    rules = _rules(config)
+    open_store(db_url).dispose()  # a missing store fails here, before any worker starts
+    previous = previous_of(config) if compare_previous else None
+    jobs = ([(previous, True)] if previous else []) + [(p, False) for p in (periods or [])[:-1]]
+    comparisons = Comparisons(config, db_url, jobs)
+    try:
+        engine = open_store(db_url)
+        panel = load_panel(engine, config, say, rules=rules)
+        engine.dispose()
+        if panel.posts.empty:
+            raise ReportInputError(
+                f"no posts between {config.period_start} and {config.period_end} for any of the "
+                f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another "
+                "--period")
+        say(f"computing metrics for {len(panel.accounts)} accounts")
+        metrics = compute_metrics(panel)
+        findings = evaluate_findings(metrics, config.thresholds)
+        results = comparisons.results(say)
+    finally:
+        comparisons.close()
+    say("testing differences, growth, breakouts and recommendations")
+    found = analyse(panel, metrics, results, previous, periods)
     say("rendering the report")
-    html = render_html(report_context(panel, metrics, findings))
-    say("writing metrics.csv, posts.csv and index.html")
-    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel, findings))
+    html = render_html(report_context(panel, metrics, findings, found))
+    say("writing the CSV files, report.xlsx and index.html")
+    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel, findings, found))
     missing = [_display(row, False) for _, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
-    return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing)
+    return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
+                        previous_posts=found.change.previous.n_posts if found.change else None)
+
+
+@dataclass
+class Analyses:
+    """The statistics behind the sections that go beyond the metrics table (issue #9, issue #6)."""
+
+    recommendations: list[stats.Recommendation]
+    er_tests: pd.DataFrame
+    growth: pd.DataFrame
+    breakouts: pd.DataFrame
+    breakout_summary: pd.DataFrame
+    change: Change | None = None
+    trend: Trend | None = None
+
+
+def analyse(panel: PanelData, metrics: pd.DataFrame, results: Sequence[PeriodResult] = (),
+            previous: Period | None = None, periods: Sequence[Period] | None = None) -> Analyses:
+    hits, summary = insights.breakouts(panel.posts)
+    found = Analyses(
+        recommendations=stats.recommendations(metrics, panel.posts),
+        er_tests=insights.er_tests(panel.posts, panel.accounts),
+        growth=insights.growth_table(panel.snapshots, panel.bounds_utc, panel.accounts),
+        breakouts=hits, breakout_summary=summary)
+    by_period = {r.period: r for r in results}
+    if previous is not None:
+        found.change = change(metrics, panel.posts, by_period[previous])
+    if periods:
+        others = [by_period[p] for p in periods[:-1]]
+        found.trend = build_trend(others, periods[-1], metrics, len(panel.posts))
+    return found
 
 
 def _rules(config: BenchmarkConfig) -> Any:
@@ -135,12 +201,51 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData,
-                 findings: list[Finding]) -> None:
+def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
+                 found: Analyses) -> None:
     (folder / "index.html").write_text(html, encoding="utf-8")
     metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
     findings_csv(findings).to_csv(folder / "findings.csv", index=False)
     posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    if found.change is not None:
+        metrics_csv(found.change.previous.metrics).to_csv(folder / "metrics_previous.csv", index=False)
+        _csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
+    if found.trend is not None:
+        _csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
+    stats.write_xlsx(folder / "report.xlsx", xlsx_sheets(panel, metrics, findings, found))
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["label"] = _neutralised(out["label"].astype(str))
+    return out
+
+
+def xlsx_sheets(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding],
+                found: Analyses) -> dict[str, pd.DataFrame]:
+    """The sheets of report.xlsx, one per section (posts stay in posts.csv: Excel is slow with millions)."""
+    accounts = panel.accounts
+    with_ids = accounts[["platform", "account_id", "label", "role"]]
+    sheets = {
+        "scorecard": insights.scorecard_table(scorecard(metrics)),
+        "metrics": insights.metrics_wide(metrics),
+        "findings": findings_csv(findings),
+        "recommendations": insights.recommendations_table(found.recommendations),
+    }
+    if found.change is not None:
+        sheets["change"] = deltas_csv(found.change.deltas)
+        sheets["median change"] = with_ids.join(found.change.median_change.set_index("acct"), how="right")
+    if found.trend is not None:
+        sheets["trend"] = trend_csv(found.trend)
+    sheets["ER tests"] = insights.er_tests_table(found.er_tests, accounts)
+    sheets["follower growth"] = with_ids.join(found.growth.set_index("acct"), how="right")
+    sheets["breakouts"] = with_ids.join(found.breakouts.drop(columns=["platform"], errors="ignore")
+                                        .set_index("acct"), how="right")
+    if panel.has_comments:
+        ordered = _ordered_accounts(panel)
+        sheets["talking with fans"] = conversation_table(
+            conversation(panel.comments, panel.posts, ordered, wide(metrics), panel.config.voice_lexicon))
+    return sheets
 
 
 FINDING_COLUMNS = ["rule", "platform", "account_id", "label", "role", "title", "numbers", "threshold"]
@@ -231,12 +336,17 @@ def _ordered_accounts(panel: PanelData) -> pd.DataFrame:
     return accounts.sort_values("_order")
 
 
-def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]) -> dict[str, Any]:
+def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding],
+                   found: Analyses | None = None) -> dict[str, Any]:
     """Everything the template shows, as plain data (strings are escaped by the template)."""
+    found = found if found is not None else analyse(panel, metrics)
     accounts = _ordered_accounts(panel)
     values, ns = wide(metrics), wide(metrics, "n")
     posts_per_account = panel.posts["acct"].value_counts()
     return {
+        **_analyses_context(panel, accounts, found),
+        "talk": (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
+                 if panel.has_comments else None),
         "run": _run_card(panel, accounts),
         "missing": [row["display"] for _, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
         "scorecard": _scorecard(metrics, accounts),
@@ -255,6 +365,49 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "metrics_version": METRICS_VERSION,
         "low_n": LOW_N,
     }
+
+
+def _sections(found: Analyses) -> list[tuple[str, str]]:
+    """(anchor, title) of the page's sections in order; the optional ones only when they have content."""
+    return [("run", "Run card"), ("scorecard", "Scorecard"), ("findings", "Findings"),
+            ("recommendations", "Recommendations"),
+            *([("change", "Change since last period")] if found.change is not None else []),
+            *([("trend", "Trend")] if found.trend is not None else []),
+            ("brands", "Brands across platforms"), ("activity", "Activity and formats"), ("engagement", "Engagement"),
+            ("fans", "Talking with fans"), ("purpose", "Purpose mix"), ("style", "Style"), ("timing", "Timing"),
+            ("audience", "Audience quality"), ("top", "Top posts"), ("breakouts", "Breakout posts"),
+            ("coverage", "Data coverage"), ("methodology", "Methodology")]
+
+
+def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses) -> dict[str, Any]:
+    def view(post: pd.Series) -> dict[str, Any]:
+        return _post_view(post, accounts)
+
+    shown = found.breakouts.groupby("acct", sort=False).head(insights.BREAKOUTS_SHOWN)
+    full = panel.posts[panel.posts["post_id"].isin(shown["post_id"])]
+    breakout_posts = shown[["acct", "post_id", "z"]].merge(full, on=["acct", "post_id"], how="inner")
+    context: dict[str, Any] = {
+        "recommendations": insights.recommendation_groups(found.recommendations, panel.posts, accounts, view),
+        "er_tests": insights.er_test_groups(found.er_tests, accounts),
+        "growth": insights.growth_rows(found.growth, accounts),
+        "breakouts": insights.breakout_groups(breakout_posts, found.breakout_summary, accounts, view),
+        "breakout_sd": insights.BREAKOUT_SD, "min_n": stats.MIN_N, "too_few": stats.TOO_FEW,
+        "change": None, "trend": None, "sections": _sections(found),
+        "number": {anchor: i for i, (anchor, _title) in enumerate(_sections(found), start=1)},
+    }
+    if found.change is not None:
+        ch = found.change
+        context["change"] = {
+            "previous": str(ch.previous.period), "previous_posts": ch.previous.n_posts,
+            "medians": median_rows(ch, accounts), "key_table": key_delta_table(ch, accounts),
+            "own": own_delta_groups(ch, accounts),
+        }
+    if found.trend is not None:
+        tr = found.trend
+        context["trend"] = {"periods": [{"name": p.name, "since": str(p.since), "until": str(p.until),
+                                         "posts": tr.n_posts.get(p.name, 0)} for p in tr.periods],
+                            "platforms": trend_view(tr, charts.line_chart)}
+    return context
 
 
 def _run_card(panel: PanelData, accounts: pd.DataFrame) -> dict[str, Any]:

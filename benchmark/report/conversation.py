@@ -1,0 +1,180 @@
+""""Talking with fans" from the comments crawl (issue #6): how many fan comments each account answers and
+how fast (buckets), what fans say (complaint / praise / question / other by benchmark.voice), with the
+sample size behind every figure, example comments and brand replies, and each own account's answers side
+by side with the exemplars'.
+
+Works on `PanelData.comments` after `derive_comments` (author_class, top_level, voice). Fans appear only
+through what they wrote: no author id or name is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value
+from benchmark.metrics.compute import fan_questions
+from benchmark.report import charts
+
+EXCERPT_CHARS = 160
+EXAMPLES_PER_CLASS = 2
+REPLY_EXAMPLES = 3
+COMPLAINT_TERMS = 10
+BUCKET_NAMES = {"0-2h": "within 2 h", "2-8h": "2–8 h", "8-24h": "8–24 h", "over-24h": "over 24 h"}
+UNANSWERED = "not answered"
+
+
+def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def conversation(comments: pd.DataFrame, posts: pd.DataFrame, accounts: pd.DataFrame, values: pd.DataFrame,
+                 voice_lexicon: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The context of the conversation part of "Talking with fans" (`accounts` in report order, with
+    `display`; `values` the wide metrics; `voice_lexicon` the config's extra fan-voice terms)."""
+    questions = fan_questions(comments)
+    samples = [_sample(acct, a, comments, questions, posts, values) for acct, a in accounts.iterrows()]
+    terms = complaint_terms(comments, accounts, voice_lexicon)
+    for sample in samples:
+        sample["terms"] = terms.get(sample["acct"])
+    by_acct = {s["acct"]: s for s in samples}
+    with_data = [s for s in samples if s["has_data"]]
+    return {
+        "samples": samples,
+        "bucket_chart": charts.stacked(
+            [charts.Row(label=s["display"], role=s["role"], parts=s["bucket_parts"]) for s in with_data],
+            [*BUCKET_NAMES.values(), UNANSWERED], "When fans' top-level comments got their first answer",
+            empty="no fans' top-level comments", unit="comments",
+            colors=dict(zip([*BUCKET_NAMES.values(), UNANSWERED], charts.DELAY_COLORS, strict=True))),
+        "voice_chart": charts.stacked(
+            [charts.Row(label=s["display"], role=s["role"], parts=s["voice_parts"]) for s in with_data],
+            VOICE_CLASSES, "What fans write in the comments", empty="no fan comments with text", unit="comments",
+            colors=charts.VOICE_COLORS),
+        "side_by_side": _side_by_side(accounts, by_acct),
+        "bucket_parts": [*BUCKET_NAMES.values(), UNANSWERED],
+        "voice_parts": list(VOICE_CLASSES),
+        "terms_available": terms.get("available", False),
+    }
+
+
+def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd.DataFrame, posts: pd.DataFrame,
+            values: pd.DataFrame) -> dict[str, Any]:
+    mine = comments[comments["acct"] == acct]
+    asked = questions[questions["acct"] == acct]
+    answered = asked[asked["answered_at"].notna()]
+    sampled_posts = mine["post_id"].drop_duplicates()
+    counters = posts.loc[(posts["acct"] == acct) & posts["post_id"].isin(sampled_posts), "comments"]
+    hours = answered["hours"].clip(lower=0)
+    bucket_counts = [int(((hours >= low) & (hours < high)).sum()) for _id, low, high in RESPONSE_BUCKETS]
+    voiced = mine[mine["voice"].notna()]
+    voice_counts = [int((voiced["voice"] == v).sum()) for v in VOICE_CLASSES]
+    n_asked = len(asked)
+    return {
+        "acct": acct, "display": account["display"], "role": account["role"], "platform": account["platform"],
+        "has_data": len(mine) > 0,
+        "stored": len(mine), "posts_sampled": int(sampled_posts.size),
+        "counters": format_value("posts", counters.sum(min_count=1)),
+        "coverage": format_value("comment_coverage", values.at[acct, "comment_coverage"]),
+        "asked": n_asked, "answered": len(answered),
+        "reply_rate": format_value("comment_reply_rate", values.at[acct, "comment_reply_rate"]),
+        "median_h": format_value("response_time_median_h", values.at[acct, "response_time_median_h"]),
+        "buckets": [{"name": name, "count": count, "share": _share_text(count, n_asked)}
+                    for name, count in zip(BUCKET_NAMES.values(), bucket_counts, strict=True)]
+        + [{"name": UNANSWERED, "count": n_asked - len(answered), "share": _share_text(n_asked - len(answered),
+                                                                                     n_asked)}],
+        "bucket_parts": [(name, count / n_asked if n_asked else 0.0, count) for name, count in
+                         zip([*BUCKET_NAMES.values(), UNANSWERED], [*bucket_counts, n_asked - len(answered)],
+                             strict=True)],
+        "voiced": len(voiced),
+        "voices": [{"name": v, "count": c, "share": _share_text(c, len(voiced)),
+                    "examples": _examples(voiced[voiced["voice"] == v])}
+                   for v, c in zip(VOICE_CLASSES, voice_counts, strict=True)],
+        "voice_parts": [(v, c / len(voiced) if len(voiced) else 0.0, c)
+                        for v, c in zip(VOICE_CLASSES, voice_counts, strict=True)],
+        "replies": _reply_examples(answered),
+    }
+
+
+def _share_text(count: int, total: int) -> str:
+    return f"{count / total * 100:.0f} %" if total else "—"
+
+
+def _examples(frame: pd.DataFrame, count: int = EXAMPLES_PER_CLASS) -> list[str]:
+    """The most liked comments of a class (ties: the earliest), as excerpts."""
+    if frame.empty:
+        return []
+    ranked = frame.assign(_likes=frame["likes"].fillna(-1)).sort_values(["_likes", "created_at", "comment_id"],
+                                                                          ascending=[False, True, True])
+    return [excerpt(t) for t in ranked["text"].head(count)]
+
+
+def _reply_examples(answered: pd.DataFrame) -> list[dict[str, str]]:
+    """The account's first answers to fans, fastest first: what the fan wrote, the answer, the delay."""
+    if answered.empty:
+        return []
+    ranked = answered.sort_values(["hours", "comment_id"]).drop_duplicates("answer_text").head(REPLY_EXAMPLES)
+    return [{"fan": excerpt(r["text"]), "answer": excerpt(r["answer_text"]), "after": _hours(r["hours"])}
+            for _, r in ranked.iterrows()]
+
+
+def _hours(hours: float) -> str:
+    if hours != hours:
+        return "—"
+    if hours < 1:
+        return f"{max(hours, 0) * 60:.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def complaint_terms(comments: pd.DataFrame, accounts: pd.DataFrame,
+                    voice_lexicon: dict[str, list[str]] | None = None) -> dict[Any, Any]:
+    """The top recurring terms of each account's fan complaints ({acct: [(term, complaints)]}), and
+    "available": False when benchmark.voice (or its word segmenter, jieba) is not installed."""
+    try:
+        from benchmark.voice import VoiceRules
+        from benchmark.voice import complaint_terms as terms_of
+    except ImportError:
+        return {"available": False}
+    rules = VoiceRules.load(voice_lexicon or None)
+    out: dict[Any, Any] = {"available": True}
+    fans = comments[comments["voice"].notna()]
+    for acct in accounts.index:
+        texts = fans.loc[(fans["acct"] == acct) & (fans["voice"] == "complaint"), "text"].astype(str).tolist()
+        if not texts:
+            continue
+        try:
+            out[acct] = terms_of(texts, top=COMPLAINT_TERMS, rules=rules)
+        except ImportError:
+            return {"available": False}
+    return out
+
+
+def _side_by_side(accounts: pd.DataFrame, by_acct: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each own account next to the exemplars on its platform (all exemplars when its platform has none)."""
+    out = []
+    exemplars = accounts[accounts["role"] == "exemplar"]
+    for acct, a in accounts[accounts["role"] == "own"].iterrows():
+        same = exemplars[exemplars["platform"] == a["platform"]]
+        others = same if len(same) else exemplars
+        cards = [by_acct[acct], *(by_acct[e] for e in others.index)]
+        if any(card["asked"] for card in cards):
+            out.append({"title": a["display"], "cards": cards, "other_platform": not len(same)})
+    return out
+
+
+def conversation_table(ctx: dict[str, Any]) -> pd.DataFrame:
+    """One row per account for report.xlsx (from `conversation`'s context): sample sizes and figures."""
+    rows = []
+    for s in ctx["samples"]:
+        row = {"account": s["display"], "role": s["role"], "comments stored": s["stored"],
+               "posts sampled": s["posts_sampled"], "comment counters of those posts": s["counters"],
+               "fan top-level comments": s["asked"], "answered": s["answered"], "reply rate": s["reply_rate"],
+               "median time to answer": s["median_h"]}
+        row.update({f"answered {b['name']}": b["count"] for b in s["buckets"]})
+        row["fan comments labelled"] = s["voiced"]
+        row.update({f"{v['name']} comments": v["count"] for v in s["voices"]})
+        row["top complaint terms"] = ", ".join(f"{t} ({n})" for t, n in (s["terms"] or []))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
