@@ -2,12 +2,18 @@
 
     python -m benchmark.sample.server [--port 0] [--panel demo | --panel-file spec.json] [--seed 7]
                                       [--anchor 2026-11-26T12:00:00+08:00] [--now ISO] [--config-out PATH]
+                                      [--faults SEED [--fault-profile default|heavy|network|throttle|JSON]]
 
 prints exactly one line, `SAMPLE_SERVER_URL http://127.0.0.1:<port>`, once it is ready, then serves until
 killed. Point the spiders at it with WEIBO_BASE_URL=<url>/weibo, BLUESKY_BASE_URL=<url>/bluesky,
 MASTODON_BASE_URL=<url>/mastodon, TELEGRAM_BASE_URL=<url>/telegram.
 
 In-process: `with start_server(panel) as server: server.url ...` (a daemon thread; `.stop()`).
+
+`--faults SEED` (or `faults=FaultInjector(seed)`) injects seeded failures into platform API requests:
+5xx, dropped connections, slow and truncated responses, garbage bodies, 418/432 bursts, 429 with
+Retry-After (see `benchmark.sample.faults`). Counts per kind are served on `/__faults` and printed to
+stderr on exit (SIGTERM included).
 
 Rendered pages are cached per (endpoint, account, cursor) on first use, so serving stays fast; Weibo
 timeline pages are cached per minute of the server clock because their relative dates ("5分钟前") follow
@@ -19,8 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Hashable
 from datetime import datetime
@@ -31,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from benchmark.sample import Reply, json_reply, render_bluesky, render_mastodon, render_telegram, render_weibo
+from benchmark.sample.faults import FAULTS_PATH, Fault, FaultInjector, faulty_reply, load_profile
 from benchmark.sample.panel import SHANGHAI, UTC, Panel, demo_panel, panel_config_toml
 
 RENDERERS: dict[str, ModuleType] = {
@@ -117,7 +126,27 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or ""
         if not _HOST.match(host):
             host = f"127.0.0.1:{self.server.server_port}"
-        reply = self.server.site.handle(self.path, host)
+        faults = self.server.faults
+        if faults is not None and self.path.split("?", 1)[0] == FAULTS_PATH:
+            self._write(json_reply(faults.snapshot()), send_body)
+            return
+        fault = faults.draw(self.path) if faults is not None else None
+        if fault is None:
+            self._write(self.server.site.handle(self.path, host), send_body)
+        else:
+            self._serve_faulty(fault, host, send_body)
+
+    def _serve_faulty(self, fault: Fault, host: str, send_body: bool) -> None:
+        if fault.kind == "drop":
+            self.close_connection = True  # closed without a byte of response
+            return
+        if fault.delay:
+            time.sleep(fault.delay)  # the client has timed out by now; the late answer is written anyway
+        reply, body_bytes = faulty_reply(self.server.site.handle(self.path, host), fault, time.time())
+        self._write(reply, send_body, body_bytes)
+
+    def _write(self, reply: Reply, send_body: bool, body_bytes: int | None = None) -> None:
+        """Write `reply`; with `body_bytes`, only that much of the body, then close (a truncated transfer)."""
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -126,7 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             if send_body:
-                self.wfile.write(reply.body)
+                self.wfile.write(reply.body if body_bytes is None else reply.body[:body_bytes])
+            if body_bytes is not None:
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -138,15 +169,25 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     site: SampleSite
+    faults: FaultInjector | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (timeout, crawl finished, a dropped connection) is normal, not a server error.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class SampleServer:
     """A running sample server (daemon thread). Use as a context manager or call `.stop()`."""
 
-    def __init__(self, panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None,
+                 faults: FaultInjector | None = None) -> None:
         self.site = SampleSite(panel, clock)
+        self.faults = faults
         self.httpd = _Server(("127.0.0.1", port), _Handler)
         self.httpd.site = self.site
+        self.httpd.faults = faults
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="sample-server", daemon=True)
 
     @property
@@ -177,9 +218,11 @@ class SampleServer:
         self.stop()
 
 
-def start_server(panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None) -> SampleServer:
-    """Serve `panel` on 127.0.0.1:`port` (0 = any free port) from a daemon thread; returns it running."""
-    return SampleServer(panel, port, clock).start()
+def start_server(panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None,
+                 faults: FaultInjector | None = None) -> SampleServer:
+    """Serve `panel` on 127.0.0.1:`port` (0 = any free port) from a daemon thread; returns it running.
+    `faults`: inject seeded failures (benchmark.sample.faults) into platform API requests."""
+    return SampleServer(panel, port, clock, faults).start()
 
 
 # ------------------------------------------------------------------------------------------- CLI
@@ -212,12 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--now", type=parse_moment, default=None,
                         help="freeze the server clock (relative Weibo dates) at this ISO time")
     parser.add_argument("--config-out", help="also write a benchmark.toml for the panel here")
+    parser.add_argument("--faults", type=int, default=None, metavar="SEED",
+                        help="inject seeded faults into platform API requests (see benchmark.sample.faults)")
+    parser.add_argument("--fault-profile", default="default",
+                        help="default | heavy | network | throttle | none | a JSON object of FaultProfile fields")
     args = parser.parse_args(argv)
     panel = load_panel(args.panel, args.panel_file, args.seed, args.anchor)
     if args.config_out:
         Path(args.config_out).write_text(panel_config_toml(panel), encoding="utf-8")
+    faults = fault_injector(parser, args.faults, args.fault_profile)
     frozen = args.now
-    server = SampleServer(panel, args.port, (lambda: frozen) if frozen else None)
+    server = SampleServer(panel, args.port, (lambda: frozen) if frozen else None, faults)
     print(f"SAMPLE_SERVER_URL {server.url}", flush=True)
     try:
         server.httpd.serve_forever()
@@ -225,7 +273,21 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.httpd.server_close()
+        if faults is not None:
+            print(f"SAMPLE_SERVER_FAULTS {json.dumps(faults.snapshot())}", file=sys.stderr, flush=True)
     return 0
+
+
+def fault_injector(parser: argparse.ArgumentParser, seed: int | None, profile: str) -> FaultInjector | None:
+    if seed is None:
+        return None
+    try:
+        injector = FaultInjector(seed, load_profile(profile))
+    except (ValueError, TypeError) as error:
+        parser.error(f"--fault-profile: {error}")
+    # Tests stop the server with SIGTERM: exit through `finally` so the fault counts get printed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    return injector
 
 
 if __name__ == "__main__":
