@@ -157,8 +157,8 @@ def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:
             "first": _day(g["first_at"]), "last": _day(g["last_at"]),
             "first_followers": format_value("followers", g["first_followers"]),
             "last_followers": format_value("followers", g["last_followers"]),
-            "absolute": _signed(g["absolute"]), "relative": format_value("follower_growth", g["relative"]),
-            "weekly": "—" if g["weekly_rate"] != g["weekly_rate"] else f"{g['weekly_rate'] * 100:+.2f} %",
+            "absolute": _signed(g["absolute"]), "relative": _percent(g["relative"], 1),
+            "weekly": _percent(g["weekly_rate"], 2),
             "note": g["note"] or "",
         })
     return {"rows": rows, "notes": [{"note": note, "accounts": names} for note, names in notes.items()]}
@@ -166,6 +166,10 @@ def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:
 
 def _day(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _percent(value: float, digits: int) -> str:
+    return "—" if value != value else f"{value * 100:+.{digits}f} %"
 
 
 def _signed(value: float) -> str:

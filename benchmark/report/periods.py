@@ -310,7 +310,14 @@ def deltas_csv(deltas: pd.DataFrame) -> pd.DataFrame:
                "delta", "relative_delta", "too_few"]
     out = deltas[columns].copy()
     out["previous_n"] = out["previous_n"].astype("Int64")
+    for column in ("previous_value", "value", "delta", "relative_delta"):
+        out[column] = _exact_text(out[column])
     return out
+
+
+def _exact_text(values: pd.Series) -> list[str]:
+    """Numbers as metrics.csv writes them: exact (12 significant digits), empty where undefined."""
+    return ["" if np.isnan(v) else f"{v:.12g}" for v in values.to_numpy(dtype="float64")]
 
 
 # -- trend over several periods -------------------------------------------------------------------------
@@ -361,7 +368,10 @@ def trend_view(tr: Trend, line_chart: Callable[..., dict]) -> list[dict[str, Any
 def trend_csv(tr: Trend) -> pd.DataFrame:
     columns = ["period", "platform", "account_id", "label", "role", "metric", "value", "n", "delta",
                "relative_delta", "too_few"]
-    return tr.table[columns]
+    out = tr.table[columns].copy()
+    for column in ("value", "delta", "relative_delta"):
+        out[column] = _exact_text(out[column])
+    return out
 
 
 __all__ = [
