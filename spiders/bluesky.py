@@ -4,6 +4,8 @@ Requests: `app.bsky.actor.getProfile?actor=<handle|did>` → `app.bsky.feed.getA
 &includePins=true` following `cursor` → `app.bsky.actor.getProfiles?actors=…` (≤ 25 per call) for the
 authors of reposted and quoted posts, whose follower counts the feed does not carry. A page's posts are
 held until their authors are known (or the lookup failed) so every stored repost has them when it can.
+With the optional comments crawl, `app.bsky.feed.getPostThread?uri=<post>&depth=6&parentHeight=0` for the first
+COMMENTS_MAX_POSTS posts of each account (one request per post: the replies come as one tree).
 Payload → items is `benchmark.parsers.bluesky`; this module only routes.
 """
 
@@ -18,6 +20,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
+from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
 from benchmark.items import Post
 from benchmark.parsers import bluesky as parser
@@ -27,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 FEED_LIMIT = 100  # the lexicon's maximum page size
 PROFILES_BATCH = 25  # getProfiles accepts at most 25 actors
+THREAD_DEPTH = 6  # getPostThread's default: replies to replies, deep enough for the account's answers
 
 
 @dataclass
@@ -38,7 +42,7 @@ class HeldPage:
     authors: dict[str, dict] = field(default_factory=dict)
 
 
-class BlueskySpider(BenchmarkSpider):
+class BlueskySpider(CommentsCrawl, BenchmarkSpider):
     name = "bluesky"
     platform = "bluesky"
     base_url_setting = "BLUESKY_BASE_URL"
@@ -114,6 +118,7 @@ class BlueskySpider(BenchmarkSpider):
         kept = self.new_in_period(account.id, page.posts)
         self.tracker.page(self.platform, account.id, len(kept))
         yield from self.with_ref_authors(account, kept)
+        yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
         if not page.cursor or not self.should_page_on(page.posts):
             return
         if page.cursor == response.meta.get("cursor"):
@@ -123,6 +128,27 @@ class BlueskySpider(BenchmarkSpider):
         number = response.meta.get("page", 1) + 1
         yield self.feed_request(account, owner_did, pinned_uri, page.cursor, number)
 
+    # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
+    def thread_request(self, account: AccountConfig, post: Post) -> scrapy.Request:
+        params = {"uri": post.post_id, "depth": THREAD_DEPTH, "parentHeight": 0}
+        return scrapy.Request(self.xrpc("app.bsky.feed.getPostThread", params), callback=self.parse_thread,
+                              errback=self.comments_request_failed, cb_kwargs={"post": post},
+                              meta=self.account_meta(account))
+
+    def parse_thread(self, response: Response, post: Post) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        data = yield from self.comments_payload(response)
+        if data is None:
+            return
+        status, _message = parser.thread_status(data)
+        if status != "ok":
+            self.comments_page_failed(account.id, f"payload_{status}", response.url)
+            return
+        dropped: list[str] = []
+        comments = parser.parse_thread(data, post_id=post.post_id, post_author_id=account.id,
+                                       crawled_at=self.crawled_at, dropped=dropped)
+        self.count_dropped(account.id, dropped)
+        yield from self.keep_comments(account.id, post, comments)
 
     # -- reposted / quoted authors ---------------------------------------------------------------------
     def with_ref_authors(self, account: AccountConfig, posts: list[Post]) -> Iterator[Any]:

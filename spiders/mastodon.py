@@ -3,7 +3,9 @@
 Each account is read from its own home instance, `https://<instance>` (another instance only holds what
 federated to it), unless MASTODON_BASE_URL points every account at one server (tests, demo).
 Requests: `/api/v1/accounts/lookup?acct=user@instance` → `/api/v1/accounts/<id>/statuses?pinned=true`
-(once) → `/api/v1/accounts/<id>/statuses?limit=40` following the Link header's rel="next" `max_id`.
+(once) → `/api/v1/accounts/<id>/statuses?limit=40` following the Link header's rel="next" `max_id`; with the
+optional comments crawl, `/api/v1/statuses/<status id>/context` for the first COMMENTS_MAX_POSTS posts of
+each account (one request per post: the instance returns the replies in one answer).
 Payload → items is `benchmark.parsers.mastodon`; this module only routes and paces.
 
 Pacing: instances allow 300 requests / 5 min per IP (and 300 paging requests / 15 min). Every answer
@@ -23,7 +25,9 @@ from urllib.parse import quote, urlencode
 import scrapy
 from scrapy.http import Response
 
+from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
+from benchmark.items import Post
 from benchmark.middlewares import SlotPauser
 from benchmark.parsers import mastodon as parser
 from benchmark.parsers.common import parse_datetime
@@ -70,7 +74,7 @@ def _older(max_id: str, previous: str | None) -> bool:
     return max_id != previous
 
 
-class MastodonSpider(BenchmarkSpider):
+class MastodonSpider(CommentsCrawl, BenchmarkSpider):
     name = "mastodon"
     platform = "mastodon"
     base_url_setting = "MASTODON_BASE_URL"
@@ -98,7 +102,7 @@ class MastodonSpider(BenchmarkSpider):
         """An API URL on the account's home instance, or on MASTODON_BASE_URL when set. Paging URLs are
         always rebuilt here: absolute Link URLs could point at another host."""
         base = self.base_url or f"https://{account.id.rpartition('@')[2]}"
-        return f"{base}{path}?{urlencode(params)}"
+        return f"{base}{path}?{urlencode(params)}" if params else f"{base}{path}"
 
     def statuses_path(self, local_id: str) -> str:
         # The id comes from the server (digits on Mastodon, a ULID on GoToSocial): never let it change the path.
@@ -161,6 +165,7 @@ class MastodonSpider(BenchmarkSpider):
             kept = self.new_in_period(account.id, page.posts)
             self.tracker.page(self.platform, account.id, len(kept))
             yield from kept
+            yield from self.context_requests(account, kept)
         else:
             self.crawler.stats.inc_value("mastodon/pinned_failed")
         yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"])
@@ -195,6 +200,7 @@ class MastodonSpider(BenchmarkSpider):
         kept = self.new_in_period(account.id, page.posts)
         self.tracker.page(self.platform, account.id, len(kept))
         yield from kept
+        yield from self.context_requests(account, kept)
         if not page.cursor or not self.should_page_on(page.posts):
             return
         if not _older(page.cursor, response.meta.get("max_id")):
@@ -204,6 +210,34 @@ class MastodonSpider(BenchmarkSpider):
         yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"],
                                     max_id=page.cursor, page=number + 1)
 
+    # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
+    def context_requests(self, account: AccountConfig, posts: list[Post]) -> Iterator[scrapy.Request]:
+        for post in posts:
+            # The request needs the instance-local status id; post_id is the status URI.
+            if post.extra.get("id") and self.wants_comments(account, post):
+                yield self.context_request(account, post)
+
+    def context_request(self, account: AccountConfig, post: Post) -> scrapy.Request:
+        path = f"/api/v1/statuses/{quote(str(post.extra['id']), safe='')}/context"
+        return scrapy.Request(self.api(account, path, {}), callback=self.parse_context,
+                              errback=self.comments_request_failed, cb_kwargs={"post": post},
+                              meta=self.account_meta(account))
+
+    def parse_context(self, response: Response, post: Post) -> Iterator[Any]:
+        account: AccountConfig = response.meta["account"]
+        self.pace(response)
+        data = yield from self.comments_payload(response)
+        if data is None:
+            return
+        status, _message = parser.context_status(data)
+        if status != "ok":
+            self.comments_page_failed(account.id, f"payload_{status}", response.url)
+            return
+        dropped: list[str] = []
+        comments = parser.parse_context(data, post_id=post.post_id, post_author_id=account.id,
+                                        crawled_at=self.crawled_at, dropped=dropped)
+        self.count_dropped(account.id, dropped)
+        yield from self.keep_comments(account.id, post, comments)
 
     # -- pacing ----------------------------------------------------------------------------------------
     def pace(self, response: Response) -> None:

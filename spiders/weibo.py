@@ -2,7 +2,9 @@
 
 Requests: profile `getIndex?type=uid&value=<uid>` → timeline `getIndex?containerid=107603<uid>`
 following `since_id` (or `page` when a page has no cursor) → `statuses/extend?id=<mid>` for each
-truncated long post. Payload → items is `benchmark.parsers.weibo`; this module only routes.
+truncated long post; with the optional comments crawl, `comments/hotflow?id=<mid>&mid=<mid>` following
+`max_id` for the first COMMENTS_MAX_POSTS posts of each account. Payload → items is `benchmark.parsers.weibo`;
+this module only routes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
+from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
 from benchmark.items import Post
 from benchmark.parsers import weibo as parser
@@ -23,16 +26,14 @@ LOGIN_MARKERS = ("passport.weibo", "login.sina.com.cn", "weibo.com/login", "/sig
 COOKIE_HINT = "Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')"
 
 
-class WeiboSpider(BenchmarkSpider):
+class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     name = "weibo"
     platform = "weibo"
     base_url_setting = "WEIBO_BASE_URL"
     default_base_url = "https://m.weibo.cn"
-
-    comment_posts: dict[str, int]
+    comments_on_reposts = True  # a Weibo repost is a status with comments of its own
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.comment_posts = {}
         for account in self.panel:
             yield self.profile_request(account)
 
@@ -96,62 +97,45 @@ class WeiboSpider(BenchmarkSpider):
                 yield self.long_text_request(post, account)
             else:
                 yield post
-            if self.wants_comments(account):
+            if self.wants_comments(account, post):
                 yield self.comments_request(post, account)
         if page.posts and self.should_page_on(page.posts):
             yield self.next_page(account, response, page.since_id)
 
-    # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS) ------------------------------------
-    def wants_comments(self, account: AccountConfig) -> bool:
-        """Comments are sampled for at most COMMENTS_MAX_POSTS posts per account, to keep runs bounded."""
-        if not self.crawl_comments:
-            return False
-        sampled = self.comment_posts.get(account.id, 0)
-        if sampled >= self.settings.getint("COMMENTS_MAX_POSTS", 100):
-            return False
-        self.comment_posts[account.id] = sampled + 1
-        return True
-
-    @property
-    def crawl_comments(self) -> bool:
-        flag = str(getattr(self, "comments", "") or "").lower() in ("1", "true", "yes")
-        return flag or self.settings.getbool("CRAWL_COMMENTS", False)
-
+    # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def comments_request(self, post: Post, account: AccountConfig, max_id: str | None = None,
-                         max_id_type: int | None = None, seen: int = 0) -> scrapy.Request:
+                         max_id_type: int | None = None, top_level: int = 0) -> scrapy.Request:
+        """comments/hotflow, newest first, 20 top-level comments a page with their inline replies;
+        `max_id` (+ `max_id_type`) is the cursor of the next page."""
         params = {"id": post.post_id, "mid": post.post_id, "max_id_type": str(max_id_type or 0)}
         if max_id:
             params["max_id"] = max_id
         return scrapy.Request(
             self.url(f"/comments/hotflow?{urlencode(params)}"), callback=self.parse_comments,
-            errback=self.comments_failed, cb_kwargs={"post": post, "seen": seen},
+            errback=self.comments_request_failed, cb_kwargs={"post": post, "top_level": top_level},
             headers={"Referer": self.url(f"/detail/{post.post_id}")},
-            meta=self.account_meta(account),
+            meta=self.account_meta(account, max_id=max_id),
         )
 
-    def parse_comments(self, response: Response, post: Post, seen: int) -> Iterator[Any]:
+    def parse_comments(self, response: Response, post: Post, top_level: int = 0) -> Iterator[Any]:
         account: AccountConfig = response.meta["account"]
-        data = self.load_json(response) if response.status == 200 else None
+        data = yield from self.comments_payload(response)
         if data is None:
-            self.crawler.stats.inc_value("weibo/comments_pages_failed")
+            return
+        status, _message = parser.classify_envelope(data)
+        if status != "ok":  # a login wall or throttling on comments only shortens the sample
+            self.comments_page_failed(account.id, f"envelope_{status}", response.url)
             return
         comments, max_id, max_id_type = parser.parse_comments(
             data, post_id=post.post_id, post_author_id=account.id, crawled_at=self.crawled_at)
-        limit = self.settings.getint("COMMENTS_PER_POST", 50)
-        top_level = 0
-        for comment in comments:
-            top_level += comment.parent_comment_id is None
-            # The post counter says how many comments exist; this says how many were sampled.
-            comment.extra["post_comments_count"] = post.comments
-            yield comment
-        self.crawler.stats.inc_value("weibo/comments", len(comments))
-        seen += top_level
-        if max_id and top_level and seen < limit:
-            yield self.comments_request(post, account, max_id, max_id_type, seen)
-
-    def comments_failed(self, failure: Any) -> None:
-        # Comments are a sample: a failed page shortens the sample, never the timeline's status.
-        self.crawler.stats.inc_value("weibo/comments_pages_failed")
+        kept = self.keep_comments(account.id, post, comments, top_level)
+        yield from kept
+        page_top_level = sum(comment.parent_comment_id is None for comment in kept)
+        top_level += page_top_level
+        # A cursor that does not move (or an empty page) would loop: the sample ends there.
+        cursor_moved = bool(max_id) and max_id != response.meta.get("max_id")
+        if page_top_level and cursor_moved and top_level < self.comments_per_post:
+            yield self.comments_request(post, account, max_id, max_id_type, top_level)
 
     def next_page(self, account: AccountConfig, response: Response, since_id: str | None) -> scrapy.Request:
         number = response.meta.get("page", 1) + 1

@@ -464,3 +464,187 @@ KEYS = st.sampled_from(["post", "reason", "reply", "uri", "record", "embed", "au
 def test_random_feed_items_never_raise(items: list) -> None:
     page = parse({"feed": items})
     assert len(page.posts) + len(page.dropped) <= len(items)
+
+
+# ---------------------------------------------------------------- threads → comments (comments crawl)
+
+
+def comments_of(payload: object, post_author_id: str, dropped: list[str] | None = None) -> list:
+    return bluesky.parse_thread(payload, post_id=root_uri(payload), post_author_id=post_author_id,
+                                crawled_at=CRAWLED_AT, dropped=dropped)
+
+
+def root_uri(payload: object) -> str:
+    """The thread's own post (the comments' post_id), or a stand-in for payloads without one."""
+    try:
+        return payload["thread"]["post"]["uri"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return "at://did:plc:x/app.bsky.feed.post/x"
+
+
+def big_thread() -> dict:
+    return load("dannguyen_getPostThread.response.json")
+
+
+def test_replies_of_a_recorded_celebrity_thread_become_comments() -> None:
+    payload = big_thread()
+    replies = [node["post"] for node in payload["thread"]["replies"]]
+    dropped: list[str] = []
+    comments = comments_of(payload, "jimmyfallon.bsky.social", dropped)
+
+    assert dropped == [] and bluesky.thread_status(payload) == ("ok", "")
+    assert [c.comment_id for c in comments] == [view["cid"] for view in replies]
+    assert {c.post_id for c in comments} == {payload["thread"]["post"]["uri"]}
+    assert {c.parent_comment_id for c in comments} == {None}  # direct replies to the post
+    assert [c.likes for c in comments] == [view["likeCount"] for view in replies]
+    assert all(c.created_at.tzinfo is UTC and c.crawled_at == CRAWLED_AT for c in comments)
+    [own] = [c for c in comments if c.is_by_post_author]
+    assert (own.author_id, own.text) == ("jimmyfallon.bsky.social", "Hey")  # the account's id, not its DID
+    assert own.extra["uri"] == replies[0]["uri"]
+    others = [c for c in comments if not c.is_by_post_author]
+    assert [c.author_id for c in others] == [v["author"]["did"] for v in replies if v["author"]["did"] != own_did()]
+
+
+def test_nothing_but_author_id_and_name_says_who_a_fan_is() -> None:
+    """The pipeline pseudonymises author_id and author_name; the id and extra must not name the fan again."""
+    payload = big_thread()
+    for comment in comments_of(payload, "jimmyfallon.bsky.social"):
+        if comment.is_by_post_author:
+            continue
+        view = next(n["post"] for n in payload["thread"]["replies"] if n["post"]["cid"] == comment.comment_id)
+        stored = json.dumps([comment.comment_id, comment.parent_comment_id, comment.extra])
+        assert view["author"]["did"] not in stored and view["author"]["handle"] not in stored
+
+
+def own_did() -> str:
+    return big_thread()["thread"]["post"]["author"]["did"]
+
+
+def test_own_replies_are_recognised_by_did_as_well_as_by_handle() -> None:
+    payload = load("dannguyen_getPostThread-simple.response.json")
+    did = payload["thread"]["post"]["author"]["did"]
+    [by_handle] = comments_of(payload, "dancow.bsky.social")
+    [by_did] = comments_of(payload, did)
+    [stranger] = comments_of(payload, "someone-else.bsky.social")  # the DID in the post uri still says who owns it
+
+    assert by_handle.is_by_post_author and by_handle.author_id == "dancow.bsky.social"
+    assert by_did.is_by_post_author and by_did.author_id == did
+    assert stranger.is_by_post_author
+
+
+def test_authors_who_opted_out_keep_their_did_but_not_their_name_or_text() -> None:
+    payload = big_thread()
+    opted_out = {node["post"]["cid"] for node in payload["thread"]["replies"]
+                 if any(label["val"] == "!no-unauthenticated" for label in node["post"]["author"]["labels"])}
+    comments = {c.comment_id: c for c in comments_of(payload, "jimmyfallon.bsky.social")}
+
+    assert len(opted_out) > 10
+    for cid in opted_out:
+        comment = comments[cid]
+        assert comment.author_id.startswith("did:") and comment.author_name is None and comment.text == ""
+        assert comment.extra["author_opted_out"] is True
+    shown = [c for cid, c in comments.items() if cid not in opted_out]
+    assert all(c.author_name and "author_opted_out" not in c.extra for c in shown)
+
+
+def test_comment_authors_are_classified_like_repost_authors() -> None:
+    """Recorded replies are all by people; a bot self-label and a verified bare-domain handle are added to
+    copies of two of them."""
+    payload = big_thread()
+    bot, brand = copy.deepcopy(payload["thread"]["replies"][2]), copy.deepcopy(payload["thread"]["replies"][3])
+    bot["post"]["author"]["labels"] = [{"val": "bot", "src": bot["post"]["author"]["did"]}]
+    brand["post"]["author"].update(handle="washingtonpost.com", verification={"verifiedStatus": "valid"})
+    payload["thread"]["replies"] = [payload["thread"]["replies"][4], bot, brand]
+    person, as_bot, as_brand = comments_of(payload, "jimmyfallon.bsky.social")
+
+    assert person.author_is_organization is False  # a definite "fan", not unknown: the view carries the signals
+    assert as_bot.author_is_organization is True and as_bot.extra["author_is_bot"] is True
+    assert as_brand.author_is_organization is True and as_brand.extra["author_verified"] is True
+
+
+def test_nested_replies_point_at_the_reply_they_answer_parents_first() -> None:
+    """Recorded replies, nested into one another (the recordings hold one level only)."""
+    payload = big_thread()
+    first, second, third, fourth = (copy.deepcopy(node) for node in payload["thread"]["replies"][1:5])
+    second["replies"] = [third]
+    first["replies"] = [second]
+    payload["thread"]["replies"] = [first, fourth]
+    comments = comments_of(payload, "jimmyfallon.bsky.social")
+
+    cids = [node["post"]["cid"] for node in (first, second, third, fourth)]
+    assert [c.comment_id for c in comments] == cids
+    assert [c.parent_comment_id for c in comments] == [None, cids[0], cids[1], None]
+    assert [c.extra["depth"] for c in comments] == [1, 2, 3, 1]
+
+
+def test_replies_the_appview_cannot_show_are_skipped_with_reasons() -> None:
+    payload = big_thread()
+    kept = copy.deepcopy(payload["thread"]["replies"][1])
+    broken = copy.deepcopy(payload["thread"]["replies"][2])
+    broken["post"].pop("uri")
+    broken["replies"] = [copy.deepcopy(payload["thread"]["replies"][3])]  # goes with its unreadable parent
+    payload["thread"]["replies"] = [
+        {"$type": "app.bsky.feed.defs#notFoundPost", "uri": "at://did:plc:gone/app.bsky.feed.post/1", "notFound": True},
+        {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://did:plc:blk/app.bsky.feed.post/1", "blocked": True},
+        broken, kept, "junk", {"$type": "app.bsky.feed.defs#somethingNew"},
+    ]
+    dropped: list[str] = []
+    comments = comments_of(payload, "jimmyfallon.bsky.social", dropped)
+
+    assert [c.comment_id for c in comments] == [kept["post"]["cid"]]
+    assert dropped == ["reply 0: reply_not_found", "reply 1: reply_blocked", "reply 2: missing_uri",
+                       "reply 4: not_an_object", "reply 5: unknown_reply_type"]
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"thread": {"$type": "app.bsky.feed.defs#notFoundPost", "uri": "at://x", "notFound": True}}, "not_found"),
+    ({"thread": {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://x", "blocked": True}}, "blocked"),
+    ({"error": "NotFound", "message": "Post not found: at://x"}, "not_found"),
+    ({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, "blocked"),
+    (None, "malformed"), ([], "malformed"), ({"thread": "x"}, "malformed"), ({"thread": {"replies": []}}, "malformed"),
+])
+def test_thread_problems_are_statuses_and_give_no_comments(payload: object, status: str) -> None:
+    assert bluesky.thread_status(payload)[0] == status
+    assert comments_of(payload, "someone.bsky.social") == []
+
+
+def test_a_post_without_replies_has_no_comments() -> None:
+    payload = load("marshalx_thread_view_post_with_embed_media.json")  # depth=1, no replies
+    assert bluesky.thread_status(payload) == ("ok", "")
+    assert comments_of(payload, "test.marshal.dev") == []
+
+
+def test_very_deep_threads_do_not_exhaust_the_stack() -> None:
+    payload = big_thread()
+    template = payload["thread"]["replies"][1]
+    node = None
+    for depth in range(3000):
+        current = copy.copy(template)
+        current["post"] = {**template["post"], "uri": f"at://did:plc:deep/app.bsky.feed.post/{depth}",
+                           "cid": f"bafy-deep-{depth}"}
+        current["replies"] = [node] if node else []
+        node = current
+    payload["thread"]["replies"] = [node]
+    assert len(comments_of(payload, "jimmyfallon.bsky.social")) == 3000
+
+
+REPLY_KEYS = st.sampled_from(["$type", "post", "replies", "uri", "author", "record", "did", "handle", "createdAt"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(REPLY_KEYS, JSON, max_size=5), max_size=5))
+def test_random_reply_nodes_never_raise(replies: list) -> None:
+    payload = {"thread": {"$type": bluesky.THREAD_VIEW, "post": {"uri": "at://did:plc:x/app.bsky.feed.post/1"},
+                          "replies": replies}}
+    dropped: list[str] = []
+    comments = comments_of(payload, "x.bsky.social", dropped)
+    assert len(comments) + len(dropped) >= len(replies)  # every direct reply is a comment or a reason
+    assert all(c.comment_id and c.created_at.tzinfo is UTC for c in comments)
+
+
+def test_a_reply_shown_twice_is_one_comment() -> None:
+    payload = big_thread()
+    payload["thread"]["replies"] = [payload["thread"]["replies"][1], copy.deepcopy(payload["thread"]["replies"][1])]
+    dropped: list[str] = []
+    assert len(comments_of(payload, "jimmyfallon.bsky.social", dropped)) == 1
+    assert dropped == ["reply 1: duplicate_id"]

@@ -396,3 +396,126 @@ KEYS = st.sampled_from(
 def test_random_statuses_never_raise(statuses: list) -> None:
     page = parse(statuses)
     assert len(page.posts) + len(page.dropped) == len(statuses)
+
+
+# ---------------------------------------------------------------- context → comments (comments crawl)
+
+THREAD = "msync_context_json.json"  # a self-reply thread: post 2 → post 3 → post four
+THREAD_AUTHOR = "BestGirlGrace@test.website.egg"
+THREAD_POST = "https://test.website.egg/users/BestGirlGrace/statuses/105539247642691774"
+
+
+def comments_of(payload: object, post_author_id: str = THREAD_AUTHOR, dropped: list[str] | None = None) -> list:
+    return mastodon.parse_context(payload, post_id=THREAD_POST, post_author_id=post_author_id, crawled_at=CRAWLED_AT,
+                                  dropped=dropped)
+
+
+def thread() -> dict:
+    return copy.deepcopy(load(THREAD))
+
+
+def test_recorded_contexts_become_comments_of_the_post() -> None:
+    for name, author in (("context.json", "halcy@mastodon.social"), (THREAD, THREAD_AUTHOR)):
+        payload = load(name)
+        dropped: list[str] = []
+        comments = comments_of(payload, author, dropped)
+
+        assert dropped == [] and mastodon.context_status(payload) == ("ok", "")
+        instance = author.split("@")[1]
+        assert [c.comment_id for c in comments] == [f"{instance}/{s['id']}" for s in payload["descendants"]]
+        assert [c.extra["uri"] for c in comments] == [s["uri"] for s in payload["descendants"]]  # own answers
+        assert [c.extra["id"] for c in comments] == [s["id"] for s in payload["descendants"]]
+        assert {c.post_id for c in comments} == {THREAD_POST}
+        assert all(c.is_by_post_author and c.author_id == author for c in comments)  # self-reply threads
+        assert all(c.created_at.tzinfo is UTC and "<" not in c.text for c in comments)
+
+
+def test_a_reply_to_a_reply_points_at_it_and_a_reply_to_the_post_is_top_level() -> None:
+    first, second = comments_of(load(THREAD))
+
+    assert (first.text, first.parent_comment_id) == ("test thread post 3", None)  # answers the post itself
+    assert (second.text, second.parent_comment_id) == ("test thread post four", first.comment_id)
+
+
+def test_parents_come_first_whatever_the_payload_order() -> None:
+    payload = thread()
+    payload["descendants"].reverse()
+    assert [c.text for c in comments_of(payload)] == ["test thread post 3", "test thread post four"]
+
+
+def test_fans_and_bots_under_the_post() -> None:
+    """The thread's replies given recorded remote and bot accounts in place of the author's own."""
+    payload = thread()
+    payload["descendants"][0]["account"] = load("account_remote_23972.json")
+    payload["descendants"][1]["account"] = next(a for a in load("search_v2.json")["accounts"] if a["bot"])
+    fan, bot = comments_of(payload)
+
+    assert (fan.is_by_post_author, fan.author_id, fan.author_is_organization) == (
+        False, "halcy@icosahedron.website", False)
+    assert fan.author_name == load("account_remote_23972.json")["display_name"]
+    assert (bot.is_by_post_author, bot.author_is_organization) == (False, True)
+    assert bot.author_id == "quasi_crystals@test.website.egg"  # local acct qualified with the home instance
+    for comment, status in zip((fan, bot), payload["descendants"], strict=True):
+        # The pipeline pseudonymises author_id and author_name; the id and extra must not name the fan again.
+        stored = json.dumps([comment.comment_id, comment.parent_comment_id, comment.extra])
+        assert status["account"]["username"] not in stored and "uri" not in comment.extra
+
+
+def test_unreadable_descendants_are_skipped_with_the_replies_under_them() -> None:
+    payload = thread()
+    payload["descendants"][0].pop("created_at")
+    payload["descendants"].append("junk")
+    dropped: list[str] = []
+
+    assert comments_of(payload, dropped=dropped) == []  # post four answers the skipped post 3: not top-level
+    assert dropped == ["descendant 0: missing_created_at", "descendant 2: not_an_object",
+                       "descendant 105539249606393432: unreachable_reply"]
+
+
+def test_a_reply_cycle_is_dropped_not_looped() -> None:
+    payload = thread()
+    first, second = payload["descendants"]
+    first["in_reply_to_id"] = second["id"]
+    dropped: list[str] = []
+
+    assert comments_of(payload, dropped=dropped) == []
+    assert sorted(dropped) == [f"descendant {first['id']}: unreachable_reply",
+                               f"descendant {second['id']}: unreachable_reply"]
+
+
+def test_content_warning_is_kept_apart_from_the_text() -> None:
+    payload = thread()
+    payload["descendants"][0]["spoiler_text"] = "food"
+    first, _ = comments_of(payload)
+    assert (first.text, first.extra["spoiler_text"]) == ("test thread post 3", "food")
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"error": "Record not found"}, "not_found"),
+    ({"error": "This method requires an authenticated user"}, "login_wall"),
+    ({"ancestors": []}, "malformed"), ({"descendants": "x"}, "malformed"), (None, "malformed"), ([], "malformed"),
+])
+def test_context_problems_are_statuses_and_give_no_comments(payload: object, status: str) -> None:
+    assert mastodon.context_status(payload)[0] == status
+    assert comments_of(payload) == []
+
+
+STATUS_KEYS = st.sampled_from(["id", "created_at", "in_reply_to_id", "uri", "account", "content", "acct"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(STATUS_KEYS, JSON, max_size=6) | JSON, max_size=6))
+def test_random_descendants_never_raise(descendants: list) -> None:
+    dropped: list[str] = []
+    comments = comments_of({"descendants": descendants}, dropped=dropped)
+    assert len(comments) + len(dropped) == len(descendants)  # each one is a comment or a reason
+    ids = [c.comment_id for c in comments]
+    assert len(ids) == len(set(ids)) and all(c.created_at.tzinfo is UTC for c in comments)
+
+
+def test_a_descendant_shown_twice_is_one_comment() -> None:
+    payload = thread()
+    payload["descendants"].append(copy.deepcopy(payload["descendants"][0]))
+    dropped: list[str] = []
+    assert len(comments_of(payload, dropped=dropped)) == 2
+    assert dropped == ["descendant 2: duplicate_id"]
