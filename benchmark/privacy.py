@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,9 @@ from typing import Any
 from benchmark.items import Comment, Post
 
 PREFIX = "anon:"
+# A reply names the fan it answers: Weibo "回复@name:", open platforms a leading "@handle" chain.
+_REPLY_TO = re.compile(r"^(回复|回覆)@[^:：\s]+[:：]")
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.\-]+(?:@[\w.\-]+)?\s+)+")
 
 
 def load_or_create_key(path: str | Path) -> bytes:
@@ -58,9 +62,15 @@ class Pseudonymiser:
                 item.extra.pop("ref_author_handle", None)
             if item.reply_to_author_id and self._is_person(item.reply_to_author_id, None):
                 item.reply_to_author_id = self.pseudonym(item.reply_to_author_id)
-        elif isinstance(item, Comment) and not item.is_by_post_author \
-                and self._is_person(item.author_id, item.author_is_organization):
-            item.author_id = self.pseudonym(item.author_id)
-            item.author_name = None
-            item.extra.pop("reply_to_name", None)
+        elif isinstance(item, Comment):
+            self._apply_to_comment(item)
         return item
+
+    def _apply_to_comment(self, comment: Comment) -> None:
+        comment.extra.pop("reply_to_name", None)
+        if comment.is_by_post_author:
+            # The brand's answer stays in clear, but not the name of the fan it answers.
+            comment.text = _LEADING_MENTIONS.sub("@… ", _REPLY_TO.sub(r"\1@…:", comment.text or ""))
+        elif self._is_person(comment.author_id, comment.author_is_organization):
+            comment.author_id = self.pseudonym(comment.author_id)
+            comment.author_name = None
