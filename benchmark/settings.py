@@ -87,6 +87,23 @@ MASTODON_RATE_LIMIT_MIN_REMAINING = 10
 # Accounts with `noindex` (opted out of search indexing) end as opted_out and are not crawled.
 MASTODON_RESPECT_NOINDEX = True
 
+# --- Scale-out and incremental re-crawls (docs/scale-out.md) -----------------------------------------
+# Empty (default): one process, Scrapy's in-memory scheduler. A redis:// URL turns on the scrapy-redis
+# scheduler and dupefilter (benchmark.distributed.DistributedAddon): `scrapy enqueue <platform>` queues the
+# config's accounts, and any number of `scrapy crawl <platform>` workers on any machines share them. Point
+# BENCHMARK_DB at one PostgreSQL (postgresql+psycopg://user@host/db) so that every worker writes one store.
+BENCHMARK_SCHEDULER = os.environ.get("BENCHMARK_SCHEDULER", "")
+BENCHMARK_REDIS_PREFIX = "benchmark"  # Redis keys are <prefix>:<spider>:...; one prefix per team or store
+ADDONS = {"benchmark.distributed.DistributedAddon": 0}  # inert while BENCHMARK_SCHEDULER is empty
+DISTRIBUTED_CHECKPOINT_INTERVAL = 2.0  # s: how often a worker commits, reports progress and beats
+DISTRIBUTED_WORKER_TTL = 30.0  # s without a heartbeat before a worker counts as dead (its accounts re-crawled)
+DISTRIBUTED_MAX_ATTEMPTS = 3  # an account lost with a dead worker this often is given up (status partial)
+# A re-crawl of the same period reads only new posts and refreshes counts of posts younger than
+# REFRESH_WINDOW_DAYS, for accounts whose older posts are in the store from a complete (ok) crawl; others
+# are read for the whole period. Off by default: a plain re-crawl refreshes every post of the period.
+INCREMENTAL_CRAWL = False
+REFRESH_WINDOW_DAYS = 14
+
 # --- Comments (optional deeper crawl: `-a comments=1` or CRAWL_COMMENTS=True) ---------------------------
 CRAWL_COMMENTS = False
 COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies

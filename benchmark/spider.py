@@ -20,6 +20,8 @@ from benchmark.config import AccountConfig, BenchmarkConfig, ConfigError, load_c
 from benchmark.tracker import AccountTracker
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
@@ -45,12 +47,20 @@ class BenchmarkSpider(scrapy.Spider):
         self.panel: list[AccountConfig] = []
         self.period: tuple[str, str] | None = None
         self.seen: dict[str, set[str]] = {}  # account id → post ids already handled (pinned copies come twice)
+        # Distributed crawls (benchmark/distributed.py): an account's pages may be parsed by different workers,
+        # so "already handled" is also asked of Redis: (account id, post ids) → the ids seen for the first time.
+        self.shared_seen: Callable[[str, list[str]], set[str]] | None = None
+        self.distributed: Any = None  # the Redis worker when BENCHMARK_SCHEDULER is on
+        self.paging_floors: dict[str, datetime] = {}  # incremental re-crawls: account id → stop paging below
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup(crawler.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
         spider.base_url = (crawler.settings.get(cls.base_url_setting) or cls.default_base_url).rstrip("/")
+        if crawler.settings.getbool("INCREMENTAL_CRAWL", False):
+            spider.setup_incremental(crawler.settings.get("BENCHMARK_DB"),
+                                     crawler.settings.getfloat("REFRESH_WINDOW_DAYS", 14.0))
         return spider
 
     # -- panel and period ------------------------------------------------------------------------
@@ -69,6 +79,7 @@ class BenchmarkSpider(scrapy.Spider):
         if start > end:
             raise ConfigError(config_path, "since/until", f"since {start} is after until {end}")
         self.period = (start.isoformat(), end.isoformat())
+        self.timezone = tz
         self.period_start = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
         self.period_end = datetime.combine(end + timedelta(days=1), datetime.min.time(),
                                            tzinfo=tz).astimezone(UTC)
@@ -84,6 +95,22 @@ class BenchmarkSpider(scrapy.Spider):
         by_id = {a.id: a for a in configured}
         return [by_id.get(a) or AccountConfig(self.platform, a, "peer", a) for a in wanted]
 
+    # -- incremental re-crawls -----------------------------------------------------------------------
+    def setup_incremental(self, db_url: str, window_days: float) -> None:
+        """Per account, where paging may stop on this run (see `incremental_floor`), from the store's crawl history."""
+        covered = store_coverage(db_url, self.platform, self.period[0], self.timezone)  # type: ignore[index]
+        now = datetime.now(UTC)
+        self.paging_floors = {account_id: incremental_floor(self.period_start, now, window_days, until)
+                              for account_id, until in covered.items()}
+        shortened = [a for a in self.panel if self.paging_floor(a.id) > self.period_start]
+        logger.info("%s: incremental re-crawl: %d of %d account(s) re-read only posts younger than %g days "
+                    "(older ones are in the store from a complete crawl)", self.platform, len(shortened),
+                    len(self.panel), window_days)
+
+    def paging_floor(self, account_id: str) -> datetime:
+        """The oldest post time this run must read for the account: the period start on a full crawl."""
+        return self.paging_floors.get(account_id, self.period_start)
+
     # -- the paging rule shared by every platform --------------------------------------------------
     def in_period(self, post: Post) -> bool:
         return self.period_start <= post.created_at < self.period_end
@@ -92,17 +119,26 @@ class BenchmarkSpider(scrapy.Spider):
         """Posts in the period not handled before: a pinned post comes once on top of page 1 and again in
         its place further down; the first (pinned) copy is the one kept."""
         seen = self.seen.setdefault(account_id, set())
-        fresh = [post for post in posts if post.post_id not in seen]
+        if self.shared_seen is not None and posts:
+            # Distributed: Redis decides. Other workers may have parsed this account's earlier pages, and an
+            # account crawled again after a worker died starts from an empty set there (not in this process).
+            first_time = self.shared_seen(account_id, [post.post_id for post in posts])
+            fresh = [post for post in posts if post.post_id in first_time]
+        else:
+            fresh = [post for post in posts if post.post_id not in seen]
         seen.update(post.post_id for post in fresh)
         return [post for post in fresh if self.in_period(post)]
 
     def should_page_on(self, posts: Iterable[Post]) -> bool:
-        """Stop at the first page whose non-pinned posts are all older than the period start.
+        """Stop at the first page whose non-pinned posts are all older than the period start (or, on an
+        incremental re-crawl, older than the account's paging floor).
 
         Pinned posts are ignored here: an old pinned post at the top of page 1 must not end the crawl.
         """
-        dated = [p.created_at for p in posts if not p.pinned]
-        return not dated or max(dated) >= self.period_start
+        dated = [p for p in posts if not p.pinned]
+        if not dated:
+            return True
+        return max(p.created_at for p in dated) >= self.paging_floor(dated[0].account_id)
 
     # -- helpers -------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -114,8 +150,11 @@ class BenchmarkSpider(scrapy.Spider):
                 "dont_redirect": True, **extra}
 
     def closed(self, reason: str) -> None:
-        """A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts."""
-        if reason == "finished":
+        """A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts.
+
+        Not so for a distributed worker: the job stays in Redis, other or restarted workers finish it, and the
+        accounts' statuses are written once, by the worker that sees the job done."""
+        if reason == "finished" or self.distributed is not None:
             return
         for progress in self.tracker.accounts.values():
             if progress.status == "ok":
@@ -156,3 +195,60 @@ class BenchmarkSpider(scrapy.Spider):
             # Reasons may carry a position ("item 3: missing_uri"); the stats key keeps the reason only.
             self.crawler.stats.inc_value(f"items/dropped/{reason.rpartition(': ')[2]}")
             logger.info("%s %s: skipped an item (%s)", self.platform, account_id, reason)
+
+
+# -- incremental re-crawls: pure rule and the store read it needs -------------------------------------------
+
+
+def incremental_floor(period_start: datetime, now: datetime, window_days: float,
+                      covered_until: datetime | None) -> datetime:
+    """Where paging may stop for one account.
+
+    Without an earlier complete crawl of the period's older posts (`covered_until` None) it is the period
+    start: the whole period is read. With one, posts younger than `window_days` are re-read (new posts, and
+    counts that still move) and nothing older than what that crawl already stored is skipped: the floor is
+    the earlier of (now - window) and `covered_until`, never before the period start.
+    """
+    if covered_until is None:
+        return period_start
+    return max(period_start, min(now - timedelta(days=window_days), covered_until))
+
+
+def store_coverage(db_url: str, platform: str, period_start: str, tz: ZoneInfo) -> dict[str, datetime]:
+    """Per account of `platform`: until when the store holds its posts from a complete (`ok`) crawl whose period
+    began on or before `period_start` (YYYY-MM-DD): the latest such crawl's start, capped at its period's end.
+
+    A crawl's start is `crawl_runs.started_at`, or the stat `benchmark/crawl_started_at` when a distributed job
+    set it (the job began before its reporting worker did).
+    """
+    from sqlalchemy import select
+
+    from benchmark.store import crawl_accounts, crawl_runs, create_store_engine
+
+    engine = create_store_engine(db_url)
+    query = (select(crawl_accounts.c.account_id, crawl_runs.c.started_at, crawl_runs.c.period_end, crawl_runs.c.stats)
+             .join(crawl_runs, crawl_runs.c.run_id == crawl_accounts.c.run_id)
+             .where(crawl_accounts.c.platform == platform, crawl_accounts.c.status == "ok",
+                    crawl_runs.c.finished_at.is_not(None), crawl_runs.c.period_start <= period_start))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+    finally:
+        engine.dispose()
+    covered: dict[str, datetime] = {}
+    for account_id, started_at, period_end, stats in rows:
+        until = _crawl_start(started_at, stats)
+        if period_end:
+            end = datetime.combine(date.fromisoformat(period_end) + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+            until = min(until, end.astimezone(UTC))
+        covered[account_id] = max(until, covered.get(account_id, until))
+    return covered
+
+
+def _crawl_start(started_at: datetime, stats: Any) -> datetime:
+    if isinstance(stats, str):
+        stats = json.loads(stats or "{}")
+    override = (stats or {}).get("benchmark/crawl_started_at")
+    if override:
+        return datetime.fromisoformat(override).astimezone(UTC)
+    return started_at.replace(tzinfo=UTC) if started_at.tzinfo is None else started_at.astimezone(UTC)

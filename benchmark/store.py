@@ -31,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 
@@ -223,8 +224,23 @@ def create_store_engine(url: str = DEFAULT_DB_URL) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-    metadata.create_all(engine)
+    _create_schema(engine)
     return engine
+
+
+# Any fixed 64-bit number: the key of the advisory lock that serialises schema creation on PostgreSQL.
+_SCHEMA_LOCK_KEY = 0x62656E6368  # "bench"
+
+
+def _create_schema(engine: Engine) -> None:
+    """Create missing tables. On PostgreSQL, workers starting together would race (both see no table, the
+    second CREATE fails): a transaction-scoped advisory lock makes them take turns."""
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        metadata.create_all(conn)
 
 
 def _insert(engine: Engine, table: Table) -> Any:

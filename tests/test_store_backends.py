@@ -1,0 +1,168 @@
+"""The store's behaviour on both backends: SQLite (the default) and PostgreSQL (the shared store of a
+distributed crawl). The cases of tests/test_store.py, parametrised over a real PostgreSQL server
+(BENCHMARK_TEST_PG_URL, as .ci/run starts it; else a throwaway cluster from the Debian binaries), plus
+what only PostgreSQL can get wrong: workers creating the schema at the same moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, select
+
+from bench.distributed import ServerUnavailable, fresh_database, postgres_server
+from benchmark.items import Account, Post
+from benchmark.store import (
+    Store,
+    account_snapshots,
+    crawl_accounts,
+    crawl_runs,
+    create_store_engine,
+    metadata,
+    post_snapshots,
+    posts,
+)
+
+T0 = datetime(2026, 8, 1, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    try:
+        with postgres_server() as url:
+            yield url
+    except ServerUnavailable as exc:
+        pytest.skip(f"NO POSTGRESQL: the store's PostgreSQL cases did not run: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/db.sqlite3"
+        return
+    with fresh_database(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
+@pytest.fixture
+def store(store_url) -> Iterator[Store]:
+    store = Store(store_url)
+    yield store
+    store.close()
+
+
+def post(post_id: str, likes: int = 1, pinned: bool = False) -> dict:
+    return asdict(Post(platform="weibo", post_id=post_id, account_id="100001", created_at=T0, likes=likes,
+                       comments=2, reposts=3, hashtags=["新品"], text="你好", pinned=pinned))
+
+
+def account(followers: int) -> dict:
+    return asdict(Account(platform="weibo", account_id="100001", name="Brand", followers=followers))
+
+
+def test_the_url_picks_the_backend(store, store_url):
+    assert store.engine.dialect.name == store_url.split(":")[0].split("+")[0]
+    assert set(inspect(store.engine).get_table_names()) == set(metadata.tables)
+
+
+def test_crawling_twice_adds_snapshots_and_nothing_else(store):
+    store.write_batch("run1", account_rows=[account(100)], post_rows=[post("1"), post("2")])
+    with store.engine.connect() as conn:
+        first_seen = conn.execute(select(posts.c.first_seen).where(posts.c.post_id == "1")).scalar_one()
+    store.write_batch("run2", account_rows=[account(120)], post_rows=[post("1", likes=50), post("2")])
+
+    assert store.count("posts") == 2
+    assert store.count("accounts") == 1
+    assert store.count("post_snapshots") == 4
+    assert store.count("account_snapshots") == 2
+    with store.engine.connect() as conn:
+        row = conn.execute(select(posts).where(posts.c.post_id == "1")).mappings().one()
+        followers = conn.execute(select(account_snapshots.c.followers).order_by(account_snapshots.c.id)).scalars()
+        assert list(followers) == [100, 120]
+        likes = conn.execute(select(post_snapshots.c.likes).where(post_snapshots.c.post_id == "1")
+                             .order_by(post_snapshots.c.id)).scalars()
+        assert list(likes) == [1, 50]
+    assert row["likes"] == 50  # counts refreshed
+    assert row["first_seen"] == first_seen  # first_seen kept
+    assert row["last_seen"] >= first_seen
+    assert row["hashtags"] == ["新品"]  # JSON round trip, CJK intact
+    assert row["text"] == "你好"
+    assert row["created_at"] == datetime(2026, 8, 1, 4, 0)  # stored as naive UTC on both backends
+
+
+def test_same_post_twice_in_one_run_is_one_row_and_one_snapshot(store):
+    store.write_batch("run1", post_rows=[post("1", likes=1), post("1", likes=2)])
+    store.write_batch("run1", post_rows=[post("1", likes=3)])
+    assert store.count("posts") == 1
+    assert store.count("post_snapshots") == 1
+
+
+def test_a_pinned_copy_keeps_the_post_pinned_within_a_batch(store):
+    store.write_batch("run1", post_rows=[post("1", pinned=True), post("1", likes=9)])
+    with store.engine.connect() as conn:
+        row = conn.execute(select(posts.c.pinned, posts.c.likes)).one()
+    assert row == (True, 9)
+
+
+def test_run_and_account_status_rows(store):
+    store.start_run("run1", "weibo", ("2026-07-01", "2026-09-30"))
+    store.finish_run("run1", "finished", {"item_scraped_count": 3, "start_time": T0, "odd": object()},
+                     [{"platform": "weibo", "account_id": "100001", "role": "own", "label": "B",
+                       "status": "login_wall", "message": "set WEIBO_COOKIE", "posts": 0, "pages": 0}])
+    with store.engine.connect() as conn:
+        run = conn.execute(select(crawl_runs)).mappings().one()
+        status = conn.execute(select(crawl_accounts)).mappings().one()
+    assert run["finish_reason"] == "finished" and run["stats"]["item_scraped_count"] == 3
+    assert run["stats"]["start_time"] == T0.isoformat()
+    assert run["period_start"] == "2026-07-01" and run["finished_at"] is not None
+    assert status["status"] == "login_wall" and status["run_id"] == "run1"
+
+
+def test_known_post_ids(store):
+    store.write_batch("run1", post_rows=[post("1"), post("2")])
+    assert store.known_post_ids("weibo", "100001") == {"1", "2"}
+    assert store.known_post_ids("weibo", "other") == set()
+
+
+def test_two_stores_on_one_database_write_one_row_per_post(store_url):
+    """Two workers, one store: the same post written by both is still one row, with both snapshots."""
+    first, second = Store(store_url), Store(store_url)
+    try:
+        first.write_batch("worker-a", post_rows=[post("1", likes=1), post("2")])
+        second.write_batch("worker-b", post_rows=[post("1", likes=7), post("3")])
+        assert first.count("posts") == 3
+        assert second.count("post_snapshots") == 4
+        with first.engine.connect() as conn:
+            assert conn.execute(select(posts.c.likes).where(posts.c.post_id == "1")).scalar_one() == 7
+    finally:
+        first.close()
+        second.close()
+
+
+def test_workers_creating_the_schema_at_once_do_not_collide(pg_server):
+    """Four workers opening an empty PostgreSQL store together: without the schema lock, CREATE TABLE races
+    and all but one fail with DuplicateTable (it did, 5 runs out of 5)."""
+    with fresh_database(pg_server) as url:
+        errors: list[str] = []
+        barrier = threading.Barrier(4)
+
+        def open_store() -> None:
+            barrier.wait()
+            try:
+                create_store_engine(url).dispose()
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        engine = create_store_engine(url)
+        assert set(inspect(engine).get_table_names()) == set(metadata.tables)
+        engine.dispose()
