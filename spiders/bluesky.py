@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -38,8 +38,7 @@ class HeldPage:
     """Posts of one feed page waiting for their reposted/quoted authors' profiles."""
 
     posts: list[Post]
-    waiting: int  # getProfiles answers (or failures) still to come
-    authors: dict[str, dict] = field(default_factory=dict)
+    batches: list[list[str]]  # getProfiles batches still to ask, after the one in flight
 
 
 class BlueskySpider(CommentsCrawl, BenchmarkSpider):
@@ -162,10 +161,10 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             parser.apply_ref_authors(posts, self.known_authors)
             yield from posts
             return
+        # One batch at a time, the held posts travelling with the request: the state survives a request
+        # queue that copies requests (JOBDIR, the Redis scheduler), where a shared counter would not.
         batches = [missing[i:i + PROFILES_BATCH] for i in range(0, len(missing), PROFILES_BATCH)]
-        held = HeldPage(posts, waiting=len(batches))
-        for batch in batches:
-            yield self.profiles_request(account, batch, held)
+        yield self.profiles_request(account, batches[0], HeldPage(posts, batches=batches[1:]))
 
     def parse_ref_authors(self, response: Response, held: HeldPage, dids: list[str]) -> Iterator[Post]:
         data = self.load_json(response) if response.status == 200 else None
@@ -176,16 +175,17 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             # Deleted or suspended authors are not returned: remember them as unknown, not to ask again.
             self.known_authors.update({did: found.get(did, {}) for did in dids})
             self.known_authors.update(found)
-        yield from self.release(held)
+        yield from self.release(response.meta["account"], held)
 
-    def ref_authors_failed(self, failure: Any) -> Iterator[Post]:
+    def ref_authors_failed(self, failure: Any) -> Iterator[Any]:
         # Never lose posts: without the lookup they are stored with unknown ref authors.
         self.crawler.stats.inc_value("bluesky/ref_authors_failed")
-        yield from self.release(failure.request.cb_kwargs["held"])
+        yield from self.release(failure.request.meta["account"], failure.request.cb_kwargs["held"])
 
-    def release(self, held: HeldPage) -> Iterator[Post]:
-        held.waiting -= 1
-        if held.waiting > 0:
+    def release(self, account: AccountConfig, held: HeldPage) -> Iterator[Any]:
+        """The next batch's request, or the posts once every batch has answered (or failed)."""
+        if held.batches:
+            yield self.profiles_request(account, held.batches[0], HeldPage(held.posts, batches=held.batches[1:]))
             return
         parser.apply_ref_authors(held.posts, self.known_authors)
         yield from held.posts

@@ -300,10 +300,11 @@ def test_ref_authors_are_looked_up_25_at_a_time(tmp_path: Path) -> None:
         reposts.append(item)
     held, lookups = run(spider.parse_feed, respond(request, feed(*reposts)))
 
-    assert held == [] and [len(r.cb_kwargs["dids"]) for r in lookups] == [25, 5]
-    first, _ = answer(lookups[0], respond(lookups[0], {"profiles": []}))
-    assert first == []  # still waiting for the second batch
-    second, _ = answer(lookups[1], respond(lookups[1], b"busy", status=503))
+    assert held == [] and [len(r.cb_kwargs["dids"]) for r in lookups] == [25]
+    first, second_lookup = answer(lookups[0], respond(lookups[0], {"profiles": []}))
+    assert first == []  # still waiting for the second batch, asked only now (the state travels with it)
+    assert [len(r.cb_kwargs["dids"]) for r in second_lookup] == [5]
+    second, _ = answer(second_lookup[0], respond(second_lookup[0], b"busy", status=503))
     assert len(second) == 30
 
 
