@@ -3,10 +3,17 @@
     python bench/report.py                 # 10k, 100k, 1M (stores are cached under /tmp/bench-report)
     python bench/report.py 10000 100000    # chosen sizes
     python bench/report.py --rebuild 10000 # rebuild the cached store
+    python bench/report.py --periods 100000 1000000  # multi-period: see below
+    python bench/report.py --periods --sequential 100000  # also time it without the worker process
 
 For each size it builds (or reuses) a store with bulk inserts, runs `python -m scrapy report` as a
 subprocess, and prints wall time, the child's peak RSS (os.wait4) and the report's file sizes, then the
 ratios between sizes. Targets: 1,000,000 posts in under 60 s and under 3 GB peak.
+
+`--periods`: a store with N posts in each of 2026Q1, 2026Q2 and 2026Q3 (the same accounts posting at the
+same rate every quarter, 3N posts in all), and on it the single-period report of 2026Q3, then
+`--compare-previous` and `--periods 2026Q1,2026Q2,2026Q3`, each timed with the ratio to the single-period
+time. Target (issue #9): at most 1.5x the single-period time with N = 1,000,000.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ CACHE = Path(os.environ.get("BENCH_REPORT_CACHE", "/tmp/bench-report"))
 SIZES = (10_000, 100_000, 1_000_000)
 PERIOD_START = datetime(2026, 6, 30, 16, 0)  # 2026-07-01 00:00 Asia/Shanghai, as naive UTC
 PERIOD_DAYS = 92
+# (start as naive UTC, days) of 2026Q1, Q2 and Q3 in Asia/Shanghai, for the multi-period store.
+QUARTERS = ((datetime(2025, 12, 31, 16, 0), 90), (datetime(2026, 3, 31, 16, 0), 91), (PERIOD_START, PERIOD_DAYS))
 PLATFORMS = ("weibo",) * 20 + ("bluesky",) * 10 + ("mastodon",) * 10 + ("telegram",) * 10
 TEXTS = (
     "新品上市！限时优惠 ¥{n} 立即抢购 #新品# https://shop.example.com/item/{n}",
@@ -72,20 +81,42 @@ def write_config(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _ts(values: np.ndarray) -> list[str]:
-    base = np.datetime64(PERIOD_START, "us")
+def _ts(values: np.ndarray, start: datetime = PERIOD_START) -> list[str]:
+    base = np.datetime64(start, "us")
     stamps = base + values.astype("timedelta64[s]")
     return [s.replace("T", " ") for s in np.datetime_as_string(stamps, unit="us")]
 
 
-def build_store(path: Path, n_posts: int, seed: int = 7) -> None:
-    """A store with n_posts posts spread over the 50 accounts, written with executemany in one transaction."""
+def build_store(path: Path, n_posts: int, seed: int = 7, quarters: tuple = ((PERIOD_START, PERIOD_DAYS),)) -> None:
+    """A store with n_posts posts per quarter spread over the 50 accounts, each quarter inserted with
+    executemany in one transaction; weekly follower snapshots over all the quarters."""
     path.unlink(missing_ok=True)
     create_store_engine(f"sqlite:///{path}").dispose()
     rng = np.random.default_rng(seed)
     accounts = account_ids()
+    conn = sqlite3.connect(path)
+    for number, (start, days) in enumerate(quarters):
+        rows = _post_rows(rng, accounts, n_posts, start, days, prefix="p" if len(quarters) == 1 else f"q{number}-")
+        with conn:
+            conn.executemany(f"INSERT INTO posts ({POST_INSERT_COLUMNS}) VALUES ({', '.join('?' * 25)})", rows)
+        del rows
+    with conn:
+        _accounts_and_snapshots(conn, accounts, rng, NOW, quarters[0][0],
+                                weeks=sum(days for _start, days in quarters) // 7 + 1)
+    conn.close()
+
+
+NOW = "2026-10-01 00:00:00.000000"
+POST_INSERT_COLUMNS = (
+    "platform, post_id, account_id, created_at, url, text, kind, format, media_count, likes, comments, reposts, "
+    "quotes, views, counts_are_lower_bounds, pinned, hashtags, mentions, links, ref_author_id, "
+    "ref_author_is_organization, reply_to_author_id, crawled_at, first_seen, last_seen")
+
+
+def _post_rows(rng: np.random.Generator, accounts: list, n_posts: int, start: datetime, days: int,
+               prefix: str) -> list[tuple]:
     acct = rng.integers(0, len(accounts), n_posts)
-    seconds = rng.integers(0, PERIOD_DAYS * 86400, n_posts)
+    seconds = rng.integers(0, days * 86400, n_posts)
     kind_draw = rng.random(n_posts)
     platform = np.array([a[0] for a in accounts])[acct]
     can_reply = np.isin(platform, ("bluesky", "mastodon"))
@@ -97,8 +128,8 @@ def build_store(path: Path, n_posts: int, seed: int = 7) -> None:
     reposts = (likes * rng.random(n_posts) * 0.2).astype(np.int64)
     text_pick = rng.integers(0, len(TEXTS), n_posts)
     ref_org = rng.choice(np.array([1, 0, -1]), n_posts, p=(0.4, 0.4, 0.2))
-    created = _ts(seconds)
-    now = "2026-10-01 00:00:00.000000"
+    created = _ts(seconds, start)
+    now = NOW
     rows = []
     for i in range(n_posts):
         platform_i, account_id = accounts[acct[i]][0], accounts[acct[i]][1]
@@ -106,30 +137,24 @@ def build_store(path: Path, n_posts: int, seed: int = 7) -> None:
         shared = k in ("repost", "quote")
         links = '["https://shop.example.com/item/1"]' if text_pick[i] in (0, 6) else "[]"
         rows.append((
-            platform_i, f"p{i}", account_id, created[i], f"https://example.com/{platform_i}/p{i}",
+            platform_i, f"{prefix}{i}", account_id, created[i], f"https://example.com/{platform_i}/{prefix}{i}",
             TEXTS[text_pick[i]].format(n=i), k, str(fmt[i]) if k == "original" else "text", 1,
             int(likes[i]), int(comments[i]), int(reposts[i]), 0 if platform_i == "bluesky" else None, None, 0, 0,
             '["新品"]' if text_pick[i] == 0 else "[]", "[]", links,
             f"u{i % 5000}" if shared else None, (None if ref_org[i] < 0 else int(ref_org[i])) if shared else None,
             f"u{i % 300}" if k == "reply" else None, now, now, now,
         ))
-    columns = ("platform, post_id, account_id, created_at, url, text, kind, format, media_count, likes, comments, "
-               "reposts, quotes, views, counts_are_lower_bounds, pinned, hashtags, mentions, links, ref_author_id, "
-               "ref_author_is_organization, reply_to_author_id, crawled_at, first_seen, last_seen")
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.executemany(f"INSERT INTO posts ({columns}) VALUES ({', '.join('?' * 25)})", rows)
-        _accounts_and_snapshots(conn, accounts, rng, now)
-    conn.close()
+    return rows
 
 
-def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.random.Generator, now: str) -> None:
+def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.random.Generator, now: str,
+                            first: datetime = PERIOD_START, weeks: int = 14) -> None:
     account_rows, snapshot_rows, status_rows = [], [], []
     for platform, account_id, role, label in accounts:
         followers = int(rng.lognormal(10, 1.5))
         account_rows.append((platform, account_id, account_id.split("@")[0], label, 1, followers, now, now, now))
-        for week in range(0, 14):
-            stamp = (PERIOD_START + timedelta(days=7 * week)).strftime("%Y-%m-%d %H:%M:%S.000000")
+        for week in range(0, weeks):
+            stamp = (first + timedelta(days=7 * week)).strftime("%Y-%m-%d %H:%M:%S.000000")
             snapshot_rows.append((f"r{week}", platform, account_id, stamp, int(followers * (1 + 0.01 * week))))
         status_rows.append(("r13", platform, account_id, role, label, "ok", "", None, None, now))
     conn.executemany("INSERT INTO accounts (platform, account_id, handle, name, is_organization, followers, "
@@ -142,12 +167,14 @@ def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.ra
                      "posts, pages, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status_rows)
 
 
-def run_report(db: Path, config: Path, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one `scrapy report` subprocess."""
+def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one `scrapy report` subprocess (its worker processes included:
+    wait4 reports the largest of the child and the grandchildren it waited for)."""
     cmd = [sys.executable, "-m", "scrapy", "report", "--config", str(config), "-s", f"BENCHMARK_DB=sqlite:///{db}",
-           "-o", str(out)]
+           "-o", str(out), *extra]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -159,8 +186,41 @@ def run_report(db: Path, config: Path, out: Path) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def main_periods(sizes: list[int], rebuild: bool, sequential: bool) -> None:
+    """Single period vs --compare-previous vs --periods on a store with N posts in each of three quarters."""
+    config = CACHE / "bench.toml"
+    write_config(config)
+    for n in sizes:
+        db = CACHE / f"posts-{n}-3q.sqlite3"
+        if rebuild or not db.exists():
+            start = time.perf_counter()
+            build_store(db, n, quarters=QUARTERS)
+            print(f"built {n:,} posts in each of 3 quarters in {time.perf_counter() - start:.1f} s "
+                  f"({db.stat().st_size / 1e6:.0f} MB)")
+        runs = [("single period (2026Q3)", ("--period", "2026Q3"), None)]
+        for label, args in (("--compare-previous", ("--period", "2026Q3", "--compare-previous")),
+                            ("--periods 2026Q1,2026Q2,2026Q3", ("--periods", "2026Q1,2026Q2,2026Q3"))):
+            runs.append((label, args, None))
+            if sequential:  # right after the run with the worker: the machine's load is comparable
+                runs.append((f"{label}, no worker", args, {"BENCHMARK_REPORT_WORKERS": "0"}))
+        single = None
+        for label, args, env in runs:
+            load = os.getloadavg()[0]
+            wall, rss = run_report(db, config, CACHE / f"report-{n}-3q", *args, env=env)
+            single = single or wall
+            print(f"{n:>9,} posts per quarter, {label:<42} {wall:6.1f} s, peak RSS {rss:6.0f} MB, "
+                  f"x{wall / single:.2f} the single-period time (load average before: {load:.1f})", flush=True)
+        if n >= 1_000_000:
+            print("target (multi-period at most 1.5x the single-period time): see the ratios above")
+
+
 def main(argv: list[str]) -> None:
     rebuild = "--rebuild" in argv
+    if "--periods" in argv:
+        sizes = [int(a) for a in argv if a.isdigit()] or [100_000, 1_000_000]
+        CACHE.mkdir(parents=True, exist_ok=True)
+        main_periods(sizes, rebuild, "--sequential" in argv)
+        return
     sizes = [int(a) for a in argv if a.isdigit()] or list(SIZES)
     CACHE.mkdir(parents=True, exist_ok=True)
     config = CACHE / "bench.toml"

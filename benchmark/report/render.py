@@ -120,19 +120,28 @@ def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB
         say(f"computing metrics for {len(panel.accounts)} accounts")
         metrics = compute_metrics(panel)
         findings = evaluate_findings(metrics, config.thresholds)
-        results = comparisons.results(say)
+        done: list[Analyses] = []
+
+        def write(folder: Path) -> None:
+            say("writing metrics.csv, findings.csv and posts.csv")
+            _write_tables(folder, metrics, panel, findings)  # while the workers read the other periods
+            results = comparisons.results(say)
+            say("testing differences, growth, breakouts and recommendations")
+            found = analyse(panel, metrics, results, previous, periods)
+            say("rendering the report")
+            html = render_html(report_context(panel, metrics, findings, found))
+            say("writing index.html and report.xlsx")
+            _write_files(folder, html, metrics, panel, findings, found)
+            done.append(found)
+
+        write_atomically(out_dir, write)
     finally:
         comparisons.close()
-    say("testing differences, growth, breakouts and recommendations")
-    found = analyse(panel, metrics, results, previous, periods)
-    say("rendering the report")
-    html = render_html(report_context(panel, metrics, findings, found))
-    say("writing the CSV files, report.xlsx and index.html")
-    write_atomically(out_dir, lambda folder: _write_files(folder, html, metrics, panel, findings, found))
     missing = [_display(row, False) for _, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
+    change_found = done[0].change
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
-                        previous_posts=found.change.previous.n_posts if found.change else None)
+                        previous_posts=change_found.previous.n_posts if change_found else None)
 
 
 @dataclass
@@ -201,12 +210,17 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
-                 found: Analyses) -> None:
-    (folder / "index.html").write_text(html, encoding="utf-8")
+def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding]) -> None:
+    """The files of the current period alone (posts.csv takes a while: written while workers run)."""
     metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
     findings_csv(findings).to_csv(folder / "findings.csv", index=False)
     posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
+                 found: Analyses) -> None:
+    """index.html, report.xlsx and the comparison CSV files."""
+    (folder / "index.html").write_text(html, encoding="utf-8")
     if found.change is not None:
         metrics_csv(found.change.previous.metrics).to_csv(folder / "metrics_previous.csv", index=False)
         _csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
