@@ -43,32 +43,57 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
 
 
 class SlotPauser:
-    """Pauses one download slot (host) by raising its delay, and restores it after the next success."""
+    """Pauses one download slot (host) by raising its delay until a moment, then restores the delay.
+
+    One pauser per crawler (`SlotPauser.of(crawler)`), shared by every middleware and spider that pauses:
+    a 418 back-off during a 429 pause must not take the paused delay for the host's normal one. A response
+    already in flight when the pause began does not end it: the delay is restored only after the moment the
+    server asked for.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.saved_delays: dict[str, float] = {}
+        self.saved_delays: dict[str, float] = {}  # slot key → the delay before the first pause
+        self.paused_until: dict[str, float] = {}  # slot key → time.monotonic() when the pause ends
 
-    def pause(self, request: Request, seconds: float) -> None:
+    @classmethod
+    def of(cls, crawler: Crawler) -> SlotPauser:
+        pauser = getattr(crawler, "_benchmark_slot_pauser", None)
+        if pauser is None:
+            pauser = cls(crawler)
+            crawler._benchmark_slot_pauser = pauser  # type: ignore[attr-defined]
+        return pauser
+
+    def _slot(self, request: Request) -> tuple[str, Any] | None:
         engine = self.crawler.engine
         if engine is None:
-            return
+            return None
         downloader = engine.downloader
         key = request.meta.get("download_slot") or downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
-        if slot is None:
+        return (key, slot) if slot is not None else None
+
+    def pause(self, request: Request, seconds: float) -> None:
+        found = self._slot(request)
+        if found is None:
             return
+        key, slot = found
+        now = time.monotonic()
         self.saved_delays.setdefault(key, slot.delay)
+        self.paused_until[key] = max(self.paused_until.get(key, 0.0), now + seconds)
         slot.delay = max(slot.delay, seconds)
-        slot.lastseen = time.monotonic()
+        slot.lastseen = now
 
     def restore(self, request: Request) -> None:
-        if not self.saved_delays or self.crawler.engine is None:
+        if not self.saved_delays:
             return
-        downloader = self.crawler.engine.downloader
-        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
-        if key in self.saved_delays and key in downloader.slots:
-            downloader.slots[key].delay = self.saved_delays.pop(key)
+        found = self._slot(request)
+        if found is None:
+            return
+        key, slot = found
+        if key in self.saved_delays and time.monotonic() >= self.paused_until.get(key, 0.0):
+            slot.delay = self.saved_delays.pop(key)
+            self.paused_until.pop(key, None)
 
 
 class RetryAfterMiddleware:
@@ -78,7 +103,7 @@ class RetryAfterMiddleware:
         self.crawler = crawler
         self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 300)
         self.retry_times = crawler.settings.getint("RETRY_TIMES", 4)
-        self.pauser = SlotPauser(crawler)
+        self.pauser = SlotPauser.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -117,7 +142,7 @@ class BanDetectionMiddleware:
         self.crawler = crawler
         self.base = crawler.settings.getfloat("BAN_BACKOFF_BASE", 30.0)
         self.times = crawler.settings.getint("BAN_RETRY_TIMES", 3)
-        self.pauser = SlotPauser(crawler)
+        self.pauser = SlotPauser.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BanDetectionMiddleware:

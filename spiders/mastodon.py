@@ -86,7 +86,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MastodonSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.pauser = SlotPauser(crawler)
+        spider.pauser = SlotPauser.of(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

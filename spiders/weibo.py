@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
@@ -148,9 +149,15 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             meta=self.account_meta(account), dont_filter=True,
         )
 
-    def parse_long_text(self, response: Response, post: Post) -> Iterator[Post]:
+    def parse_long_text(self, response: Response, post: Post) -> Iterator[Any]:
         data = self.load_json(response) if response.status == 200 else None
         full_text = parser.parse_long_text(data) if data is not None else None
+        if not full_text and response.status == 200:
+            # A garbled or cut body: retry it like any broken page before settling for the truncated text.
+            retry = get_retry_request(response.request, spider=self, reason="long_text_malformed")
+            if retry is not None:
+                yield retry
+                return
         if full_text:
             parser.apply_long_text(post, full_text)  # also picks up tags, mentions and links of the hidden part
         else:
@@ -211,5 +218,8 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
 
 
 def _looks_like_login_page(response: Response) -> bool:
+    """An HTML page where JSON was expected, mentioning a login: not a JSON body cut mid-way."""
     head = response.text[:20000] if hasattr(response, "text") else ""
+    if head.lstrip().startswith(("{", "[")):
+        return False  # a truncated JSON timeline can mention 登录 in a post: that is a broken page
     return "wbBotDetector" in head or any(marker in head for marker in ("passport.weibo", "登录", "login"))

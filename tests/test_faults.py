@@ -307,13 +307,10 @@ def test_permanent_failures_get_their_status_while_the_rest_completes(tmp_path) 
     assert "4 account(s) not complete" in run.stderr
 
 
-# --------------------------------------------------------------------- known crawler gaps (xfail)
+# --------------------------------------------------------------------- crawler fixes these faults found
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="spiders/weibo.py parse_long_text does not retry a 200 whose body is not "
-                   "JSON (garbage or cut mid-body): the post is stored with its truncated text. Proposed fix: "
-                   "retry through get_retry_request when load_json returns None, as checked_payload does.")
 def test_garbage_long_text_is_retried_until_the_full_text_arrives(tmp_path) -> None:
     spec = scenario_spec(4, 250, seed=17)
     panel = Panel.from_spec(spec)
@@ -342,14 +339,15 @@ def _slot_pausers() -> tuple[RetryAfterMiddleware, BanDetectionMiddleware, Simpl
     return RetryAfterMiddleware(crawler), BanDetectionMiddleware(crawler), slot
 
 
-@pytest.mark.xfail(strict=True, reason="benchmark/middlewares.py: RetryAfterMiddleware and BanDetectionMiddleware "
-                   "each keep their own SlotPauser; a 418 during a 429 pause saves the paused delay as the "
-                   "'original' and restores it after the pause, so the host stays slowed for good. Proposed fix: "
-                   "one pauser per crawler shared by both middlewares.")
-def test_a_418_during_a_429_pause_does_not_slow_the_host_for_good() -> None:
+def test_a_418_during_a_429_pause_does_not_slow_the_host_for_good(monkeypatch) -> None:
+    """Both middlewares share one pauser, so the 418 back-off never takes the paused delay for the normal one."""
     from scrapy import Request
     from scrapy.http import Response
 
+    import benchmark.middlewares as middlewares
+
+    clock = [1000.0]
+    monkeypatch.setattr(middlewares.time, "monotonic", lambda: clock[0])
     retry_after, ban, slot = _slot_pausers()
 
     def respond(status: int, path: str, headers: dict | None = None) -> None:
@@ -362,15 +360,12 @@ def test_a_418_during_a_429_pause_does_not_slow_the_host_for_good() -> None:
     respond(429, "/a", {"Retry-After": "60"})
     assert slot.delay == 60  # the host is paused as asked
     respond(418, "/b")  # an in-flight request comes back banned during the pause
+    clock[0] += 61  # the retry is sent after both pauses
     respond(200, "/a")  # the retry succeeds: both pauses are over
     respond(200, "/c")
     assert slot.delay == 0.0  # DOWNLOAD_DELAY of this crawler
 
 
-@pytest.mark.xfail(strict=True, reason="benchmark/middlewares.py: SlotPauser.restore runs on the next response "
-                   "below 400, including one already in flight when the 429 arrived, so under concurrency the "
-                   "Retry-After wait ends at once. Proposed fix: remember when each pause ends and restore only "
-                   "after that moment.")
 def test_a_response_already_in_flight_does_not_end_a_retry_after_pause() -> None:
     from scrapy import Request
     from scrapy.http import Response
