@@ -84,14 +84,15 @@ class SlotPauser:
         slot.delay = max(slot.delay, seconds)
         slot.lastseen = now
 
-    def restore(self, request: Request) -> None:
+    def restore(self, request: Request, *, force: bool = False) -> None:
+        """Back to the normal delay once the pause is over (`force`: the server said its window reset)."""
         if not self.saved_delays:
             return
         found = self._slot(request)
         if found is None:
             return
         key, slot = found
-        if key in self.saved_delays and time.monotonic() >= self.paused_until.get(key, 0.0):
+        if key in self.saved_delays and (force or time.monotonic() >= self.paused_until.get(key, 0.0)):
             slot.delay = self.saved_delays.pop(key)
             self.paused_until.pop(key, None)
 

@@ -246,8 +246,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         wait = rate_limit_wait(response.headers, datetime.now(UTC), minimum)
         if wait is None:
             return
-        if wait == 0:
-            self.pauser.restore(response.request)
+        if wait == 0:  # the instance's rate-limit window has reset
+            self.pauser.restore(response.request, force=True)
             return
         self.crawler.stats.inc_value("mastodon/rate_limit_pauses")
         logger.info("%s: %s requests left, pausing %.0f s until the rate-limit window resets",
