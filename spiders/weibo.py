@@ -72,8 +72,8 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             yield from self.page_problem(response, status, message)
             return
         profile = parser.parse_profile(data, crawled_at=self.crawled_at)
-        if profile is None:
-            self.tracker.fail(self.platform, account.id, "not_found", "no profile in the response")
+        if profile is None:  # "ok" but no userInfo: a broken answer, not proof the account is gone
+            yield from self.retry_or_fail(response, "empty_profile")
             return
         yield profile
         yield self.timeline_request(account)
