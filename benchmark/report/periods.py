@@ -100,8 +100,9 @@ def load_period(config: BenchmarkConfig, db_url: str, period: Period, keep_posts
 
 
 def worker_count(jobs: int) -> int:
-    """Worker processes for `jobs` comparison periods: one CPU stays with the current period; none on a
-    single CPU or when BENCHMARK_REPORT_WORKERS=0."""
+    """Worker processes for `jobs` comparison periods: one per period, at most one per CPU (the current
+    period's process mostly writes files by the time they are busy); none on a single CPU, or as many as
+    BENCHMARK_REPORT_WORKERS says (0: read the comparison periods in this process, one after the other)."""
     if jobs == 0:
         return 0
     wanted = os.environ.get(WORKERS_ENV, "").strip()
@@ -109,7 +110,7 @@ def worker_count(jobs: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    limit = int(wanted) if wanted.isdigit() else cpus - 1
+    limit = int(wanted) if wanted.isdigit() else (cpus if cpus > 1 else 0)
     return max(0, min(jobs, limit))
 
 
