@@ -175,3 +175,10 @@ def test_report_xlsx_has_the_conversation_sheet(report):
     own = next(r for r in table[1:] if r[0] == "我们的品牌")
     assert own[header.index("fan top-level comments")] == 12
     assert own[header.index("complaint comments")] == 10
+
+
+def test_recommendation_to_answer_fans_shows_how_the_exemplar_answers(report):
+    recs = report["html"].split('id="recommendations"', 1)[1].split("</section>", 1)[0]
+    assert "Best answers 80.0 % of fans&#39; comments; you answer 8.3 %." in recs
+    assert "How Best answers:" in recs and "谢谢喜欢，明天发货哦" in recs
+    assert 'href="https://weibo.example/b1"' in recs  # the post the answers are under

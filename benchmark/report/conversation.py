@@ -93,7 +93,7 @@ def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd
                    for v, c in zip(VOICE_CLASSES, voice_counts, strict=True)],
         "voice_parts": [(v, c / len(voiced) if len(voiced) else 0.0, c)
                         for v, c in zip(VOICE_CLASSES, voice_counts, strict=True)],
-        "replies": _reply_examples(answered),
+        "replies": _reply_examples(answered, posts[posts["acct"] == acct]),
     }
 
 
@@ -110,13 +110,17 @@ def _examples(frame: pd.DataFrame, count: int = EXAMPLES_PER_CLASS) -> list[str]
     return [excerpt(t) for t in ranked["text"].head(count)]
 
 
-def _reply_examples(answered: pd.DataFrame) -> list[dict[str, str]]:
-    """The account's first answers to fans, fastest first: what the fan wrote, the answer, the delay."""
+def _reply_examples(answered: pd.DataFrame, posts: pd.DataFrame) -> list[dict[str, Any]]:
+    """The account's first answers to fans, fastest first: what the fan wrote, the answer, the delay, and
+    a link to the post they are under (http(s) only)."""
+    from benchmark.report.render import safe_href  # here: render imports this module
+
     if answered.empty:
         return []
     ranked = answered.sort_values(["hours", "comment_id"]).drop_duplicates("answer_text").head(REPLY_EXAMPLES)
-    return [{"fan": excerpt(r["text"]), "answer": excerpt(r["answer_text"]), "after": _hours(r["hours"])}
-            for _, r in ranked.iterrows()]
+    urls = dict(zip(posts["post_id"], posts["url"], strict=True)) if "url" in posts.columns else {}
+    return [{"fan": excerpt(r["text"]), "answer": excerpt(r["answer_text"]), "after": _hours(r["hours"]),
+             "href": safe_href(urls.get(r["post_id"]))} for _, r in ranked.iterrows()]
 
 
 def _hours(hours: float) -> str:

@@ -42,10 +42,16 @@ def _posts_by_id(posts: pd.DataFrame, platform: str, ids: Sequence[str]) -> pd.D
 
 
 # -- recommendations -----------------------------------------------------------------------------------
+COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h")
+ANSWER_EXAMPLES = 3
+
+
 def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame, accounts: pd.DataFrame,
-                          post_view: Any) -> list[dict[str, Any]]:
+                          post_view: Any, answers: dict[tuple[str, str], list[dict]] | None = None,
+                          ) -> list[dict[str, Any]]:
     """Per own account (in report order), its recommendations (`stats.recommendations`) ranked by the
-    relative gap to the best exemplar, each with the exemplar's example posts as post cards (`post_view`)."""
+    relative gap to the best exemplar, each with the exemplar's example posts (`post_view`), or, for the
+    comment metrics, the exemplar's answers to fans (`answers`: (platform, label) → answers)."""
     displays = {(a["platform"], str(a["label"])): a["display"] for _, a in accounts.iterrows()}
     groups: dict[str, dict[str, Any]] = {}
     for rank_in_account, rec in _ranked(found):
@@ -59,6 +65,8 @@ def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame
             "other_platform": rec.exemplar_platform != rec.platform, "exemplar_platform": rec.exemplar_platform,
             "gap_share": f"{rec.relative_gap * 100:.0f} %", "sentence": rec.sentence,
             "examples": [post_view(p) for _, p in examples.iterrows()],
+            "answers": ((answers or {}).get((rec.exemplar_platform, rec.exemplar_label), [])[:ANSWER_EXAMPLES]
+                        if rec.metric in COMMENT_METRICS else []),
         })
     order = [a["display"] for _, a in accounts[accounts["role"] == "own"].iterrows()]
     return sorted(groups.values(), key=lambda g: order.index(g["title"]) if g["title"] in order else len(order))

@@ -357,10 +357,11 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
     accounts = _ordered_accounts(panel)
     values, ns = wide(metrics), wide(metrics, "n")
     posts_per_account = panel.posts["acct"].value_counts()
+    talk = (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
+            if panel.has_comments else None)
     return {
-        **_analyses_context(panel, accounts, found),
-        "talk": (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
-                 if panel.has_comments else None),
+        **_analyses_context(panel, accounts, found, talk),
+        "talk": talk,
         "run": _run_card(panel, accounts),
         "missing": [row["display"] for _, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
         "scorecard": _scorecard(metrics, accounts),
@@ -393,15 +394,19 @@ def _sections(found: Analyses) -> list[tuple[str, str]]:
             ("coverage", "Data coverage"), ("methodology", "Methodology")]
 
 
-def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses) -> dict[str, Any]:
+def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
+                      talk: dict[str, Any] | None = None) -> dict[str, Any]:
     def view(post: pd.Series) -> dict[str, Any]:
         return _post_view(post, accounts)
+
+    answers = {(s["platform"], accounts.at[s["acct"], "label"]): s["replies"] for s in (talk or {}).get("samples", [])}
 
     shown = found.breakouts.groupby("acct", sort=False).head(insights.BREAKOUTS_SHOWN)
     full = panel.posts[panel.posts["post_id"].isin(shown["post_id"])]
     breakout_posts = shown[["acct", "post_id", "z"]].merge(full, on=["acct", "post_id"], how="inner")
     context: dict[str, Any] = {
-        "recommendations": insights.recommendation_groups(found.recommendations, panel.posts, accounts, view),
+        "recommendations": insights.recommendation_groups(found.recommendations, panel.posts, accounts, view,
+                                                          answers),
         "er_tests": insights.er_test_groups(found.er_tests, accounts),
         "growth": insights.growth_rows(found.growth, accounts),
         "breakouts": insights.breakout_groups(breakout_posts, found.breakout_summary, accounts, view),
