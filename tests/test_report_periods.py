@@ -265,3 +265,59 @@ def test_report_xlsx_has_one_sheet_per_section_and_reads_back(compared):
     assert HOSTILE in texts  # stored as text, not as markup or a formula
     change = list(book["change"].iter_rows(values_only=True))
     assert len(change) == 1 + 4 * len(METRIC_IDS)
+
+
+def test_the_same_numbers_without_worker_processes(panel, compared):
+    folder = panel["base"] / "sequential"
+    proc = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}", "--period", "2026Q2",
+                         "--compare-previous", "-o", str(folder), env={"BENCHMARK_REPORT_WORKERS": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert "reading its posts" in proc.stderr and "waiting for its worker" not in proc.stderr
+    for name in ("deltas.csv", "metrics_previous.csv", "metrics.csv"):
+        assert (folder / name).read_bytes() == (compared["out"] / name).read_bytes(), name
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+def test_parse_periods_sorts_and_names():
+    from benchmark.report.periods import parse_periods
+
+    periods = parse_periods(" 2026q3, 2026Q1 ,2026-05")
+    assert [p.name for p in periods] == ["2026Q1", "2026-05", "2026Q3"]
+    assert str(periods[0]) == "2026Q1 (2026-01-01 to 2026-03-31)"
+
+
+def test_interval_texts_share_the_unit():
+    from benchmark.report.periods import ci_text, delta_text
+
+    assert ci_text("er_median", 0.00052, 0.00041, 0.0006) == "0.52 ‰ (95 % CI 0.41–0.60 ‰)"
+    assert ci_text("engagement_median", 58.5, 40.0, 71.0) == "58.5 (95 % CI 40.0–71.0)"
+    assert ci_text("er_median", 0.001, float("nan"), float("nan")) == "1.00 ‰"
+    assert delta_text("er_median", 0.00012, -0.00002, 0.00025) == "+0.12 ‰ (95 % CI −0.02 to +0.25 ‰)"
+    assert delta_text("fan_repost_share", -0.05) == "−5.0 pts"
+    assert delta_text("er_median", float("nan")) == "—"
+
+
+@pytest.mark.parametrize(("env", "jobs", "expected"), [("0", 2, 0), ("1", 2, 1), ("4", 2, 2), (None, 0, 0)])
+def test_worker_count(monkeypatch, env, jobs, expected):
+    from benchmark.report import periods
+
+    if env is None:
+        monkeypatch.delenv(periods.WORKERS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(periods.WORKERS_ENV, env)
+    assert periods.worker_count(jobs) == expected
+
+
+def test_line_chart_breaks_the_line_where_a_period_has_no_value():
+    from benchmark.report.charts import line_chart
+
+    chart = line_chart([{"label": "Own", "role": "own", "values": [1.0, float("nan"), 3.0, 4.0]},
+                        {"label": "peers (median)", "role": "peer", "values": [2.0, 2.0, 2.0, 2.0]}],
+                       ["Q1", "Q2", "Q3", "Q4"], lambda v: f"{v:g}", "posts")
+    own, peers = chart["lines"]
+    assert len(own["points"]) == 3 and len(own["paths"]) == 1  # Q1 alone, then Q3-Q4 as a line
+    assert own["paths"][0].count(",") == 2
+    assert peers["dash"] and not own["dash"]
+    ys = [p["y"] for p in own["points"]]
+    assert ys == sorted(ys, reverse=True)  # larger values higher up
+    assert chart["yticks"][0]["text"] == "0"  # the axis starts at 0
