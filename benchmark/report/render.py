@@ -107,41 +107,53 @@ def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB
     open_store(db_url).dispose()  # a missing store fails here, before any worker starts
     previous = previous_of(config) if compare_previous else None
     jobs = ([(previous, True)] if previous else []) + [(p, False) for p in (periods or [])[:-1]]
-    comparisons = Comparisons(config, db_url, jobs)
+    comparisons = Comparisons(config, db_url, jobs)  # the workers start reading now
     try:
-        engine = open_store(db_url)
-        panel = load_panel(engine, config, say, rules=rules)
-        engine.dispose()
-        if panel.posts.empty:
-            raise ReportInputError(
-                f"no posts between {config.period_start} and {config.period_end} for any of the "
-                f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another "
-                "--period")
-        say(f"computing metrics for {len(panel.accounts)} accounts")
-        metrics = compute_metrics(panel)
-        findings = evaluate_findings(metrics, config.thresholds)
-        done: list[Analyses] = []
-
-        def write(folder: Path) -> None:
-            say("writing metrics.csv, findings.csv and posts.csv")
-            _write_tables(folder, metrics, panel, findings)  # while the workers read the other periods
-            results = comparisons.results(say)
-            say("testing differences, growth, breakouts and recommendations")
-            found = analyse(panel, metrics, results, previous, periods)
-            say("rendering the report")
-            html = render_html(report_context(panel, metrics, findings, found))
-            say("writing index.html and report.xlsx")
-            _write_files(folder, html, metrics, panel, findings, found)
-            done.append(found)
-
-        write_atomically(out_dir, write)
+        panel, metrics, findings = _current_period(config, db_url, rules, say)
+        found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
     finally:
         comparisons.close()
     missing = [_display(row, False) for _, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
-    change_found = done[0].change
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
-                        previous_posts=change_found.previous.n_posts if change_found else None)
+                        previous_posts=found.change.previous.n_posts if found.change else None)
+
+
+def _current_period(config: BenchmarkConfig, db_url: str, rules: Any,
+                    say: Callable[[str], None]) -> tuple[PanelData, pd.DataFrame, list[Finding]]:
+    engine = open_store(db_url)
+    panel = load_panel(engine, config, say, rules=rules)
+    engine.dispose()
+    if panel.posts.empty:
+        raise ReportInputError(
+            f"no posts between {config.period_start} and {config.period_end} for any of the "
+            f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another --period")
+    say(f"computing metrics for {len(panel.accounts)} accounts")
+    metrics = compute_metrics(panel)
+    return panel, metrics, evaluate_findings(metrics, config.thresholds)
+
+
+def _write_report(out_dir: Path, panel: PanelData, metrics: pd.DataFrame, findings: list[Finding],
+                  comparisons: Comparisons, previous: Period | None, periods: Sequence[Period] | None,
+                  say: Callable[[str], None]) -> Analyses:
+    """Write every file into a temporary folder swapped into place: the current period's tables first
+    (posts.csv takes a while), while the workers read the other periods; then what needs those."""
+    done: list[Analyses] = []
+
+    def write(folder: Path) -> None:
+        say("writing metrics.csv, findings.csv and posts.csv")
+        _write_tables(folder, metrics, panel, findings)
+        results = comparisons.results(say)
+        say("testing differences, growth, breakouts and recommendations")
+        found = analyse(panel, metrics, results, previous, periods)
+        say("rendering the report")
+        html = render_html(report_context(panel, metrics, findings, found))
+        say("writing index.html and report.xlsx")
+        _write_files(folder, html, metrics, panel, findings, found)
+        done.append(found)
+
+    write_atomically(out_dir, write)
+    return done[0]
 
 
 @dataclass
@@ -159,6 +171,8 @@ class Analyses:
 
 def analyse(panel: PanelData, metrics: pd.DataFrame, results: Sequence[PeriodResult] = (),
             previous: Period | None = None, periods: Sequence[Period] | None = None) -> Analyses:
+    """Recommendations, ER tests, follower growth and breakouts of the current period; the change since
+    `previous` and the trend over `periods` from the comparison periods' `results`."""
     hits, summary = insights.breakouts(panel.posts)
     found = Analyses(
         recommendations=stats.recommendations(metrics, panel.posts),
