@@ -93,3 +93,11 @@ def test_the_interactive_exemplar_leads_fan_reposting(demo):
     shares = {account: metric(folder, account, "fan_repost_share") for account in weibo}
     assert max(shares, key=shares.get) == FAN_FRIENDLY
     assert shares[FAN_FRIENDLY] > 10 * shares[OWN]
+
+
+def test_own_answers_few_fans_and_its_fans_complain(demo):
+    _done, folder = demo
+    assert OWN in fired(folder, "slow_answers") and OWN in fired(folder, "fans_complain")
+    assert FAN_FRIENDLY not in fired(folder, "slow_answers") | fired(folder, "fans_complain")
+    assert metric(folder, OWN, "comment_reply_rate") < 0.10 < metric(folder, FAN_FRIENDLY, "comment_reply_rate")
+    assert metric(folder, OWN, "fan_voice_share.complaint") > 0.4

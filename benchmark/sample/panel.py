@@ -357,6 +357,10 @@ COMMENTS_ZH = ("好想要！", "已下单，坐等收货[哈哈]", "求出新口
 BRAND_REPLIES_ZH = ("谢谢喜欢[心]", "已经记下啦，会反馈给产品同学～", "私信小编领取优惠券哦",
                     "{city}在计划中，敬请期待！",
                     "抱抱，给你加急处理[抱抱]")
+# Fans of an account that sells and never answers come back to complain (the demo's own account).
+COMPLAINTS_ZH = ("下单一周了还没发货，客服也不回[怒]", "退款申请三天没人处理，太失望了", "收到的咖啡液漏了，怎么售后？",
+                 "物流太慢了，说好的48小时发货呢", "券用不了，活动规则坑人", "客服不回消息，差评")
+COMPLAINTS_SHARE = {"sales_heavy": 0.55}
 COMMENTS_EN = ("Love this!", "Ordered one already 😍", "When are you coming to {city_en}?", "Is it vegan?", "👏👏")
 CITIES_EN = ("Shanghai", "Hangzhou", "Chengdu", "Shenzhen", "Beijing")
 NICK_HEAD = ("小", "爱吃", "今天也要", "是", "一只", "阿", "momo", "温柔的", "")
@@ -1139,7 +1143,10 @@ def _comment_id(platform: str, author: SampleAuthor, moment: datetime, rng: rand
 
 
 def _comment_text(account: SampleAccount, rng: random.Random) -> str:
-    pool = COMMENTS_ZH if account.language == "zh" and account.platform == "weibo" else COMMENTS_EN
+    chinese = account.language == "zh" and account.platform == "weibo"
+    if chinese and rng.random() < COMPLAINTS_SHARE.get(account.archetype, 0.0):
+        return rng.choice(COMPLAINTS_ZH)
+    pool = COMMENTS_ZH if chinese else COMMENTS_EN
     return rng.choice(pool).format(city=rng.choice(CITIES), city_en=rng.choice(CITIES_EN))
 
 
