@@ -7,7 +7,6 @@ import uuid
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
@@ -49,9 +48,8 @@ class ValidatePipeline:
         required = _REQUIRED.get(type(item))
         if required is None:
             return "unknown_item_type"
-        adapter = ItemAdapter(item)
-        for name in required:
-            if adapter.get(name) in (None, ""):
+        for name in required:  # plain attribute reads: this runs for every item
+            if getattr(item, name, None) in (None, ""):
                 return f"missing_{name}"
         if isinstance(item, Post):
             if item.kind not in POST_KINDS:
@@ -151,6 +149,12 @@ class StorePipeline:
         self.store.close()
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _as_row(item: Any) -> dict:
     # Dataclass fields in declaration order; cheaper than ItemAdapter.asdict() (no deep copy).
-    return {f.name: getattr(item, f.name) for f in fields(item)}
+    names = _FIELD_NAMES.get(type(item))
+    if names is None:
+        names = _FIELD_NAMES[type(item)] = tuple(f.name for f in fields(item))
+    return {name: getattr(item, name) for name in names}

@@ -361,15 +361,25 @@ def _dedupe(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[Ma
     return list(by_key.values())
 
 
+_COLUMN_PLAN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _plan(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(plain columns, datetime columns) of a table, computed once: this runs for every stored item."""
+    if table.name not in _COLUMN_PLAN:
+        names = [c.name for c in table.columns if c.name not in ("first_seen", "last_seen")]
+        times = tuple(c.name for c in table.columns if isinstance(c.type, DateTime) and c.name in names)
+        _COLUMN_PLAN[table.name] = (tuple(n for n in names if n not in times), times)
+    return _COLUMN_PLAN[table.name]
+
+
 def _row_for(table: Table, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for col in table.columns:
-        if col.name in ("first_seen", "last_seen"):
-            out[col.name] = now
-        else:
-            value = row.get(col.name)
-            out[col.name] = utc_naive(value) if isinstance(value, datetime) else value
-    if out.get("crawled_at") is None and "crawled_at" in out:
+    plain, times = _plan(table)
+    out = {name: row.get(name) for name in plain}
+    for name in times:
+        out[name] = utc_naive(row.get(name))
+    out["first_seen"] = out["last_seen"] = now
+    if "crawled_at" in times and out["crawled_at"] is None:
         out["crawled_at"] = now
     return out
 
