@@ -14,7 +14,7 @@ Stats: `comments/posts_sampled`, `comments/stored` (comments yielded), `comments
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -123,6 +123,23 @@ class CommentsCrawl:
                 self.comments_page_failed(account_id, "malformed_json", response.url)
             return None
         return data
+
+    def comments_from(self, response: Response, post: Post, payload_status: Callable[[Any], tuple[str, str]],
+                      parse: Callable[..., list[Comment]]) -> Iterator[Any]:
+        """One-request comment threads (Bluesky getPostThread, Mastodon context): check, parse, keep."""
+        account = response.meta["account"]
+        data = yield from self.comments_payload(response)
+        if data is None:
+            return
+        status, _message = payload_status(data)
+        if status != "ok":
+            self.comments_page_failed(account.id, f"payload_{status}", response.url)
+            return
+        dropped: list[str] = []
+        comments = parse(data, post_id=post.post_id, post_author_id=account.id, crawled_at=self.crawled_at,
+                         dropped=dropped)
+        self.count_dropped(account.id, dropped)
+        yield from self.keep_comments(account.id, post, comments)
 
     def comments_page_failed(self, account_id: str, reason: str, url: str = "") -> None:
         """A lost comments page: counted, logged, and nothing else (the account's status stays as it is)."""

@@ -135,19 +135,7 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
                               meta=self.account_meta(account))
 
     def parse_thread(self, response: Response, post: Post) -> Iterator[Any]:
-        account: AccountConfig = response.meta["account"]
-        data = yield from self.comments_payload(response)
-        if data is None:
-            return
-        status, _message = parser.thread_status(data)
-        if status != "ok":
-            self.comments_page_failed(account.id, f"payload_{status}", response.url)
-            return
-        dropped: list[str] = []
-        comments = parser.parse_thread(data, post_id=post.post_id, post_author_id=account.id,
-                                       crawled_at=self.crawled_at, dropped=dropped)
-        self.count_dropped(account.id, dropped)
-        yield from self.keep_comments(account.id, post, comments)
+        yield from self.comments_from(response, post, parser.thread_status, parser.parse_thread)
 
     # -- reposted / quoted authors ---------------------------------------------------------------------
     def with_ref_authors(self, account: AccountConfig, posts: list[Post]) -> Iterator[Any]:

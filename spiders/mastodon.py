@@ -224,20 +224,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
                               meta=self.account_meta(account))
 
     def parse_context(self, response: Response, post: Post) -> Iterator[Any]:
-        account: AccountConfig = response.meta["account"]
         self.pace(response)
-        data = yield from self.comments_payload(response)
-        if data is None:
-            return
-        status, _message = parser.context_status(data)
-        if status != "ok":
-            self.comments_page_failed(account.id, f"payload_{status}", response.url)
-            return
-        dropped: list[str] = []
-        comments = parser.parse_context(data, post_id=post.post_id, post_author_id=account.id,
-                                        crawled_at=self.crawled_at, dropped=dropped)
-        self.count_dropped(account.id, dropped)
-        yield from self.keep_comments(account.id, post, comments)
+        yield from self.comments_from(response, post, parser.context_status, parser.parse_context)
 
     # -- pacing ----------------------------------------------------------------------------------------
     def pace(self, response: Response) -> None:
