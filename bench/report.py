@@ -170,7 +170,7 @@ def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.ra
 def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `scrapy report` subprocess (its worker processes included:
     wait4 reports the largest of the child and the grandchildren it waited for)."""
-    cmd = [sys.executable, "-m", "scrapy", "report", "--config", str(config), "-s", f"BENCHMARK_DB=sqlite:///{db}",
+    cmd = [sys.executable, "-m", "scrapy", "report", "--allow-outside", "--config", str(config), "-s", f"BENCHMARK_DB=sqlite:///{db}",
            "-o", str(out), *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

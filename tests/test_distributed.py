@@ -183,7 +183,7 @@ def test_the_report_reads_the_postgresql_store(two_worker_crawl, panel, tmp_path
     config = tmp_path / "benchmark.toml"
     config.write_text(panel_config_toml(small), encoding="utf-8")
     out = tmp_path / "report"
-    done = subprocess.run([sys.executable, "-m", "scrapy", "report", "-s", f"BENCHMARK_DB={db_url}",
+    done = subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", "-s", f"BENCHMARK_DB={db_url}",
                            "--config", str(config), "-o", str(out)], cwd=ROOT, env=clean_env(),
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]

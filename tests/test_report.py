@@ -89,7 +89,9 @@ def build_store(path: Path) -> str:
 
 
 def scrapy_report(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "report", *args], cwd=cwd, capture_output=True,
+    # The tests write into pytest's temporary folders, outside the project: say that this is intended.
+    return subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", *args], cwd=cwd,
+                          capture_output=True,
                           text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
@@ -309,3 +311,18 @@ def test_store_errors_are_one_line_messages(tmp_path):
     with pytest.raises(ReportInputError, match="cannot open the store") as info:
         open_store("nosuchdialect://user:secret@host/db")
     assert "secret" not in str(info.value)
+
+
+def test_an_output_folder_outside_the_project_or_not_a_report_is_refused(panel, tmp_path):
+    outside = subprocess.run([sys.executable, "-m", "scrapy", "report", "--config", str(panel["config"]),
+                              "-s", f"BENCHMARK_DB={panel['db']}", "-o", str(tmp_path / "r")], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    assert outside.returncode == 1 and not (tmp_path / "r").exists()
+    assert "is outside the current folder" in outside.stderr and "--allow-outside" in outside.stderr
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work", encoding="utf-8")
+    refused = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}",
+                            "-o", str(precious))
+    assert refused.returncode == 1 and "it is not a report folder" in refused.stderr
+    assert (precious / "thesis.docx").read_text(encoding="utf-8") == "years of work"

@@ -50,6 +50,8 @@ class Command(ScrapyCommand):
                            help="compare with the previous period of the same length (changes with 95 %% "
                                 "confidence intervals)")
         group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
+        group.add_argument("--allow-outside", action="store_true",
+                           help="accept an output folder outside the current folder (off: catches a mistyped -o)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
@@ -100,6 +102,7 @@ class Command(ScrapyCommand):
             name = periods[0].name if len(periods) == 1 else f"{periods[0].name}-{periods[-1].name}"
         config = with_period(config, since, until)
         out_dir = Path(opts.output) if opts.output else Path("reports") / name
+        _check_inside(out_dir, allow=getattr(opts, "allow_outside", False))
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
         return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config,
                             compare_previous=opts.compare_previous, periods=periods)
@@ -114,3 +117,15 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
         raise ReportInputError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from exc
+
+
+def _check_inside(out_dir: Path, *, allow: bool) -> None:
+    """`-o /` or `-o ../..` by mistake would replace a folder far from the project: refuse unless asked."""
+    from benchmark.metrics.load import ReportInputError
+
+    here = Path.cwd().resolve()
+    target = out_dir.resolve()
+    if allow or target.is_relative_to(here):
+        return
+    raise ReportInputError(f"output folder {target} is outside the current folder {here}; "
+                           "pass --allow-outside if that is where the report should go")

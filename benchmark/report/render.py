@@ -198,8 +198,19 @@ def _rules(config: BenchmarkConfig) -> Any:
 
 
 # -- files --------------------------------------------------------------------------------------------
+# What a report folder may hold: an existing folder with anything else is not replaced (`-o ~` by mistake).
+REPORT_FILES = frozenset({"index.html", "metrics.csv", "posts.csv", "findings.csv", "report.xlsx", "deltas.csv",
+                          "metrics_previous.csv", "trend.csv"})
+
+
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     """Run `write(folder)` on a fresh temporary folder next to target, then swap it into place."""
+    if target.is_dir():
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in REPORT_FILES)
+        if foreign:
+            raise ReportInputError(f"{target} exists and holds other files ({', '.join(foreign[:3])}"
+                                   f"{', …' if len(foreign) > 3 else ''}): it is not a report folder, so it is "
+                                   "not replaced; choose a new or empty folder")
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
