@@ -7,6 +7,9 @@ a captcha and an unknown uid. Assertions are on the store's rows and statuses.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
-from tests.crawl_helpers import run_crawl
+from tests.crawl_helpers import PROJECT_ROOT, run_crawl
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
 HEALTHY = "1000000001"
@@ -185,10 +188,18 @@ def test_crawling_twice_adds_snapshots_and_nothing_else(panel, crawled):
 def test_the_cookie_never_leaks(crawled):
     tmp, runs = crawled
     secret = "RECOGNIZABLE-FAKE-COOKIE-42"
+    report = subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", "--config",
+                             str(tmp / "benchmark.toml"), "-s", f"BENCHMARK_DB={runs[0].db_url}",
+                             "-o", str(tmp / "report")], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env={**os.environ, "WEIBO_COOKIE": FAKE_COOKIE}, timeout=120)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert secret not in report.stdout + report.stderr
+    assert (tmp / "report" / "index.html").exists()
     for run in runs:
         assert secret not in run.stdout and secret not in run.stderr
-    for path in Path(tmp).iterdir():
-        assert secret.encode() not in path.read_bytes(), path.name
+    for path in Path(tmp).rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path.name
     stats = runs[0].rows("select stats from crawl_runs")
     assert all(secret not in str(row["stats"]) for row in stats)
 
