@@ -11,17 +11,17 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmark.items import Post  # noqa: E402
-from benchmark.store import Store  # noqa: E402
+from benchmark.items import Post
+from benchmark.store import Store
 
 
 def make_rows(n: int) -> list[dict]:
-    start = datetime(2026, 7, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 7, 1, tzinfo=UTC)
     names = [f.name for f in fields(Post)]
     template = asdict(Post(platform="weibo", post_id="0", account_id="0", created_at=start,
                            text="新品上市，限时优惠！#新品# @好友 https://t.cn/abc", hashtags=["新品"],
