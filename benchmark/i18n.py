@@ -22,7 +22,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from html import escape
@@ -188,25 +187,32 @@ def _is_missing(value: Any) -> bool:
     return value is None or value != value  # NaN is the only value not equal to itself
 
 
-@dataclass(frozen=True)
-class Count:
-    """A count as shown (`short`: 12.3万 in Chinese) and exactly (`exact`: 123,456) for a tooltip/footnote."""
+class Count(str):
+    """A count as shown (12.3万 in Chinese) that keeps the exact number (123,456) for a tooltip: a `str`
+    everywhere (CSV, sentences), and `<abbr title="123,456">12.3万</abbr>` in a jinja2 template."""
 
-    short: str
     exact: str
+
+    def __new__(cls, short: str, exact: str) -> Count:
+        count = super().__new__(cls, short)
+        count.exact = exact
+        return count
+
+    @property
+    def short(self) -> str:
+        return str.__str__(self)
 
     @property
     def abbreviated(self) -> bool:
         return self.short != self.exact
-
-    def __str__(self) -> str:
-        return self.short
 
     def html(self) -> str:
         """`<abbr title="123,456">12.3万</abbr>` when abbreviated, else the escaped number."""
         if self.abbreviated:
             return f'<abbr title="{escape(self.exact)}">{escape(self.short)}</abbr>'
         return escape(self.short)
+
+    __html__ = html  # what jinja2's autoescape (markupsafe) asks an object for
 
 
 def format_count(value: Any, language: str | None = None) -> Count:

@@ -33,8 +33,12 @@ def load_po(path: Path):
 
 
 def messages(catalog) -> dict:
-    """(msgid, context) → msgstr for every real message (not the header)."""
-    return {(m.id, m.context): m.string for m in catalog if m.id}
+    """(msgid, context) → msgstr for every real message (not the header); plural ids and strings as tuples
+    (read_po gives tuples, read_mo lists)."""
+    def plain(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    return {(plain(m.id), m.context): plain(m.string) for m in catalog if m.id}
 
 
 def extracted_from_source() -> set:

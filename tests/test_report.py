@@ -88,11 +88,16 @@ def build_store(path: Path) -> str:
     return url
 
 
+# The report follows the system locale when neither --lang nor the config names a language: these tests read
+# the English report whatever the machine's locale is.
+ENGLISH = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+
+
 def scrapy_report(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     # The tests write into pytest's temporary folders, outside the project: say that this is intended.
     return subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", *args], cwd=cwd,
                           capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})})
+                          text=True, timeout=120, env={**os.environ, **ENGLISH, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +126,14 @@ def test_writes_the_three_files_and_prints_the_path(report):
 def test_metrics_csv_has_every_metric_for_every_account(report):
     with open(report["out"] / "metrics.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["platform", "account_id", "label", "role", "metric", "value", "n"]
+    assert list(rows[0]) == ["platform", "account_id", "label", "role", "metric", "value", "n", "metric_label"]
     for platform, account_id in CONFIG_IDS:
         mine = [r for r in rows if (r["platform"], r["account_id"]) == (platform, account_id)
                 or (platform == "bluesky" and r["platform"] == "bluesky")]
         assert [r["metric"] for r in mine] == list(METRIC_IDS), (platform, account_id)
     own = {r["metric"]: r for r in rows if r["account_id"] == "1000000001"}
     assert own["posts"]["value"] == "8" and own["posts"]["n"] == "8"
+    assert own["fan_repost_share"]["metric_label"] == "Fan reposts per post"  # the name, in the report's language
     assert own["replies_to_others_share"]["value"] == ""  # undefined on Weibo: empty, never 0
     empty = {r["metric"]: r["value"] for r in rows if r["account_id"] == "1000000003"}
     assert empty["posts"] == "0" and empty["er_median"] == "" and empty["format_share.image"] == ""

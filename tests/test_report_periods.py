@@ -242,7 +242,7 @@ def test_breakout_post_is_listed_with_its_link_and_escaped(compared):
 def test_follower_growth_from_two_snapshots_and_a_note_for_one(compared):
     html = compared["html"]
     audience = html.split('id="audience"', 1)[1].split("</section>", 1)[0]
-    own_row = audience.split("Follower growth", 1)[1].split("我们的品牌 · weibo", 1)[1].split("</tr>", 1)[0]
+    own_row = audience.split("<h3>Follower growth</h3>", 1)[1].split("我们的品牌 · weibo", 1)[1].split("</tr>", 1)[0]
     assert "+10.0 %" in own_row  # 1,000 on 2026-04-02, 1,100 on 2026-06-25
     assert "one snapshot only" in audience.lower()  # the Bluesky account was seen once
 

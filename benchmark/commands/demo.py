@@ -49,7 +49,7 @@ class Command(ScrapyCommand):
         return "Crawl a bundled sample panel offline and render reports/demo/index.html"
 
     def syntax(self) -> str:
-        return "[-o reports/demo] [--seed 7] [--workdir data/demo]"
+        return "[-o reports/demo] [--seed 7] [--workdir data/demo] [--lang zh|en]"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -57,13 +57,15 @@ class Command(ScrapyCommand):
         parser.add_argument("--seed", type=int, default=7, help="sample data seed (default: %(default)s)")
         parser.add_argument("--workdir", default="data/demo",
                             help="where the demo's config and store are written, replaced on each run")
+        parser.add_argument("--lang", choices=("zh", "en"),
+                            help="language of the report and the console (default: the system locale, else en)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from benchmark.sample.panel import demo_panel, panel_config_toml
         from benchmark.sample.server import start_server
 
         began = time.monotonic()
-        language = choose_language()
+        language = choose_language(getattr(opts, "lang", None))
         _ = gettext_for(language)
         workdir = Path(opts.workdir)
         if workdir.exists():
@@ -87,7 +89,7 @@ class Command(ScrapyCommand):
         from benchmark.report.render import build_report
 
         out = build_report(config_path=str(config_path), db_url=db_url, output=opts.output,
-                           progress=lambda message: _say(f"      {message}"))
+                           progress=lambda message: _say(f"      {message}"), language=language)
         _say(_("[3/3] report ready in {seconds} s").format(seconds=_seconds(began)))
         print(Path(out, "index.html").resolve())
 

@@ -25,7 +25,7 @@ class Command(ScrapyCommand):
 
     def syntax(self) -> str:
         return ("[--config FILE] [--period 2026Q3 | --since YYYY-MM-DD --until YYYY-MM-DD | --periods 2026Q1,2026Q2,"
-                "2026Q3] [--compare-previous] [-o reports/NAME]")
+                "2026Q3] [--compare-previous] [--lang zh|en] [-o reports/NAME]")
 
     def short_desc(self) -> str:
         return "Compute the benchmark metrics and write the HTML report from the store"
@@ -50,6 +50,9 @@ class Command(ScrapyCommand):
                            help="compare with the previous period of the same length (changes with 95 %% "
                                 "confidence intervals)")
         group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
+        group.add_argument("--lang", choices=("zh", "en"),
+                           help="language of the report and of these messages (default: the config's "
+                                "[benchmark] language, else the system locale, else en)")
         group.add_argument("--allow-outside", action="store_true",
                            help="accept an output folder outside the current folder (off: catches a mistyped -o)")
 
@@ -57,35 +60,44 @@ class Command(ScrapyCommand):
         if args:
             raise UsageError(f"unexpected argument {args[0]!r}")
         assert self.settings is not None
+        from benchmark.i18n import choose_language, config_language, use_language
+
+        config_path = opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
+        with use_language(choose_language(getattr(opts, "lang", None), config_language(config_path))):
+            self._run(opts, config_path)
+
+    def _run(self, opts: argparse.Namespace, config_path: str) -> None:
         from benchmark.config import ConfigError
+        from benchmark.i18n import _
         from benchmark.metrics.load import ReportInputError
 
         try:
-            result = self._report(opts)
+            result = self._report(opts, config_path)
         except (ReportInputError, ConfigError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(_("error: {message}").format(message=exc), file=sys.stderr)
             self.exitcode = 1
             return
         if result.missing:
-            print(f"warning: no posts in the period for {', '.join(result.missing)} (listed as missing data)",
-                  file=sys.stderr)
+            print(_("warning: no posts in the period for {accounts} (listed as missing data)").format(
+                accounts=_(", ").join(result.missing)), file=sys.stderr)
         if result.previous_posts == 0:
-            print("warning: no posts in the previous period: the changes are empty (crawl it to compare)",
+            print(_("warning: no posts in the previous period: the changes are empty (crawl it to compare)"),
                   file=sys.stderr)
         print(result.path)
 
-    def _report(self, opts: argparse.Namespace) -> ReportResult:
+    def _report(self, opts: argparse.Namespace, config_path: str) -> ReportResult:
         from benchmark.config import load_config, parse_period
+        from benchmark.i18n import _, current_language
         from benchmark.metrics.load import ReportInputError, with_period
         from benchmark.report.periods import parse_periods
         from benchmark.report.render import build_report, elapsed_printer
 
-        config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
+        config = load_config(config_path)
         name = config.name
         since = until = None
         periods = None
         if sum(bool(x) for x in (opts.period, opts.since or opts.until, opts.periods)) > 1:
-            raise ReportInputError("use one of --period, --since/--until or --periods")
+            raise ReportInputError(_("use one of --period, --since/--until or --periods"))
         if opts.period:
             try:
                 since, until = parse_period(opts.period)
@@ -105,27 +117,30 @@ class Command(ScrapyCommand):
         _check_inside(out_dir, allow=getattr(opts, "allow_outside", False))
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
         return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config,
-                            compare_previous=opts.compare_previous, periods=periods)
+                            compare_previous=opts.compare_previous, periods=periods, language=current_language())
 
 
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
+    from benchmark.i18n import _
     from benchmark.metrics.load import ReportInputError
 
     try:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise ReportInputError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from exc
+        raise ReportInputError(_("{option} {value!r} is not a date: use YYYY-MM-DD").format(
+            option=option, value=value)) from exc
 
 
 def _check_inside(out_dir: Path, *, allow: bool) -> None:
     """`-o /` or `-o ../..` by mistake would replace a folder far from the project: refuse unless asked."""
+    from benchmark.i18n import _
     from benchmark.metrics.load import ReportInputError
 
     here = Path.cwd().resolve()
     target = out_dir.resolve()
     if allow or target.is_relative_to(here):
         return
-    raise ReportInputError(f"output folder {target} is outside the current folder {here}; "
-                           "pass --allow-outside if that is where the report should go")
+    raise ReportInputError(_("output folder {target} is outside the current folder {here}; pass --allow-outside if "
+                             "that is where the report should go").format(target=target, here=here))

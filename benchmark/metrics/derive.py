@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from benchmark.i18n import _, format_count
 from benchmark.metrics.catalog import AUTHOR_CLASSES, ENGAGEMENT_COMPONENTS
 from benchmark.parsers.text import emoji_count
 
@@ -40,7 +41,8 @@ def derive_posts(panel: PanelData, rules: Any = None, progress: Callable[[str], 
     _add_style(posts)
     panel.rules = rules if rules is not None else _default_rules(panel.config.purpose_lexicon)
     if progress is not None:
-        progress(f"labelling the purpose of {int((posts['kind'] == 'original').sum()):,} original posts")
+        progress(_("labelling the purpose of {count} original posts").format(
+            count=format_count(int((posts["kind"] == "original").sum()))))
     posts["purpose"] = purpose_labels(posts, panel.rules)
     return posts
 

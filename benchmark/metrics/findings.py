@@ -1,7 +1,9 @@
 """Findings: the rules of METRICS.md over the metrics table, each with its numbers and threshold, worded
 for a marketer; and the scorecard (own vs peer median vs best exemplar).
 
-Thresholds come from the config's `[thresholds]` (benchmark.config.DEFAULT_THRESHOLDS).
+Thresholds come from the config's `[thresholds]` (benchmark.config.DEFAULT_THRESHOLDS). Titles, sentences,
+number labels and thresholds are in the current language (benchmark.i18n.use_language): gettext messages
+with named placeholders, numbers formatted for the language before they are placed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmark.i18n import _, format_count, format_number, format_percent
 from benchmark.items import POST_FORMATS
 from benchmark.metrics.catalog import (
     KEY_METRICS,
@@ -20,6 +23,8 @@ from benchmark.metrics.catalog import (
     RESPONSE_BUCKETS,
     VOICE_CLASSES,
     format_value,
+    metric_label,
+    term,
 )
 from benchmark.metrics.compute import wide
 
@@ -103,14 +108,15 @@ def hollow_followers(ctx: _Context) -> Finding | None:
     limit = ctx.t.get("hollow_er_vs_panel", 0.10)
     median_f = ctx.platform_median("followers")
     return ctx.finding(
-        "hollow_followers", "Followers look inflated",
-        f"{ctx.label} has {ctx.fmt('followers')} followers, at or above the {ctx.platform} panel's median of "
-        f"{format_value('followers', median_f)}, yet its posts earn only {ctx.v('er_vs_panel'):.0%} of the "
-        "engagement rate of the other accounts. Far less interaction than the follower count predicts: "
-        "bought or long-inactive followers are the usual cause.",
-        [("followers", ctx.fmt("followers")), ("panel median followers", format_value("followers", median_f)),
-         ("median ER", ctx.fmt("er_median")), ("ER vs panel", ctx.fmt("er_vs_panel"))],
-        f"ER vs panel < {limit:g} and followers ≥ the panel's median",
+        "hollow_followers", _("Followers look inflated"),
+        _("{label} has {followers} followers, at or above the {platform} panel's median of {median}, yet its "
+          "posts earn only {share} of the engagement rate of the other accounts. Far less interaction than the "
+          "follower count predicts: bought or long-inactive followers are the usual cause.").format(
+            label=ctx.label, followers=ctx.fmt("followers"), platform=term("platform", ctx.platform),
+            median=format_value("followers", median_f), share=format_percent(ctx.v("er_vs_panel"))),
+        [(_("followers"), ctx.fmt("followers")), (_("panel median followers"), format_value("followers", median_f)),
+         (_("median ER"), ctx.fmt("er_median")), (_("ER vs panel"), ctx.fmt("er_vs_panel"))],
+        _("ER vs panel < {limit} and followers ≥ the panel's median").format(limit=f"{limit:g}"),
     )
 
 
@@ -119,16 +125,21 @@ def sales_floor(ctx: _Context) -> Finding | None:
     share = ctx.v("purpose_share.sales")
     if not share >= limit:
         return None
-    others = [(f"{label} posts", ctx.fmt(f"purpose_share.{label}")) for label in PURPOSE_LABELS if label != "sales"]
+    others = [(_purpose_posts(label), ctx.fmt(f"purpose_share.{label}")) for label in PURPOSE_LABELS
+              if label != "sales"]
     return ctx.finding(
-        "sales_floor", "The account reads like a sales floor",
-        f"{ctx.fmt('purpose_share.sales')} of {ctx.label}'s original posts sell (prices, coupons, shop links), "
-        "so brand stories, conversation and customer service get crowded out. Followers came for the brand, "
-        "not for a catalogue.",
-        [("sales posts", ctx.fmt("purpose_share.sales")), *others,
-         ("original posts", f"{ctx.n('purpose_share.sales'):,}")],
-        f"share of sales posts ≥ {limit:.0%}",
+        "sales_floor", _("The account reads like a sales floor"),
+        _("{share} of {label}'s original posts sell (prices, coupons, shop links), so brand stories, "
+          "conversation and customer service get crowded out. Followers came for the brand, not for a "
+          "catalogue.").format(share=ctx.fmt("purpose_share.sales"), label=ctx.label),
+        [(_purpose_posts("sales"), ctx.fmt("purpose_share.sales")), *others,
+         (_("original posts"), format_count(ctx.n("purpose_share.sales")))],
+        _("share of sales posts ≥ {limit}").format(limit=format_percent(limit)),
     )
+
+
+def _purpose_posts(label: str) -> str:
+    return _("{purpose} posts").format(purpose=term("purpose", label))
 
 
 def self_indulgent(ctx: _Context) -> Finding | None:
@@ -137,24 +148,29 @@ def self_indulgent(ctx: _Context) -> Finding | None:
     fan = ctx.v("fan_repost_share")
     if not fan < fan_limit:
         return None
-    numbers = [("fan reposts per post", ctx.fmt("fan_repost_share")), ("posts", f"{ctx.n('fan_repost_share'):,}")]
+    numbers = [(_("fan reposts per post"), ctx.fmt("fan_repost_share")),
+               (_("posts"), format_count(ctx.n("fan_repost_share")))]
+    platform = term("platform", ctx.platform)
     if ctx.platform in REPLY_PLATFORMS:
         replies = ctx.v("replies_to_others_share")
         if not replies < reply_limit:
             return None
-        numbers.insert(1, ("replies to others per post", ctx.fmt("replies_to_others_share")))
-        scope = "it almost never reposts its fans or replies to anyone."
-        threshold = f"fan reposts per post < {fan_limit:.0%} and replies to others per post < {reply_limit:.0%}"
+        numbers.insert(1, (_("replies to others per post"), ctx.fmt("replies_to_others_share")))
+        scope = _("it almost never reposts its fans or replies to anyone.")
+        threshold = _("fan reposts per post < {fan_limit} and replies to others per post < {reply_limit}").format(
+            fan_limit=format_percent(fan_limit), reply_limit=format_percent(reply_limit))
     else:
-        scope = (f"it almost never reposts its fans ({ctx.platform} has no replies as posts, so this test uses "
-                 "fan reposts alone).")
-        threshold = f"fan reposts per post < {fan_limit:.0%} (fan reposts alone on {ctx.platform})"
+        scope = _("it almost never reposts its fans ({platform} has no replies as posts, so this test uses fan "
+                  "reposts alone).").format(platform=platform)
+        threshold = _("fan reposts per post < {fan_limit} (fan reposts alone on {platform})").format(
+            fan_limit=format_percent(fan_limit), platform=platform)
     ratio = ctx.v("broadcast_ratio")
-    numbers.append(("broadcast ratio", "never talks to fans" if np.isnan(ratio) else f"{ratio:.1f} : 1"))
+    numbers.append((_("broadcast ratio"), _("never talks to fans") if np.isnan(ratio)
+                    else _("{ratio} : 1").format(ratio=format_number(ratio, digits=1))))
     return ctx.finding(
-        "self_indulgent", "Talks at fans, not with them",
-        f"{ctx.label} broadcasts: {scope} Smartisan (锤子科技) became the textbook counter-example by "
-        "reposting and answering its users: that turns followers into advocates.",
+        "self_indulgent", _("Talks at fans, not with them"),
+        _("{label} broadcasts: {scope} Smartisan (锤子科技) became the textbook counter-example by reposting and "
+          "answering its users: that turns followers into advocates.").format(label=ctx.label, scope=scope),
         numbers, threshold,
     )
 
@@ -168,14 +184,19 @@ def thin_content(ctx: _Context) -> Finding | None:
     top_share = shares[top_format]
     if np.isnan(diversity) or not (diversity < diversity_limit or top_share >= single_limit):
         return None
+    format_name = term("format", top_format)
     return ctx.finding(
-        "thin_content", "Thin content: one format dominates",
-        f"{ctx.label}'s original posts are {top_share:.0%} {top_format}, with a format diversity of "
-        f"{diversity:.2f} (0 = one format only, 1 = all nine formats equally). Mixing in video, images, "
-        "polls or live formats gives fans more reasons to stop and interact.",
-        [("format diversity", f"{diversity:.2f}"), (f"{top_format} share", f"{top_share * 100:.1f} %"),
-         ("original posts", f"{ctx.n('format_diversity'):,}")],
-        f"format diversity < {diversity_limit:g} or one format ≥ {single_limit:.0%}",
+        "thin_content", _("Thin content: one format dominates"),
+        _("{label}'s original posts are {share} {format}, with a format diversity of {diversity} (0 = one "
+          "format only, 1 = all nine formats equally). Mixing in video, images, polls or live formats gives fans "
+          "more reasons to stop and interact.").format(
+            label=ctx.label, share=format_percent(top_share), format=format_name,
+            diversity=format_number(diversity, digits=2)),
+        [(_("format diversity"), format_number(diversity, digits=2)),
+         (_("{format} share").format(format=format_name), format_value(f"format_share.{top_format}", top_share)),
+         (_("original posts"), format_count(ctx.n("format_diversity")))],
+        _("format diversity < {diversity} or one format ≥ {share}").format(
+            diversity=f"{diversity_limit:g}", share=format_percent(single_limit)),
     )
 
 
@@ -189,19 +210,22 @@ def slow_answers(ctx: _Context) -> Finding | None:
     slow = not np.isnan(hours) and hours > hours_limit
     if not (absent or slow):
         return None
-    what = "rarely answers" if absent else "answers slowly"
-    buckets = [(f"answered {bucket.replace('-', '–').replace('over–', 'after ')}",
-                ctx.fmt(f"answered_share.{bucket}")) for bucket, _low, _high in RESPONSE_BUCKETS]
+    what = _("rarely answers") if absent else _("answers slowly")
+    names = {"0-2h": _("answered 0–2h"), "2-8h": _("answered 2–8h"), "8-24h": _("answered 8–24h"),
+             "over-24h": _("answered after 24h")}
+    buckets = [(names.get(bucket, bucket), ctx.fmt(f"answered_share.{bucket}"))
+               for bucket, _low, _high in RESPONSE_BUCKETS]
     return ctx.finding(
-        "slow_answers", f"Fans' comments go unanswered ({what})",
-        f"{ctx.label} answered {ctx.fmt('comment_reply_rate')} of {ctx.n('comment_reply_rate'):,} sampled "
-        f"fan comments; the median first answer came after {ctx.fmt('response_time_median_h')}. Unanswered "
-        "questions are public: every other reader sees them.",
-        [("fan comments answered", ctx.fmt("comment_reply_rate")),
-         ("median time to answer", ctx.fmt("response_time_median_h")), *buckets,
-         ("fan comments sampled", f"{ctx.n('comment_reply_rate'):,}")],
-        f"answered < {rate_limit:.0%} or median answer time > {hours_limit:g} h "
-        f"(at least {MIN_COMMENTS} sampled fan comments)",
+        "slow_answers", _("Fans' comments go unanswered ({what})").format(what=what),
+        _("{label} answered {rate} of {count} sampled fan comments; the median first answer came after {hours}. "
+          "Unanswered questions are public: every other reader sees them.").format(
+            label=ctx.label, rate=ctx.fmt("comment_reply_rate"), count=format_count(ctx.n("comment_reply_rate")),
+            hours=ctx.fmt("response_time_median_h")),
+        [(_("fan comments answered"), ctx.fmt("comment_reply_rate")),
+         (_("median time to answer"), ctx.fmt("response_time_median_h")), *buckets,
+         (_("fan comments sampled"), format_count(ctx.n("comment_reply_rate")))],
+        _("answered < {rate} or median answer time > {hours} h (at least {minimum} sampled fan comments)").format(
+            rate=format_percent(rate_limit), hours=f"{hours_limit:g}", minimum=MIN_COMMENTS),
     )
 
 
@@ -216,14 +240,16 @@ def fans_complain(ctx: _Context) -> Finding | None:
     if np.isnan(complaint) or complaint <= 0 or any(s > complaint for s in shares.values() if not np.isnan(s)):
         return None
     return ctx.finding(
-        "fans_complain", "Fans mostly complain",
-        f"{ctx.fmt('fan_voice_share.complaint')} of {n:,} sampled fan comments under {ctx.label}'s posts are "
-        "complaints, more than praise, questions or anything else. Complaints in public comments are read by "
-        "every other fan: answer them there, then fix what they are about (the recurring terms are in "
-        "Talking with fans).",
-        [(f"{voice} comments", ctx.fmt(f"fan_voice_share.{voice}")) for voice in VOICE_CLASSES]
-        + [("fan comments", f"{n:,}")],
-        f"complaints the largest class of fan comments (at least {MIN_COMMENTS} fan comments)",
+        "fans_complain", _("Fans mostly complain"),
+        _("{share} of {count} sampled fan comments under {label}'s posts are complaints, more than praise, "
+          "questions or anything else. Complaints in public comments are read by every other fan: answer them "
+          "there, then fix what they are about (the recurring terms are in Talking with fans).").format(
+            share=ctx.fmt("fan_voice_share.complaint"), count=format_count(n), label=ctx.label),
+        [(_("{voice} comments").format(voice=term("voice", voice)), ctx.fmt(f"fan_voice_share.{voice}"))
+         for voice in VOICE_CLASSES]
+        + [(_("fan comments"), format_count(n))],
+        _("complaints the largest class of fan comments (at least {minimum} fan comments)").format(
+            minimum=MIN_COMMENTS),
     )
 
 
@@ -233,16 +259,17 @@ def exemplar_gap(ctx: _Context, card: pd.DataFrame) -> Finding | None:
     if mine.empty:
         return None
     parts, numbers = [], []
-    for _, row in mine.iterrows():
-        parts.append(f"{row['name'].lower()} ({format_value(row['metric'], row['own'])} vs "
-                     f"{format_value(row['metric'], row['best'])} at {row['best_label']})")
-        numbers.append((row["name"], f"{format_value(row['metric'], row['own'])} → "
-                                     f"{format_value(row['metric'], row['best'])}"))
+    for _index, row in mine.iterrows():
+        own, best = format_value(row["metric"], row["own"]), format_value(row["metric"], row["best"])
+        parts.append(_("{metric} ({own} vs {best} at {exemplar})").format(
+            metric=metric_label(row["metric"]).lower(), own=own, best=best, exemplar=row["best_label"]))
+        numbers.append((metric_label(row["metric"]), f"{own} → {best}"))
     return ctx.finding(
-        "exemplar_gap", "Largest gaps to the best exemplar",
-        f"Where {ctx.label} lags the best-run accounts most: " + "; ".join(parts) + ". The report's sections "
-        "show how the exemplars do it.",
-        numbers, f"the {GAPS_SHOWN} largest shortfalls of at least {GAP_MIN_SHORTFALL:.0%} of the exemplar's value",
+        "exemplar_gap", _("Largest gaps to the best exemplar"),
+        _("Where {label} lags the best-run accounts most: {gaps}. The report's sections show how the exemplars "
+          "do it.").format(label=ctx.label, gaps=_("; ").join(parts)),
+        numbers, _("the {count} largest shortfalls of at least {share} of the exemplar's value").format(
+            count=GAPS_SHOWN, share=format_percent(GAP_MIN_SHORTFALL)),
         gaps=mine.to_dict("records"),
     )
 
@@ -263,13 +290,13 @@ def scorecard(metrics: pd.DataFrame) -> pd.DataFrame:
         exemplars = info.index[(info["role"] == "exemplar") & (info["platform"] == platform)]
         if not len(exemplars):
             exemplars = info.index[info["role"] == "exemplar"]
-        for metric, direction, name in KEY_METRICS:
+        for metric, direction, _name in KEY_METRICS:
             best_acct = _best(values, exemplars, metric, direction)
             own = values.at[acct, metric]
             best = values.at[best_acct, metric] if best_acct is not None else np.nan
             rows.append({
                 "acct": acct, "platform": platform, "label": info.at[acct, "label"], "metric": metric,
-                "name": name, "direction": direction, "own": own, "own_n": int(ns.at[acct, metric]),
+                "name": metric_label(metric), "direction": direction, "own": own, "own_n": int(ns.at[acct, metric]),
                 "peer_median": values.loc[peers, metric].median() if len(peers) else np.nan,
                 "peers": int(values.loc[peers, metric].notna().sum()) if len(peers) else 0,
                 "best_label": info.at[best_acct, "label"] if best_acct is not None else "",

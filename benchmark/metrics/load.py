@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from benchmark import store
 from benchmark.config import BenchmarkConfig, normalize_id
+from benchmark.i18n import _, format_count
 from benchmark.items import POST_FORMATS, POST_KINDS
 
 Progress = Callable[[str], None]
@@ -83,7 +84,7 @@ def with_period(config: BenchmarkConfig, since: date | None, until: date | None)
     """The config with the period replaced where the command line gives one."""
     start, end = since or config.period_start, until or config.period_end
     if start > end:
-        raise ReportInputError(f"the period starts ({start}) after it ends ({end})")
+        raise ReportInputError(_("the period starts ({start}) after it ends ({end})").format(start=start, end=end))
     return replace(config, period_start=start, period_end=end)
 
 
@@ -92,21 +93,21 @@ def open_store(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except SQLAlchemyError as exc:
-        raise ReportInputError(f"BENCHMARK_DB is not a database URL: {url!r}") from exc
+        raise ReportInputError(_("BENCHMARK_DB is not a database URL: {url!r}").format(url=url)) from exc
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database or ""
         if database in ("", ":memory:") or not Path(database).is_file():
-            raise ReportInputError(f"no store at {database or url!r}: run `scrapy crawl <platform>` first "
-                                   "or point -s BENCHMARK_DB=... at your store")
+            raise ReportInputError(_("no store at {store!r}: run `scrapy crawl <platform>` first or point "
+                                     "-s BENCHMARK_DB=... at your store").format(store=database or url))
     try:
         engine = create_engine(url)
         tables = set(inspect(engine).get_table_names())
     except (SQLAlchemyError, ImportError) as exc:  # ImportError: the URL names a driver that is not installed
-        raise ReportInputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
-                               f"{str(exc).splitlines()[0]}") from exc
+        raise ReportInputError(_("cannot open the store {store}: {reason}").format(
+            store=parsed.render_as_string(hide_password=True), reason=str(exc).splitlines()[0])) from exc
     if "posts" not in tables or "accounts" not in tables:
-        raise ReportInputError(f"{parsed.render_as_string(hide_password=True)} is not a benchmark store "
-                               "(no posts table): run `scrapy crawl <platform>` first")
+        raise ReportInputError(_("{store} is not a benchmark store (no posts table): run `scrapy crawl <platform>` "
+                                 "first").format(store=parsed.render_as_string(hide_password=True)))
     return engine
 
 
@@ -121,7 +122,8 @@ def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | Non
         return _load_panel(engine, config, say, rules, lean)
     except (SQLAlchemyError, sqlite3.Error) as exc:
         reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
-        raise ReportInputError(f"cannot read the store (is it from an older version?): {reason}") from exc
+        raise ReportInputError(_("cannot read the store (is it from an older version?): {reason}").format(
+            reason=reason)) from exc
 
 
 def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: Any, lean: bool) -> PanelData:
@@ -131,13 +133,14 @@ def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: A
     columns = tuple(c for c in POST_COLUMNS if not (lean and c in LEAN_SKIPPED))
     with engine.connect() as conn:
         accounts = _panel_accounts(conn, config)
-        say(f"reading posts of {len(accounts)} accounts, {config.period_start} to {config.period_end}")
+        say(_("reading posts of {count} accounts, {since} to {until}").format(
+            count=len(accounts), since=config.period_start, until=config.period_end))
         posts = _read_posts(conn, accounts, start, end, columns)
         snapshots = _read_snapshots(conn, accounts)
         has_comments = conn.execute(select(store.comments.c.comment_id).limit(1)).first() is not None
         comments = _read_comments(conn, accounts, start, end) if has_comments else _empty_comments()
         crawl_status, crawl_runs = _read_crawl_status(conn, accounts) if not lean else _no_crawl_status()
-    say(f"read {len(posts):,} posts; deriving engagement, fans, timing and style")
+    say(_("read {count} posts; deriving engagement, fans, timing and style").format(count=format_count(len(posts))))
     panel = PanelData(config=config, accounts=accounts, posts=posts, snapshots=snapshots, comments=comments,
                       has_comments=has_comments, crawl_status=crawl_status, crawl_runs=crawl_runs)
     panel.posts = derive_posts(panel, rules=rules, progress=say)

@@ -3,7 +3,8 @@
 Each function turns plain numbers into shapes (coordinates, colours, short labels, tooltips) and returns a
 dict; the jinja2 macros in templates/_charts.html.j2 turn the dict into `<svg>` markup with autoescape on,
 so every label from a post or a profile is escaped there. Text stays `<text>`: the reader's fonts draw
-Chinese. Same data gives the same bytes (no randomness: jitter is a fixed pattern).
+Chinese. Same data gives the same bytes (no randomness: jitter is a fixed pattern). Tooltips and axis texts are
+in the current language (benchmark.i18n.use_language); titles and part names come translated from the caller.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from benchmark.i18n import _, format_count, format_number, weekday_names
 
 WIDTH = 760
 LABEL_W = 200
@@ -26,7 +29,6 @@ GREY = "#e4e4e4"
 # Fan voice and answer delays: colours that carry the meaning (complaints red, fast answers green).
 VOICE_COLORS = {"complaint": "#d1495b", "praise": "#59a14f", "question": "#4e79a7", "other": "#bab0ac"}
 DELAY_COLORS = ("#1a9850", "#91cf60", "#fdae61", "#d73027", "#c9cdd2")  # 0-2 h ... over 24 h, not answered
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass
@@ -89,13 +91,18 @@ def bars(rows: Sequence[Row], fmt: Callable[[float], str], title: str) -> dict:
             "label_w": LABEL_W, "plot_w": plot_w, "bars": items, "ticks": ticks}
 
 
-def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = "no posts",
-            unit: str = "posts", colors: dict[str, str] | None = None) -> dict:
+def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | None = None,
+            unit: str | None = None, colors: dict[str, str] | None = None,
+            names: dict[str, str] | None = None) -> dict:
     """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend; `unit` names
-    what the counts in the tooltips count; `colors` (part → colour) replaces the default palette."""
+    what the counts in the tooltips count ("{count} posts", a message with {count}); `colors` (part →
+    colour) replaces the default palette; `names` (part → what the reader sees) translates the part codes."""
     plot_w = WIDTH - LABEL_W - 20
+    empty = _("no posts") if empty is None else empty
+    unit = _("{count} posts") if unit is None else unit
+    names = names or {}
     colors = colors or {part: PALETTE[i % len(PALETTE)] for i, part in enumerate(parts)}
-    legend = _wrap_legend([{"text": part, "color": colors[part]} for part in parts])
+    legend = _wrap_legend([{"text": names.get(part, part), "color": colors[part]} for part in parts])
     top = (legend[-1]["y"] if legend else 0) + 22
     items = []
     for i, row in enumerate(rows):
@@ -104,7 +111,10 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str = 
             if share and share > 0:
                 w = share * plot_w
                 segments.append({"x": round(x0, 1), "w": round(w, 1), "color": colors.get(part, GREY),
-                                 "title": f"{row.label}: {part} {share * 100:.1f} % ({count:,} {unit})",
+                                 "title": _("{label}: {part} {share} ({count})").format(
+                                     label=row.label, part=names.get(part, part),
+                                     share=_("{value} %").format(value=format_number(share * 100, digits=1)),
+                                     count=unit.format(count=format_count(count))),
                                  "text": f"{share * 100:.0f}%" if w > 30 else ""})
                 x0 += w
         items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label,
@@ -165,8 +175,11 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
             sample = np.quantile(values, np.linspace(0, 1, min(points, values.size)))
             item.update({"p10": x_of(q[0]), "q1": x_of(q[1]), "med": x_of(q[2]), "q3": x_of(q[3]),
                          "p90": x_of(q[4]),
-                         "title": f"{row.label}: median {q[2]:.2f} {unit}, quartiles {q[1]:.2f}–{q[3]:.2f} {unit}, "
-                                  f"{values.size:,} posts, {(values <= 0).sum():,} with no engagement",
+                         "title": _("{label}: median {median} {unit}, quartiles {q1}–{q3} {unit}, {posts} posts, "
+                                    "{zero} with no engagement").format(
+                             label=row.label, median=format_number(q[2], digits=2), unit=unit,
+                             q1=format_number(q[1], digits=2), q3=format_number(q[3], digits=2),
+                             posts=format_count(values.size), zero=format_count(int((values <= 0).sum()))),
                          "dots": [{"x": x_of(v), "dy": (k % 5 - 2) * 2.5} for k, v in enumerate(sample)]})
         items.append(item)
     ticks = [{"x": x_of(t), "text": _tick_text(t)} for t in _log_ticks(lo, hi)]
@@ -187,20 +200,25 @@ def heatmap(counts: np.ndarray, medians: np.ndarray, title: str, unit: str = "�
     eligible = medians[(counts >= min_n) & ~np.isnan(medians)]
     ranks = np.sort(eligible)
     cells = []
+    weekdays = weekday_names()
     for d in range(7):
         for h in range(24):
             n, med = int(counts[d, h]), float(medians[d, h])
             ok = n >= min_n and not math.isnan(med)
             t = (np.searchsorted(ranks, med, side="right") / len(ranks)) if ok and len(ranks) else 0.0
             color = _ramp(t) if ok else GREY
-            label = f"{WEEKDAYS[d]} {h:02d}:00–{h + 1:02d}:00: {n:,} posts"
-            label += f", median ER {med:.2f} {unit}" if ok else (" (fewer than 3: not rated)" if n else "")
+            label = _("{weekday} {start}:00–{end}:00: {posts} posts").format(
+                weekday=weekdays[d], start=f"{h:02d}", end=f"{h + 1:02d}", posts=format_count(n))
+            if ok:
+                label += _(", median ER {median} {unit}").format(median=format_number(med, digits=2), unit=unit)
+            elif n:
+                label += _(" (fewer than {minimum}: not rated)").format(minimum=min_n)
             cells.append({"x": left + h * cell_w, "y": top + d * cell_h, "color": color, "title": label,
                           "text": str(n) if n else "", "dark": ok and t > 0.55, "muted": not ok})
     return {"kind": "heatmap", "title": title, "width": left + 24 * cell_w + 4, "height": top + 7 * cell_h + 30,
             "cell_w": cell_w, "cell_h": cell_h, "cells": cells,
             "hours": [{"x": left + h * cell_w + cell_w / 2, "text": f"{h:02d}"} for h in range(0, 24, 3)],
-            "days": [{"y": top + d * cell_h + cell_h / 2 + 4, "text": WEEKDAYS[d]} for d in range(7)],
+            "days": [{"y": top + d * cell_h + cell_h / 2 + 4, "text": weekdays[d]} for d in range(7)],
             "legend_y": top + 7 * cell_h + 16, "low": _ramp(0.0), "high": _ramp(1.0)}
 
 
@@ -226,10 +244,12 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
 
     points = [{"x": sx(x), "y": sy(y), "label": fit(label, 140), "full": label,
                "color": ROLE_COLORS.get(role, ROLE_COLORS["peer"]),
-               "title": f"{label}: {x:,.0f} followers, median {y:,.1f} engagements per post"}
+               "title": _("{label}: {followers} followers, median {engagements} engagements per post").format(
+                   label=label, followers=format_count(round(x)), engagements=format_number(y, digits=1))}
               for label, role, x, y in pts]
     lines = []
-    for factor, dash, name in ((1.0, "6 4", "panel median ER"), (hollow_factor, "2 3", f"{hollow_factor:g}× it")):
+    for factor, dash, name in ((1.0, "6 4", _("panel median ER")),
+                               (hollow_factor, "2 3", _("{factor}× it").format(factor=f"{hollow_factor:g}"))):
         if reference_er and reference_er > 0:
             segment = _line_in_box(reference_er * factor, x_lo, x_hi, y_lo, y_hi)
             if segment:
@@ -237,7 +257,7 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
                 lines.append({"x1": sx(x1), "y1": sy(y1), "x2": sx(x2), "y2": sy(y2), "dash": dash, "name": name})
     return {"kind": "scatter", "title": title, "width": width, "height": height, "points": points,
             "lines": lines, "empty": False, "left": left, "top": 20, "plot_w": plot_w, "plot_h": plot_h,
-            "xticks": [{"x": sx(t), "text": f"{t:,.0f}"} for t in _log_ticks(x_lo, x_hi)],
+            "xticks": [{"x": sx(t), "text": format_count(round(t)).short} for t in _log_ticks(x_lo, x_hi)],
             "yticks": [{"y": sy(t), "text": _tick_text(t)} for t in _log_ticks(y_lo, y_hi)]}
 
 
@@ -297,7 +317,8 @@ def line_chart(series: Sequence[dict], periods: Sequence[str], fmt: Callable[[fl
                     segments.append(current)
                 current = []
                 continue
-            point = {"x": x_of(i), "y": y_of(v), "title": f"{s['label']}, {periods[i]}: {fmt(v)}"}
+            point = {"x": x_of(i), "y": y_of(v), "title": _("{series}, {period}: {value}").format(
+                series=s["label"], period=periods[i], value=fmt(v))}
             points.append(point)
             current.append(f"{point['x']},{point['y']}")
         if current:
@@ -306,6 +327,6 @@ def line_chart(series: Sequence[dict], periods: Sequence[str], fmt: Callable[[fl
                       "paths": [" ".join(seg) for seg in segments if len(seg) > 1], "points": points})
     return {"kind": "lines", "title": title, "width": width, "height": height, "left": left, "top": top,
             "plot_w": plot_w, "plot_h": plot_h, "lines": lines,
-            "yticks": [{"y": y_of(t), "text": fmt(t)} for t in ticks],
+            "yticks": [{"y": y_of(t), "text": str(fmt(t))} for t in ticks],  # str: no <abbr> in SVG
             "xticks": [{"x": x_of(i), "text": fit(p, max(52.0, plot_w / max(1, len(periods))), 11)}
                        for i, p in enumerate(periods)]}

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value
+from benchmark.i18n import _, format_count, format_number
+from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value, term
 from benchmark.metrics.compute import fan_questions
 from benchmark.report import charts
 
@@ -21,8 +22,14 @@ EXCERPT_CHARS = 160
 EXAMPLES_PER_CLASS = 2
 REPLY_EXAMPLES = 3
 COMPLAINT_TERMS = 10
-BUCKET_NAMES = {"0-2h": "within 2 h", "2-8h": "2–8 h", "8-24h": "8–24 h", "over-24h": "over 24 h"}
-UNANSWERED = "not answered"
+BUCKETS = tuple(bucket for bucket, _low, _high in RESPONSE_BUCKETS)
+UNANSWERED = "unanswered"  # the code of the part after the buckets
+
+
+def bucket_names() -> dict[str, str]:
+    """Answer-delay buckets (and "not answered") as the reader sees them, in the current language."""
+    return {"0-2h": _("within 2 h"), "2-8h": _("2–8 h"), "8-24h": _("8–24 h"), "over-24h": _("over 24 h"),
+            UNANSWERED: _("not answered")}
 
 
 def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str:
@@ -41,20 +48,23 @@ def conversation(comments: pd.DataFrame, posts: pd.DataFrame, accounts: pd.DataF
         sample["terms"] = terms.get(sample["acct"])
     by_acct = {s["acct"]: s for s in samples}
     with_data = [s for s in samples if s["has_data"]]
+    parts = [*BUCKETS, UNANSWERED]
+    names = bucket_names()
     return {
         "samples": samples,
         "bucket_chart": charts.stacked(
             [charts.Row(label=s["display"], role=s["role"], parts=s["bucket_parts"]) for s in with_data],
-            [*BUCKET_NAMES.values(), UNANSWERED], "When fans' top-level comments got their first answer",
-            empty="no fans' top-level comments", unit="comments",
-            colors=dict(zip([*BUCKET_NAMES.values(), UNANSWERED], charts.DELAY_COLORS, strict=True))),
+            parts, _("When fans' top-level comments got their first answer"),
+            empty=_("no fans' top-level comments"), unit=_("{count} comments"),
+            colors=dict(zip(parts, charts.DELAY_COLORS, strict=True)), names=names),
         "voice_chart": charts.stacked(
             [charts.Row(label=s["display"], role=s["role"], parts=s["voice_parts"]) for s in with_data],
-            VOICE_CLASSES, "What fans write in the comments", empty="no fan comments with text", unit="comments",
-            colors=charts.VOICE_COLORS),
+            VOICE_CLASSES, _("What fans write in the comments"), empty=_("no fan comments with text"),
+            unit=_("{count} comments"), colors=charts.VOICE_COLORS,
+            names={voice: term("voice", voice) for voice in VOICE_CLASSES}),
         "side_by_side": _side_by_side(accounts, by_acct),
-        "bucket_parts": [*BUCKET_NAMES.values(), UNANSWERED],
-        "voice_parts": list(VOICE_CLASSES),
+        "bucket_parts": [names[part] for part in parts],
+        "voice_parts": [term("voice", voice) for voice in VOICE_CLASSES],
         "terms_available": terms.get("available", False),
     }
 
@@ -71,24 +81,25 @@ def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd
     voiced = mine[mine["voice"].notna()]
     voice_counts = [int((voiced["voice"] == v).sum()) for v in VOICE_CLASSES]
     n_asked = len(asked)
+    names = bucket_names()
     return {
         "acct": acct, "display": account["display"], "role": account["role"], "platform": account["platform"],
         "has_data": len(mine) > 0,
         "stored": len(mine), "posts_sampled": int(sampled_posts.size),
         "counters": format_value("posts", counters.sum(min_count=1)),
+        "counters_exact": format_count(counters.sum(min_count=1)).exact,
         "coverage": format_value("comment_coverage", values.at[acct, "comment_coverage"]),
         "asked": n_asked, "answered": len(answered),
         "reply_rate": format_value("comment_reply_rate", values.at[acct, "comment_reply_rate"]),
         "median_h": format_value("response_time_median_h", values.at[acct, "response_time_median_h"]),
-        "buckets": [{"name": name, "count": count, "share": _share_text(count, n_asked)}
-                    for name, count in zip(BUCKET_NAMES.values(), bucket_counts, strict=True)]
-        + [{"name": UNANSWERED, "count": n_asked - len(answered), "share": _share_text(n_asked - len(answered),
-                                                                                     n_asked)}],
-        "bucket_parts": [(name, count / n_asked if n_asked else 0.0, count) for name, count in
-                         zip([*BUCKET_NAMES.values(), UNANSWERED], [*bucket_counts, n_asked - len(answered)],
-                             strict=True)],
+        "buckets": [{"name": names[bucket], "count": count, "share": _share_text(count, n_asked)}
+                    for bucket, count in zip(BUCKETS, bucket_counts, strict=True)]
+        + [{"name": names[UNANSWERED], "count": n_asked - len(answered),
+            "share": _share_text(n_asked - len(answered), n_asked)}],
+        "bucket_parts": [(part, count / n_asked if n_asked else 0.0, count) for part, count in
+                         zip([*BUCKETS, UNANSWERED], [*bucket_counts, n_asked - len(answered)], strict=True)],
         "voiced": len(voiced),
-        "voices": [{"name": v, "count": c, "share": _share_text(c, len(voiced)),
+        "voices": [{"name": term("voice", v), "count": c, "share": _share_text(c, len(voiced)),
                     "examples": _examples(voiced[voiced["voice"] == v])}
                    for v, c in zip(VOICE_CLASSES, voice_counts, strict=True)],
         "voice_parts": [(v, c / len(voiced) if len(voiced) else 0.0, c)
@@ -98,7 +109,7 @@ def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd
 
 
 def _share_text(count: int, total: int) -> str:
-    return f"{count / total * 100:.0f} %" if total else "—"
+    return _("{value} %").format(value=format_number(count / total * 100)) if total else "—"
 
 
 def _examples(frame: pd.DataFrame, count: int = EXAMPLES_PER_CLASS) -> list[str]:
@@ -127,8 +138,10 @@ def _hours(hours: float) -> str:
     if hours != hours:
         return "—"
     if hours < 1:
-        return f"{max(hours, 0) * 60:.0f} min"
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+        return _("{value} min").format(value=format_number(max(hours, 0) * 60))
+    if hours < 48:
+        return _("{value} h").format(value=format_number(hours, digits=1))
+    return _("{value} days").format(value=format_number(hours / 24, digits=1))
 
 
 def complaint_terms(comments: pd.DataFrame, accounts: pd.DataFrame,
@@ -171,14 +184,14 @@ def conversation_table(ctx: dict[str, Any]) -> pd.DataFrame:
     """One row per account for report.xlsx (from `conversation`'s context): sample sizes and figures."""
     rows = []
     for s in ctx["samples"]:
-        row = {"account": s["display"], "role": s["role"], "comments stored": s["stored"],
-               "posts sampled": s["posts_sampled"], "comment counters of those posts": s["counters"],
-               "fan top-level comments": s["asked"], "answered": s["answered"], "reply rate": s["reply_rate"],
-               "median time to answer": s["median_h"]}
-        row.update({f"answered {b['name']}": b["count"] for b in s["buckets"]})
-        row["fan comments labelled"] = s["voiced"]
-        row.update({f"{v['name']} comments": v["count"] for v in s["voices"]})
-        row["top complaint terms"] = ", ".join(f"{t} ({n})" for t, n in (s["terms"] or []))
+        row = {_("account"): s["display"], _("role"): s["role"], _("comments stored"): s["stored"],
+               _("posts sampled"): s["posts_sampled"], _("comment counters of those posts"): s["counters_exact"],
+               _("fan top-level comments"): s["asked"], _("answered"): s["answered"],
+               _("reply rate"): s["reply_rate"], _("median time to answer"): s["median_h"]}
+        row.update({_("answered {when}").format(when=b["name"]): b["count"] for b in s["buckets"]})
+        row[_("fan comments labelled")] = s["voiced"]
+        row.update({_("{voice} comments").format(voice=v["name"]): v["count"] for v in s["voices"]})
+        row[_("top complaint terms")] = _(", ").join(f"{t} ({n})" for t, n in (s["terms"] or []))
         rows.append(row)
     return pd.DataFrame(rows)
 

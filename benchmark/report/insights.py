@@ -3,7 +3,9 @@ recommendations with the exemplar's example posts, Mann-Whitney tests of per-pos
 exemplar), follower growth from the snapshots, breakout posts; and the sheets of report.xlsx.
 
 Each `*_view` function turns a stats table into plain dicts for the template (strings are escaped there,
-links pass through `safe_href`). Tables for the exports keep the numbers unformatted.
+links pass through `safe_href`). Tables for the exports keep the numbers unformatted. Every text is in the
+current language (benchmark.i18n.use_language): stats.py words its sentences, verdicts and notes in English
+for the data; they are worded again here from the same numbers, through gettext.
 """
 
 from __future__ import annotations
@@ -13,24 +15,19 @@ from typing import Any
 
 import pandas as pd
 
+from benchmark.i18n import _, format_count, format_number, ngettext
+from benchmark.items import POST_FORMATS
 from benchmark.metrics import stats
-from benchmark.metrics.catalog import KEY_METRICS, format_value
+from benchmark.metrics.catalog import format_value, metric_label, term
 from benchmark.metrics.compute import wide
 
 BREAKOUT_SD = 3.0
 BREAKOUTS_SHOWN = 3  # per account in the HTML; every breakout is in report.xlsx
-KEY_NAMES = {metric: name for metric, _direction, name in KEY_METRICS}
-EXTRA_NAMES = {
-    "question_share": "Original posts asking a question",
-    "response_time_median_h": "Median time to answer a fan",
-    "broadcast_ratio": "Originals per fan repost or reply",
-    "purpose_share.sales": "Share of sales posts",
-}
 
 
 def metric_name(metric: str) -> str:
-    """The marketer's name of a metric (the scorecard's), else its id in words."""
-    return KEY_NAMES.get(metric) or EXTRA_NAMES.get(metric) or metric.replace("_", " ").replace(".", ": ")
+    """The marketer's name of a metric in the current language (catalog.metric_label)."""
+    return metric_label(metric)
 
 
 def _posts_by_id(posts: pd.DataFrame, platform: str, ids: Sequence[str]) -> pd.DataFrame:
@@ -48,11 +45,12 @@ ANSWER_EXAMPLES = 3
 
 def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame, accounts: pd.DataFrame,
                           post_view: Any, answers: dict[tuple[str, str], list[dict]] | None = None,
-                          ) -> list[dict[str, Any]]:
+                          values: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Per own account (in report order), its recommendations (`stats.recommendations`) ranked by the
     relative gap to the best exemplar, each with the exemplar's example posts (`post_view`), or, for the
-    comment metrics, the exemplar's answers to fans (`answers`: (platform, label) → answers)."""
-    displays = {(a["platform"], str(a["label"])): a["display"] for _, a in accounts.iterrows()}
+    comment metrics, the exemplar's answers to fans (`answers`: (platform, label) → answers). `values` (the
+    wide metrics by acct) names the own account's main format in a format recommendation."""
+    displays = {(a["platform"], str(a["label"])): a["display"] for _i, a in accounts.iterrows()}
     groups: dict[str, dict[str, Any]] = {}
     for rank_in_account, rec in _ranked(found):
         title = displays.get((rec.platform, rec.own_label), rec.own_label)
@@ -63,13 +61,79 @@ def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame
             "own": format_value(rec.metric, rec.own_value), "best": format_value(rec.metric, rec.exemplar_value),
             "exemplar": rec.exemplar_label,
             "other_platform": rec.exemplar_platform != rec.platform, "exemplar_platform": rec.exemplar_platform,
-            "gap_share": f"{rec.relative_gap * 100:.0f} %", "sentence": rec.sentence,
+            "gap_share": _("{value} %").format(value=format_number(rec.relative_gap * 100)),
+            "sentence": recommendation_sentence(rec, _format_shares(rec, accounts, values)),
             "examples": [post_view(p) for _, p in examples.iterrows()],
             "answers": ((answers or {}).get((rec.exemplar_platform, rec.exemplar_label), [])[:ANSWER_EXAMPLES]
                         if rec.metric in COMMENT_METRICS else []),
         })
-    order = [a["display"] for _, a in accounts[accounts["role"] == "own"].iterrows()]
+    order = [a["display"] for _i, a in accounts[accounts["role"] == "own"].iterrows()]
     return sorted(groups.values(), key=lambda g: order.index(g["title"]) if g["title"] in order else len(order))
+
+
+def _format_shares(rec: stats.Recommendation, accounts: pd.DataFrame | None,
+                   values: pd.DataFrame | None) -> dict[str, float]:
+    """The own account's format shares (format → share of its original posts), when known."""
+    if values is None or accounts is None or rec.metric != "format_diversity":
+        return {}
+    mine = accounts[(accounts["platform"] == rec.platform) & (accounts["label"].astype(str) == rec.own_label)
+                    & (accounts["role"] == "own")]
+    if mine.empty or mine.index[0] not in values.index:
+        return {}
+    row = values.loc[mine.index[0]]
+    return {f: float(row[f"format_share.{f}"]) for f in POST_FORMATS if f"format_share.{f}" in row.index}
+
+
+def recommendation_sentence(rec: stats.Recommendation, format_shares: dict[str, float] | None = None) -> str:
+    """The recommendation in the current language: what the exemplar does against what you do, and what
+    the example posts are (worded as stats._sentence words it in English)."""
+    metric, exemplar = rec.metric, rec.exemplar_label
+    ex, you = format_value(metric, rec.exemplar_value), format_value(metric, rec.own_value)
+    shares = {f: v for f, v in (format_shares or {}).items() if v == v}
+    rare = [f for f in POST_FORMATS if f in (format_shares or {}) and not shares.get(f, 0.0) >= stats.RARE_FORMAT_SHARE]
+    if metric == "format_diversity":
+        statement = _("{exemplar} mixes formats (diversity {ex}); yours is {you}").format(
+            exemplar=exemplar, ex=ex, you=you)
+        if shares:
+            top = max(shares, key=lambda f: shares[f])
+            statement += _(", mostly {format} ({share})").format(
+                format=term("format", top), share=_("{value} %").format(value=format_number(shares[top] * 100)))
+        noun = _("posts in formats you rarely use")
+        if rare:
+            noun += _(" ({formats})").format(formats=_(", ").join(term("format", f) for f in rare))
+    else:
+        statement, noun = _statement(metric, exemplar, ex, you)
+    count = len(rec.example_post_ids)
+    if not count or not noun:
+        return _("{statement}.").format(statement=statement)
+    words = {1: _("one"), 2: _("two"), 3: _("three"), 4: _("four"), 5: _("five")}
+    return ngettext("{statement}; here is {count} of {exemplar}'s {noun}.",
+                    "{statement}; here are {count} of {exemplar}'s {noun}.", count).format(
+        statement=statement, count=words.get(count, str(count)), exemplar=exemplar, noun=noun)
+
+
+def _statement(metric: str, exemplar: str, ex: str, you: str) -> tuple[str, str]:
+    """(what the exemplar does against you, what its example posts are) for a recommendation's metric."""
+    statements = {
+        "fan_repost_share": (_("{exemplar} reposts fans in {ex} of its posts; you do in {you}"), _("fan reposts")),
+        "replies_to_others_share": (_("{exemplar} replies to other people in {ex} of its posts; you do in {you}"),
+                                    _("replies")),
+        "er_median": (_("{exemplar}'s median post earns an engagement rate of {ex}; yours earns {you}"),
+                      _("posts with the highest engagement rate")),
+        "engagement_median": (_("{exemplar}'s median post gets {ex} engagements; yours gets {you}"),
+                              _("most engaging posts")),
+        "question_share": (_("{exemplar} asks its audience a question in {ex} of its original posts; you do in "
+                             "{you}"), _("questions")),
+        "comment_reply_rate": (_("{exemplar} answers {ex} of fans' comments; you answer {you}"), ""),
+        "conversation_ratio": (_("{exemplar} gets {ex} comments per like; you get {you}"), _("most commented posts")),
+        "purpose_share.sales": (_("Only {ex} of {exemplar}'s original posts sell; {you} of yours do"),
+                                _("best posts that do not sell")),
+        "broadcast_ratio": (_("{exemplar} posts {ex} originals per fan repost or reply; you post {you}"),
+                            _("fan reposts and replies")),
+        "response_time_median_h": (_("{exemplar} answers fans' comments in {ex} (median); you take {you}"), ""),
+    }
+    message, noun = statements.get(metric, (_("{exemplar}: {ex}; you: {you}"), ""))
+    return message.format(exemplar=exemplar, ex=ex, you=you), noun
 
 
 def _ranked(found: list[stats.Recommendation]) -> list[tuple[int, stats.Recommendation]]:
@@ -82,21 +146,26 @@ def _ranked(found: list[stats.Recommendation]) -> list[tuple[int, stats.Recommen
     return out
 
 
-def recommendations_table(found: list[stats.Recommendation]) -> pd.DataFrame:
-    """The recommendations as rows for report.xlsx."""
-    rows = [{"own account": r.own_label, "platform": r.platform, "rank": rank, "metric": r.metric,
-             "own value": r.own_value, "best exemplar": r.exemplar_label, "exemplar platform": r.exemplar_platform,
-             "exemplar value": r.exemplar_value, "relative gap": r.relative_gap, "recommendation": r.sentence,
-             "example posts": " ".join(r.example_post_ids)}
+def recommendations_table(found: list[stats.Recommendation], accounts: pd.DataFrame | None = None,
+                          values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The recommendations as rows for report.xlsx (headers and sentences in the current language; metric ids
+    and numbers as they are)."""
+    columns = [_("own account"), _("platform"), _("rank"), _("metric"), _("own value"), _("best exemplar"),
+               _("exemplar platform"), _("exemplar value"), _("relative gap"), _("recommendation"),
+               _("example posts")]
+    rows = [dict(zip(columns, (r.own_label, r.platform, rank, r.metric, r.own_value, r.exemplar_label,
+                               r.exemplar_platform, r.exemplar_value, r.relative_gap,
+                               recommendation_sentence(r, _format_shares(r, accounts, values)),
+                               " ".join(r.example_post_ids)), strict=True))
             for rank, r in _ranked(found)]
-    return pd.DataFrame(rows, columns=["own account", "platform", "rank", "metric", "own value", "best exemplar",
-                                       "exemplar platform", "exemplar value", "relative gap", "recommendation",
-                                       "example posts"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 # -- is the difference real? (Mann-Whitney U of per-post ER) -------------------------------------------
-VERDICT_WORDS = {"higher": "own higher", "lower": "own lower", "no clear difference": "no clear difference",
-                 stats.TOO_FEW: stats.TOO_FEW}
+def verdict_words(verdict: str) -> str:
+    """stats.compare_er's verdict codes in the current language."""
+    return {"higher": _("own higher"), "lower": _("own lower"), "no clear difference": _("no clear difference"),
+            stats.TOO_FEW: _("too few posts to tell")}.get(verdict, verdict)
 
 
 def er_tests(posts: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -111,15 +180,15 @@ def er_test_groups(tests: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str
     groups = []
     for own, rows in tests.groupby("own_acct", sort=False):
         items = []
-        for _, r in rows.iterrows():
+        for _i, r in rows.iterrows():
             cl = r["common_language"]
             items.append({
                 "other": accounts.at[r["other_acct"], "display"], "role": r["other_role"],
                 "own_median": format_value("er_median", r["own_median"]),
                 "other_median": format_value("er_median", r["other_median"]),
-                "n_own": int(r["n_own"]), "n_other": int(r["n_other"]),
-                "beats": "—" if cl is None or cl != cl else f"{cl * 100:.0f} %",
-                "p": _p_text(r["p_value"]), "verdict": VERDICT_WORDS.get(r["verdict"], r["verdict"]),
+                "n_own": format_count(int(r["n_own"])), "n_other": format_count(int(r["n_other"])),
+                "beats": "—" if cl is None or cl != cl else _("{value} %").format(value=format_number(cl * 100)),
+                "p": _p_text(r["p_value"]), "verdict": verdict_words(r["verdict"]),
                 "cls": {"higher": "better", "lower": "worse"}.get(r["verdict"], ""),
                 "too_few": r["verdict"] == stats.TOO_FEW,
             })
@@ -156,8 +225,9 @@ def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:
         if acct not in by_acct.index:
             continue
         g = by_acct.loc[acct]
-        if g["note"]:
-            notes.setdefault(g["note"], []).append(a["display"])
+        note = growth_note(g["note"])
+        if note:
+            notes.setdefault(note, []).append(a["display"])
         if not g["snapshots"]:
             continue
         rows.append({
@@ -167,17 +237,33 @@ def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:
             "last_followers": format_value("followers", g["last_followers"]),
             "absolute": _signed(g["absolute"]), "relative": _percent(g["relative"], 1),
             "weekly": _percent(g["weekly_rate"], 2),
-            "note": g["note"] or "",
+            "note": note,
         })
     return {"rows": rows, "notes": [{"note": note, "accounts": names} for note, names in notes.items()]}
 
 
+def growth_note(note: Any) -> str:
+    """stats.follower_growth's English notes in the current language (unknown notes pass through)."""
+    if not note or not isinstance(note, str):
+        return ""
+    return {
+        stats.ONE_SNAPSHOT: _("one snapshot only: crawl again later in the quarter to measure growth"),
+        stats.NO_SNAPSHOT: _("no snapshot in the period: crawl during the quarter to measure growth"),
+        stats.NO_FOLLOWERS: _("no followers at the first snapshot: relative growth is undefined"),
+        stats.SHORT_SPAN: _("snapshots less than a week apart: the weekly rate is an extrapolation"),
+    }.get(note, note)
+
+
 def _day(value: Any) -> str:
-    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    if value is None or pd.isna(value):
+        return "—"
+    from benchmark.report.periods import day_text
+
+    return day_text(pd.Timestamp(value).date())
 
 
 def _percent(value: float, digits: int) -> str:
-    return "—" if value != value else f"{value * 100:+.{digits}f} %"
+    return "—" if value != value else _("{value} %").format(value=f"{value * 100:+.{digits}f}")
 
 
 def _signed(value: float) -> str:
@@ -203,17 +289,28 @@ def breakout_groups(hits: pd.DataFrame, summary: pd.DataFrame, accounts: pd.Data
         s = by_acct.loc[acct]
         mine = hits[hits["acct"] == acct].head(BREAKOUTS_SHOWN)
         posts = []
-        for _, p in mine.iterrows():
+        for _i, p in mine.iterrows():
             view = post_view(p)
-            view["z"] = f"{p['z']:.1f}"
+            view["z"] = format_number(p["z"], digits=1)
             posts.append(view)
         groups.append({
             "display": a["display"], "role": a["role"], "n": int(s["n_posts"]),
             "mean": format_value("er_median", s["mean"]), "threshold": format_value("er_median", s["threshold"]),
-            "breakouts": int(s["breakouts"]), "note": s["note"], "posts": posts,
+            "breakouts": int(s["breakouts"]), "note": _breakout_note(s), "posts": posts,
             "more": max(0, int(s["breakouts"]) - len(posts)),
         })
     return groups
+
+
+def _breakout_note(summary: pd.Series) -> str:
+    """Why an account was not tested for breakouts (stats.breakout_accounts), in the current language."""
+    if not summary["note"]:
+        return ""
+    if summary["n_posts"] < stats.MIN_N:
+        return _("fewer than {minimum} posts with an engagement rate: not tested").format(minimum=stats.MIN_N)
+    if not summary["sd"] > 0:
+        return _("every post has the same engagement rate: no breakouts")
+    return str(summary["note"])
 
 
 # -- report.xlsx -----------------------------------------------------------------------------------------
@@ -227,8 +324,10 @@ def metrics_wide(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def scorecard_table(card: pd.DataFrame) -> pd.DataFrame:
     out = card.drop(columns=["acct", "direction"]).rename(columns={
-        "label": "own account", "own_n": "own n", "peer_median": "peer median", "best_label": "best exemplar",
-        "exemplar_platform": "exemplar platform", "best": "best value", "shortfall": "relative shortfall"})
+        "label": _("own account"), "own_n": _("own n"), "peer_median": _("peer median"),
+        "best_label": _("best exemplar"), "exemplar_platform": _("exemplar platform"), "best": _("best value"),
+        "shortfall": _("relative shortfall"), "name": _("name"), "own": _("own value"), "gap": _("gap"),
+        "peers": _("peers")})
     return out
 
 

@@ -20,16 +20,25 @@ import numpy as np
 import pandas as pd
 
 from benchmark.config import BenchmarkConfig, parse_period
+from benchmark.i18n import _, format_count, format_date, format_number
 from benchmark.metrics import stats, trend
-from benchmark.metrics.catalog import KEY_METRICS, METRIC_IDS, METRICS, format_value
+from benchmark.metrics.catalog import KEY_METRICS, METRIC_IDS, METRICS, format_value, metric_label
 from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.load import ReportInputError, load_panel, open_store, with_period
 
 WORKERS_ENV = "BENCHMARK_REPORT_WORKERS"  # 0 = load comparison periods in the main process
 CHANGE_METRICS = ("er_median", "engagement_median")
-CHANGE_NAMES = {"er_median": "median ER", "engagement_median": "median engagements"}
 TREND_METRICS = tuple(metric for metric, _direction, _name in KEY_METRICS)
-PREVIOUS = "previous period"
+
+
+def change_name(metric: str) -> str:
+    return {"er_median": _("median ER"), "engagement_median": _("median engagements")}.get(metric, metric)
+
+
+def verdict_text(verdict: str) -> str:
+    """stats' verdict codes as the reader reads them (in the current language)."""
+    return {"up": _("up"), "down": _("down"), "no clear change": _("no clear change"),
+            stats.TOO_FEW: _("too few posts to tell")}.get(verdict, verdict)
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,18 @@ class Period:
         return (self.until - self.since).days + 1
 
     def __str__(self) -> str:
-        dates = f"{self.since} to {self.until}"
-        return dates if self.name == f"{self.since}_{self.until}" else f"{self.name} ({dates})"
+        dates = period_text(self.since, self.until)
+        return dates if self.name == f"{self.since}_{self.until}" else _("{name} ({dates})").format(
+            name=self.name, dates=dates)
+
+
+def day_text(day: date) -> str:
+    # Translators: a CLDR date pattern for the report's dates (2026-07-01 / 2026年7月1日).
+    return format_date(day, length=_("yyyy-MM-dd"))
+
+
+def period_text(since: date, until: date) -> str:
+    return _("{since} to {until}").format(since=day_text(since), until=day_text(until))
 
 
 @dataclass
@@ -70,11 +89,12 @@ def parse_periods(text: str) -> list[Period]:
             raise ReportInputError(str(exc)) from exc
         periods.append(Period(part.upper(), since, until))
     if not periods:
-        raise ReportInputError("--periods needs at least one period, e.g. --periods 2026Q1,2026Q2,2026Q3")
+        raise ReportInputError(_("--periods needs at least one period, e.g. --periods 2026Q1,2026Q2,2026Q3"))
     periods.sort(key=lambda p: p.since)
     for before, after in pairwise(periods):
         if after.since <= before.until:
-            raise ReportInputError(f"--periods: {before.name} and {after.name} overlap; list each period once")
+            raise ReportInputError(_("--periods: {first} and {second} overlap; list each period once").format(
+                first=before.name, second=after.name))
     return periods
 
 
@@ -136,12 +156,13 @@ class Comparisons:
         try:
             for index, (period, keep) in enumerate(self.jobs):
                 if self._pool is not None:
-                    say(f"comparison period {period}: waiting for its worker")
+                    say(_("comparison period {period}: waiting for its worker").format(period=period))
                     result = self._pending[index].get()
                 else:
-                    say(f"comparison period {period}: reading its posts")
+                    say(_("comparison period {period}: reading its posts").format(period=period))
                     result = load_period(self.config, self.db_url, period, keep)
-                say(f"comparison period {period}: {result.n_posts:,} posts")
+                say(_("comparison period {period}: {count} posts").format(period=period,
+                                                                        count=format_count(result.n_posts)))
                 out.append(result)
         except BaseException:
             self.close()
@@ -185,19 +206,26 @@ def change(metrics: pd.DataFrame, posts: pd.DataFrame, previous: PeriodResult) -
     )
 
 
+def _unit_suffixes(*messages: str) -> list[str]:
+    """What the unit messages add after the number in the current language (' ‰' in English, '‰' in
+    Chinese), so that an interval names its unit once."""
+    return [suffix for suffix in (_(m).format(value="") for m in messages) if suffix.strip()]
+
+
 def ci_text(metric: str, value: float, low: float, high: float) -> str:
     """'0.52 ‰ (95 % CI 0.41–0.60 ‰)'; the value alone when the interval is undefined."""
     if value != value:
         return "—"
     if low != low or high != high:
         return format_value(metric, value)
-    unit_low, unit_high = format_value(metric, low), format_value(metric, high)
+    unit_low, unit_high = str(format_value(metric, low)), str(format_value(metric, high))
     suffix = ""
-    for unit in (" ‰", " %"):
+    for unit in _unit_suffixes("{value} ‰", "{value} %"):
         if unit_low.endswith(unit) and unit_high.endswith(unit):
             unit_low, suffix = unit_low[: -len(unit)], unit
             unit_high = unit_high[: -len(unit)]
-    return f"{format_value(metric, value)} (95 % CI {unit_low}–{unit_high}{suffix})"
+    return _("{value} (95 % CI {low}–{high}{unit})").format(value=format_value(metric, value), low=unit_low,
+                                                          high=unit_high, unit=suffix)
 
 
 def delta_text(metric: str, delta: float, low: float = float("nan"), high: float = float("nan")) -> str:
@@ -209,10 +237,10 @@ def delta_text(metric: str, delta: float, low: float = float("nan"), high: float
     if low != low or high != high:
         return text
     first, second = signed(metric, low), signed(metric, high)
-    for unit in (" ‰", " pts"):
+    for unit in _unit_suffixes("{value} ‰", "{value} pts"):
         if first.endswith(unit) and second.endswith(unit):
             first = first[: -len(unit)]
-    return f"{text} (95 % CI {first} to {second})"
+    return _("{change} (95 % CI {low} to {high})").format(change=text, low=first, high=second)
 
 
 def signed(metric: str, value: float) -> str:
@@ -220,11 +248,12 @@ def signed(metric: str, value: float) -> str:
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     size = abs(value)
     if unit == "share":
-        return f"{sign}{size * 100:.1f} pts"
+        # Translators: a change of a percentage, in percentage points.
+        return _("{value} pts").format(value=sign + format_number(size * 100, digits=1))
     if unit == "er":
-        return f"{sign}{size * 1000:.2f} ‰"
+        return _("{value} ‰").format(value=sign + format_number(size * 1000, digits=2))
     if unit in ("count", "flag"):
-        return f"{sign}{size:,.0f}"
+        return sign + format_number(size)
     return f"{sign}{format_value(metric, size)}"
 
 
@@ -246,11 +275,12 @@ def median_rows(ch: Change, accounts: pd.DataFrame) -> list[dict[str, Any]]:
             verdict = mv["verdict"] if mv is not None else stats.TOO_FEW
             rows.append({
                 "display": a["display"], "role": a["role"], "metric": metric, "first": metric == CHANGE_METRICS[0],
-                "name": CHANGE_NAMES[metric],
+                "name": change_name(metric),
                 "previous": ci_text(metric, *_ci(pre)), "n_previous": int(pre["n"]) if pre is not None else 0,
                 "current": ci_text(metric, *_ci(cur)), "n_current": int(cur["n"]) if cur is not None else 0,
                 "change": delta_text(metric, mv["delta"], mv["ci_low"], mv["ci_high"]) if mv is not None else "—",
-                "verdict": verdict, "cls": VERDICT_CLASS.get(verdict, ""), "too_few": verdict == stats.TOO_FEW,
+                "verdict": verdict_text(verdict), "cls": VERDICT_CLASS.get(verdict, ""),
+                "too_few": verdict == stats.TOO_FEW,
             })
     return rows
 
@@ -264,7 +294,7 @@ def _ci(row: pd.Series | None) -> tuple[float, float, float]:
 def key_delta_table(ch: Change, accounts: pd.DataFrame) -> dict[str, Any]:
     """Every account × key metric: 'previous → current' and the change; too few posts marked."""
     deltas = ch.deltas.set_index(["acct", "metric"])
-    columns = [{"id": m, "name": n} for m, _d, n in KEY_METRICS]
+    columns = [{"id": m, "name": metric_label(m)} for m, _d, _n in KEY_METRICS]
     rows = []
     for acct, a in accounts.iterrows():
         cells = []
@@ -294,7 +324,7 @@ def own_delta_groups(ch: Change, accounts: pd.DataFrame) -> list[dict[str, Any]]
                 "metric": metric, "previous": format_value(metric, r["previous_value"]),
                 "current": format_value(metric, r["value"]),
                 "change": signed(metric, r["delta"]) if r["delta"] == r["delta"] else "—",
-                "relative": f"{rel * 100:+.0f} %" if rel == rel else "—",
+                "relative": _("{value} %").format(value=f"{rel * 100:+.0f}") if rel == rel else "—",
                 "n": f"{_int(r['previous_n'])} → {_int(r['n'])}",
                 "too_few": bool(r["too_few"]) and r["delta"] == r["delta"],
             })
@@ -348,14 +378,16 @@ def trend_view(tr: Trend, line_chart: Callable[..., dict]) -> list[dict[str, Any
     out = []
     for platform, part in tr.summary.groupby("platform", sort=False):
         charts, rows = [], []
-        for metric, _direction, name in KEY_METRICS:
+        for metric, _direction, _name in KEY_METRICS:
+            name = metric_label(metric)
             lines = part[part["metric"] == metric]
             if lines.empty or lines["value"].isna().all():
                 continue
             series = []
-            for label, s in lines.groupby("series", sort=False):
+            for series_label, s in lines.groupby("series", sort=False):
                 by_period = s.set_index("period")["value"].reindex(names)
                 role = str(s["role"].iloc[0])
+                label = _series_name(str(series_label), role)
                 series.append({"label": str(label), "role": role, "values": by_period.tolist()})
                 rows.append({"metric": name, "series": str(label), "role": role, "first": not series[:-1],
                              "span": lines["series"].nunique(),
@@ -364,6 +396,15 @@ def trend_view(tr: Trend, line_chart: Callable[..., dict]) -> list[dict[str, Any
         if charts:
             out.append({"platform": platform, "charts": charts, "rows": rows})
     return out
+
+
+def _series_name(label: str, role: str) -> str:
+    """trend.trend_summary names the peers' and exemplars' medians in English; own series are labels."""
+    if role == "peer":
+        return _("peers (median)")
+    if role == "exemplar":
+        return _("exemplars (median)")
+    return label
 
 
 def trend_csv(tr: Trend) -> pd.DataFrame:

@@ -4,6 +4,11 @@
 temporary folder next to the target and renamed into place at the end, so a failed run never leaves a
 half-written report. The HTML is rendered by jinja2 with autoescape on; no post or profile string is ever
 marked safe; the page carries a CSP that forbids every load and every script.
+
+Language: `build_report(language=...)` (`scrapy report --lang`), else the config's `language`, else the system
+locale (benchmark.i18n.choose_language). Everything a reader sees is rendered inside `use_language`: the
+templates through jinja2's i18n extension, the Python-built texts through gettext; metrics.csv keeps the
+metric ids and adds `metric_label` in the report's language.
 """
 
 from __future__ import annotations
@@ -23,15 +28,27 @@ import numpy as np
 import pandas as pd
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
+from benchmark.i18n import (
+    _,
+    choose_language,
+    current_language,
+    format_count,
+    format_number,
+    install_jinja,
+    use_language,
+)
 from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
-    ENGAGEMENT_WORDING,
     METRICS,
     METRICS_VERSION,
     PURPOSE_LABELS,
+    engagement_wording,
     format_value,
+    metric_definition,
+    metric_label,
+    term,
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
@@ -46,11 +63,14 @@ from benchmark.report.periods import (
     Trend,
     build_trend,
     change,
+    day_text,
     deltas_csv,
     key_delta_table,
     median_rows,
     own_delta_groups,
+    period_text,
     previous_of,
+    signed,
     trend_csv,
     trend_view,
 )
@@ -79,6 +99,7 @@ class ReportResult:
     posts: int
     missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
     previous_posts: int | None = None  # posts in the previous period (--compare-previous)
+    language: str = "en"  # the report's language (zh | en)
 
     @property
     def path(self) -> Path:
@@ -91,14 +112,22 @@ class ReportResult:
 def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB_URL,
                  output: str | Path | None = None, progress: Callable[[str], None] | None = None, *,
                  config: BenchmarkConfig | None = None, compare_previous: bool = False,
-                 periods: Sequence[Period] | None = None) -> ReportResult:
+                 periods: Sequence[Period] | None = None, language: str | None = None) -> ReportResult:
     """Read the store at db_url, compute metrics and findings, write the report's files atomically into
     output (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded
     (e.g. period-overridden) config. `compare_previous` adds the previous period of the same length;
-    `periods` (chronological) adds a trend over them and makes the last one the report's period. Raises
-    ReportInputError / ConfigError with a one-line message."""
+    `periods` (chronological) adds a trend over them and makes the last one the report's period; `language`
+    (zh | en) overrides the config's and the system's. Raises ReportInputError / ConfigError with a one-line
+    message (in the report's language)."""
     if config is None:
         config = load_config(config_path or DEFAULT_CONFIG)
+    with use_language(choose_language(language, config.language)):
+        return _build_report(config, db_url, output, progress, compare_previous, periods)
+
+
+def _build_report(config: BenchmarkConfig, db_url: str, output: str | Path | None,
+                  progress: Callable[[str], None] | None, compare_previous: bool,
+                  periods: Sequence[Period] | None) -> ReportResult:
     if periods:
         config = with_period(config, periods[-1].since, periods[-1].until)
     out_dir = Path(output) if output else Path("reports") / config.name
@@ -113,10 +142,11 @@ def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB
         found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
     finally:
         comparisons.close()
-    missing = [_display(row, False) for _, row in panel.accounts.iterrows()
+    missing = [_display(row, False) for _i, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
-                        previous_posts=found.change.previous.n_posts if found.change else None)
+                        previous_posts=found.change.previous.n_posts if found.change else None,
+                        language=current_language())
 
 
 def _current_period(config: BenchmarkConfig, db_url: str, rules: Any,
@@ -126,9 +156,10 @@ def _current_period(config: BenchmarkConfig, db_url: str, rules: Any,
     engine.dispose()
     if panel.posts.empty:
         raise ReportInputError(
-            f"no posts between {config.period_start} and {config.period_end} for any of the "
-            f"{len(config.accounts)} accounts in {config.path}: crawl that period first or pick another --period")
-    say(f"computing metrics for {len(panel.accounts)} accounts")
+            _("no posts between {since} and {until} for any of the {count} accounts in {config}: crawl that "
+              "period first or pick another --period").format(since=config.period_start, until=config.period_end,
+                                                              count=len(config.accounts), config=config.path))
+    say(_("computing metrics for {count} accounts").format(count=len(panel.accounts)))
     metrics = compute_metrics(panel)
     return panel, metrics, evaluate_findings(metrics, config.thresholds)
 
@@ -141,14 +172,14 @@ def _write_report(out_dir: Path, panel: PanelData, metrics: pd.DataFrame, findin
     done: list[Analyses] = []
 
     def write(folder: Path) -> None:
-        say("writing metrics.csv, findings.csv and posts.csv")
+        say(_("writing metrics.csv, findings.csv and posts.csv"))
         _write_tables(folder, metrics, panel, findings)
         results = comparisons.results(say)
-        say("testing differences, growth, breakouts and recommendations")
+        say(_("testing differences, growth, breakouts and recommendations"))
         found = analyse(panel, metrics, results, previous, periods)
-        say("rendering the report")
+        say(_("rendering the report"))
         html = render_html(report_context(panel, metrics, findings, found))
-        say("writing index.html and report.xlsx")
+        say(_("writing index.html and report.xlsx"))
         _write_files(folder, html, metrics, panel, findings, found)
         done.append(found)
 
@@ -208,15 +239,17 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     if target.is_dir():
         foreign = sorted(p.name for p in target.iterdir() if p.name not in REPORT_FILES)
         if foreign:
-            raise ReportInputError(f"{target} exists and holds other files ({', '.join(foreign[:3])}"
-                                   f"{', …' if len(foreign) > 3 else ''}): it is not a report folder, so it is "
-                                   "not replaced; choose a new or empty folder")
+            files = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            raise ReportInputError(_("{folder} exists and holds other files ({files}): it is not a report folder, "
+                                     "so it is not replaced; choose a new or empty folder").format(
+                folder=target, files=files))
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     except OSError as exc:
-        raise ReportInputError(f"cannot write the report into {parent}: {exc.strerror or exc}") from exc
+        raise ReportInputError(_("cannot write the report into {folder}: {reason}").format(
+            folder=parent, reason=exc.strerror or exc)) from exc
     old = parent / f".{target.name}.old-{os.getpid()}"
     try:
         write(tmp)
@@ -226,10 +259,11 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         if target.is_dir():
             os.replace(target, old)
         elif target.exists():
-            raise ReportInputError(f"{target} exists and is not a folder")
+            raise ReportInputError(_("{path} exists and is not a folder").format(path=target))
         os.replace(tmp, target)
     except OSError as exc:
-        raise ReportInputError(f"cannot write the report into {target}: {exc.strerror or exc}") from exc
+        raise ReportInputError(_("cannot write the report into {folder}: {reason}").format(
+            folder=target, reason=exc.strerror or exc)) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
@@ -265,24 +299,24 @@ def xlsx_sheets(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]
     """The sheets of report.xlsx, one per section (posts stay in posts.csv: Excel is slow with millions)."""
     accounts = panel.accounts
     with_ids = accounts[["platform", "account_id", "label", "role"]]
+    ordered = _ordered_accounts(panel)
     sheets = {
-        "scorecard": insights.scorecard_table(scorecard(metrics)),
-        "metrics": insights.metrics_wide(metrics),
-        "findings": findings_csv(findings),
-        "recommendations": insights.recommendations_table(found.recommendations),
+        _("scorecard"): insights.scorecard_table(scorecard(metrics)),
+        _("metrics"): insights.metrics_wide(metrics),
+        _("findings"): findings_csv(findings),
+        _("recommendations"): insights.recommendations_table(found.recommendations, ordered, wide(metrics)),
     }
     if found.change is not None:
-        sheets["change"] = deltas_csv(found.change.deltas)
-        sheets["median change"] = with_ids.join(found.change.median_change.set_index("acct"), how="right")
+        sheets[_("change")] = deltas_csv(found.change.deltas)
+        sheets[_("median change")] = with_ids.join(found.change.median_change.set_index("acct"), how="right")
     if found.trend is not None:
-        sheets["trend"] = trend_csv(found.trend)
-    sheets["ER tests"] = insights.er_tests_table(found.er_tests, accounts)
-    sheets["follower growth"] = with_ids.join(found.growth.set_index("acct"), how="right")
-    sheets["breakouts"] = with_ids.join(found.breakouts.drop(columns=["platform"], errors="ignore")
-                                        .set_index("acct"), how="right")
+        sheets[_("trend")] = trend_csv(found.trend)
+    sheets[_("ER tests")] = insights.er_tests_table(found.er_tests, accounts)
+    sheets[_("follower growth")] = with_ids.join(found.growth.set_index("acct"), how="right")
+    sheets[_("breakouts")] = with_ids.join(found.breakouts.drop(columns=["platform"], errors="ignore")
+                                           .set_index("acct"), how="right")
     if panel.has_comments:
-        ordered = _ordered_accounts(panel)
-        sheets["talking with fans"] = conversation_table(
+        sheets[_("talking with fans")] = conversation_table(
             conversation(panel.comments, panel.posts, ordered, wide(metrics), panel.config.voice_lexicon))
     return sheets
 
@@ -302,9 +336,12 @@ def findings_csv(findings: list[Finding]) -> pd.DataFrame:
 
 
 def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
-    """The tidy table with values as text: exact numbers, empty where undefined."""
+    """The tidy table with values as text: exact numbers, empty where undefined; `metric` is the stable id,
+    `metric_label` (last, so positional readers keep working) its name in the report's language."""
     out = metrics[TIDY_COLUMNS].copy()
     out["value"] = [("" if np.isnan(v) else f"{v:.12g}") for v in out["value"].to_numpy(dtype="float64")]
+    labels = {metric: metric_label(metric) for metric in out["metric"].unique()}
+    out["metric_label"] = out["metric"].map(labels)
     return out
 
 
@@ -342,8 +379,10 @@ def render_html(context: dict[str, Any]) -> str:
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
+    install_jinja(env, current_language())
     env.filters["fmt"] = lambda value, metric: format_value(metric, value)
-    env.filters["num"] = lambda value: "—" if value is None or value != value else f"{value:,.0f}"
+    env.filters["num"] = lambda value: format_count(value)  # 12.3万 with the exact number as a tooltip in zh
+    env.filters["term"] = lambda code, group: term(group, code)
     return env.get_template("report.html.j2").render(**context)
 
 
@@ -362,7 +401,9 @@ def safe_href(url: Any) -> str | None:
 
 
 def _display(account: pd.Series, multi_platform: bool) -> str:
-    return f"{account['label']} · {account['platform']}" if multi_platform else str(account["label"])
+    if not multi_platform:
+        return str(account["label"])
+    return f"{account['label']} · {term('platform', account['platform'])}"
 
 
 def _ordered_accounts(panel: PanelData) -> pd.DataFrame:
@@ -371,7 +412,7 @@ def _ordered_accounts(panel: PanelData) -> pd.DataFrame:
     accounts["_order"] = [(first_seen[p], ROLE_ORDER.get(r, 9), a)
                           for p, r, a in zip(accounts["platform"], accounts["role"], accounts["acct"], strict=True)]
     multi = accounts["platform"].nunique() > 1
-    accounts["display"] = [_display(row, multi) for _, row in accounts.iterrows()]
+    accounts["display"] = [_display(row, multi) for _i, row in accounts.iterrows()]
     return accounts.sort_values("_order")
 
 
@@ -385,10 +426,10 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
     talk = (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
             if panel.has_comments else None)
     return {
-        **_analyses_context(panel, accounts, found, talk),
+        **_analyses_context(panel, accounts, found, talk, values),
         "talk": talk,
         "run": _run_card(panel, accounts),
-        "missing": [row["display"] for _, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
+        "missing": [row["display"] for _i, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
         "scorecard": _scorecard(metrics, accounts),
         "findings": findings,
         "brands": _brands(panel, values),
@@ -398,8 +439,9 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "examples": _purpose_examples(panel, accounts),
         "top_posts": _top_posts(panel, accounts),
         "coverage": _coverage(panel, accounts, posts_per_account),
-        "definitions": [{"id": mid, "unit": unit, "text": text} for mid, (unit, text) in METRICS.items()],
-        "engagement_defs": [{"platform": p, "text": ENGAGEMENT_WORDING.get(p, "")}
+        "definitions": [{"id": mid, "unit": term("unit", unit), "text": metric_definition(mid)}
+                        for mid, (unit, _text) in METRICS.items()],
+        "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
                             for p in dict.fromkeys(accounts["platform"])],
         "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
         "metrics_version": METRICS_VERSION,
@@ -409,18 +451,19 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
 
 def _sections(found: Analyses) -> list[tuple[str, str]]:
     """(anchor, title) of the page's sections in order; the optional ones only when they have content."""
-    return [("run", "Run card"), ("scorecard", "Scorecard"), ("findings", "Findings"),
-            ("recommendations", "Recommendations"),
-            *([("change", "Change since last period")] if found.change is not None else []),
-            *([("trend", "Trend")] if found.trend is not None else []),
-            ("brands", "Brands across platforms"), ("activity", "Activity and formats"), ("engagement", "Engagement"),
-            ("fans", "Talking with fans"), ("purpose", "Purpose mix"), ("style", "Style"), ("timing", "Timing"),
-            ("audience", "Audience quality"), ("top", "Top posts"), ("breakouts", "Breakout posts"),
-            ("coverage", "Data coverage"), ("methodology", "Methodology")]
+    return [("run", _("Run card")), ("scorecard", _("Scorecard")), ("findings", _("Findings")),
+            ("recommendations", _("Recommendations")),
+            *([("change", _("Change since last period"))] if found.change is not None else []),
+            *([("trend", _("Trend"))] if found.trend is not None else []),
+            ("brands", _("Brands across platforms")), ("activity", _("Activity and formats")),
+            ("engagement", _("Engagement")), ("fans", _("Talking with fans")), ("purpose", _("Purpose mix")),
+            ("style", _("Style")), ("timing", _("Timing")), ("audience", _("Audience quality")),
+            ("top", _("Top posts")), ("breakouts", _("Breakout posts")), ("coverage", _("Data coverage")),
+            ("methodology", _("Methodology"))]
 
 
 def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
-                      talk: dict[str, Any] | None = None) -> dict[str, Any]:
+                      talk: dict[str, Any] | None = None, values: pd.DataFrame | None = None) -> dict[str, Any]:
     def view(post: pd.Series) -> dict[str, Any]:
         return _post_view(post, accounts)
 
@@ -431,11 +474,11 @@ def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
     breakout_posts = shown[["acct", "post_id", "z"]].merge(full, on=["acct", "post_id"], how="inner")
     context: dict[str, Any] = {
         "recommendations": insights.recommendation_groups(found.recommendations, panel.posts, accounts, view,
-                                                          answers),
+                                                          answers, values),
         "er_tests": insights.er_test_groups(found.er_tests, accounts),
         "growth": insights.growth_rows(found.growth, accounts),
         "breakouts": insights.breakout_groups(breakout_posts, found.breakout_summary, accounts, view),
-        "breakout_sd": insights.BREAKOUT_SD, "min_n": stats.MIN_N, "too_few": stats.TOO_FEW,
+        "breakout_sd": insights.BREAKOUT_SD, "min_n": stats.MIN_N, "too_few": _("too few posts to tell"),
         "change": None, "trend": None, "sections": _sections(found),
         "number": {anchor: i for i, (anchor, _title) in enumerate(_sections(found), start=1)},
     }
@@ -443,12 +486,13 @@ def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
         ch = found.change
         context["change"] = {
             "previous": str(ch.previous.period), "previous_posts": ch.previous.n_posts,
+            "since": day_text(panel.config.period_start), "until": day_text(panel.config.period_end),
             "medians": median_rows(ch, accounts), "key_table": key_delta_table(ch, accounts),
             "own": own_delta_groups(ch, accounts),
         }
     if found.trend is not None:
         tr = found.trend
-        context["trend"] = {"periods": [{"name": p.name, "since": str(p.since), "until": str(p.until),
+        context["trend"] = {"periods": [{"name": p.name, "since": day_text(p.since), "until": day_text(p.until),
                                          "posts": tr.n_posts.get(p.name, 0)} for p in tr.periods],
                             "platforms": trend_view(tr, charts.line_chart)}
     return context
@@ -458,27 +502,31 @@ def _run_card(panel: PanelData, accounts: pd.DataFrame) -> dict[str, Any]:
     config, runs = panel.config, panel.crawl_runs
     finished = pd.to_datetime(runs["finished_at"], errors="coerce").dropna() if len(runs) else pd.Series([])
     return {
-        "name": config.name, "since": str(config.period_start), "until": str(config.period_end),
+        "name": config.name, "since": day_text(config.period_start), "until": day_text(config.period_end),
+        "period": period_text(config.period_start, config.period_end),
         "days": panel.period_days, "timezone": config.timezone,
-        "platforms": list(dict.fromkeys(accounts["platform"])),
+        "platforms": [term("platform", p) for p in dict.fromkeys(accounts["platform"])],
         "roles": [{"role": role, "accounts": [
             {"display": r["display"], "id": r["account_id"], "href": safe_href(r["url"])}
-            for _, r in accounts[accounts["role"] == role].iterrows()]} for role in ("own", "peer", "exemplar")],
-        "crawl_date": finished.max().strftime("%Y-%m-%d %H:%M UTC") if len(finished) else "no finished crawl recorded",
-        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            for _i, r in accounts[accounts["role"] == role].iterrows()]} for role in ("own", "peer", "exemplar")],
+        "crawl_date": _utc_minute(finished.max()) if len(finished) else _("no finished crawl recorded"),
+        "generated": _utc_minute(datetime.now(UTC)),
         "posts": len(panel.posts), "metrics_version": METRICS_VERSION,
     }
+
+
+def _utc_minute(moment: datetime) -> str:
+    return _("{date} {time} UTC").format(date=day_text(moment.date()), time=moment.strftime("%H:%M"))
 
 
 def _gap_text(metric: str, gap: float) -> str:
     if gap != gap:
         return "—"
-    unit = METRICS[metric][0]
+    return signed(metric, gap) if METRICS[metric][0] in ("share", "er") else _signed_value(metric, gap)
+
+
+def _signed_value(metric: str, gap: float) -> str:
     sign = "+" if gap > 0 else "−" if gap < 0 else "±"
-    if unit == "share":
-        return f"{sign}{abs(gap) * 100:.1f} pts"
-    if unit == "er":
-        return f"{sign}{abs(gap) * 1000:.2f} ‰"
     return f"{sign}{format_value(metric, abs(gap))}"
 
 
@@ -487,7 +535,7 @@ def _scorecard(metrics: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str, 
     groups = []
     for acct, rows in card.groupby("acct", sort=False):
         items = []
-        for _, r in rows.iterrows():
+        for _i, r in rows.iterrows():
             gap = _gap_text(r["metric"], r["gap"])
             # A gap that rounds to zero on screen is no gap: no colour.
             better = np.sign(r["gap"]) * r["direction"] if any(ch in "123456789" for ch in gap) else 0
@@ -512,7 +560,8 @@ def _brands(panel: PanelData, values: pd.DataFrame) -> list[dict[str, Any]]:
         n = len(mine)
         e = mine["engagement"].sum()
         rows.append({
-            "label": label, "role": group["role"].iloc[0], "platforms": ", ".join(dict.fromkeys(group["platform"])),
+            "label": label, "role": group["role"].iloc[0],
+            "platforms": _(", ").join(term("platform", p) for p in dict.fromkeys(group["platform"])),
             "posts": n, "followers": values.loc[group.index, "followers"].sum(min_count=1),
             "engagement": e if n else float("nan"), "per_post": e / n if n else float("nan"),
             "er_median": mine["er"].median() if n else float("nan"),
@@ -538,8 +587,15 @@ TABLES = {
 }
 
 
+FAMILY_TERMS = {"format_share": "format", "purpose_share": "purpose", "repost_source": "author",
+                "fan_voice_share": "voice", "answered_share": "answered"}
+
+
 def _header(metric: str) -> str:
-    return metric.split(".", 1)[1] if "." in metric else metric.replace("_", " ")
+    """A table column: the part of a family (a format, a purpose ...) in tables of one family, else the
+    metric's name."""
+    family, _dot, part = metric.partition(".")
+    return term(FAMILY_TERMS[family], part) if family in FAMILY_TERMS else metric_label(metric)
 
 
 def _tables(accounts: pd.DataFrame, values: pd.DataFrame, ns: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -552,11 +608,12 @@ def _tables(accounts: pd.DataFrame, values: pd.DataFrame, ns: pd.DataFrame) -> d
                 value, n = values.at[acct, metric], int(ns.at[acct, metric])
                 text = format_value(metric, value)
                 if metric == "broadcast_ratio" and value != value and values.at[acct, "posts"] > 0:
-                    text = "never talks to fans"
+                    text = _("never talks to fans")
                 low = 0 < n < LOW_N and metric not in NOT_POST_BASED
                 cells.append({"text": text, "n": n, "low": low, "title": f"{metric}: n = {n:,}"})
             rows.append({"display": account["display"], "role": account["role"], "cells": cells})
-        out[name] = {"columns": [{"id": m, "header": _header(m), "definition": METRICS[m][1]} for m in columns],
+        out[name] = {"columns": [{"id": m, "header": _header(m), "definition": metric_definition(m)}
+                                 for m in columns],
                      "rows": rows}
     return out
 
@@ -591,27 +648,33 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
                           values=(posts.loc[posts["acct"] == acct, "er"].dropna() * 1000).to_numpy())
                for acct, a in accounts.iterrows()]
     median_er = values["er_median"].median()
+    def names(group: str, parts: tuple[str, ...]) -> dict[str, str]:
+        return {part: term(group, part) for part in parts}
+
     return {
-        "posts_per_week": charts.bars(_rows(accounts, values, "posts_per_week"), lambda v: f"{v:.1f}",
-                                      "Posts per week"),
+        "posts_per_week": charts.bars(_rows(accounts, values, "posts_per_week"),
+                                      lambda v: format_number(v, digits=1), _("Posts per week")),
         "kinds": charts.stacked(_share_rows(accounts, kind_values, "kind.", POST_KINDS,
-                                            counts(posts, "kind", POST_KINDS)), POST_KINDS, "What the account posts"),
+                                            counts(posts, "kind", POST_KINDS)), POST_KINDS,
+                                _("What the account posts"), names=names("kind", POST_KINDS)),
         "formats": charts.stacked(_share_rows(accounts, values, "format_share.", POST_FORMATS,
                                               counts(originals, "format", POST_FORMATS)), POST_FORMATS,
-                                  "Formats of original posts"),
-        "er": charts.box_strip(er_rows, "‰", "Engagement rate per post (‰ of followers, log scale)"),
-        "fan_reposts": charts.bars(_rows(accounts, values, "fan_repost_share"), lambda v: f"{v * 100:.1f} %",
-                                   "Reposts and quotes of fans per post"),
+                                  _("Formats of original posts"), names=names("format", POST_FORMATS)),
+        "er": charts.box_strip(er_rows, "‰", _("Engagement rate per post (‰ of followers, log scale)")),
+        "fan_reposts": charts.bars(_rows(accounts, values, "fan_repost_share"),
+                                   lambda v: str(format_value("fan_repost_share", v)),
+                                   _("Reposts and quotes of fans per post")),
         "sources": charts.stacked(_share_rows(accounts, values, "repost_source.", AUTHOR_CLASSES,
                                               counts(shared, "ref_author_class", AUTHOR_CLASSES)), AUTHOR_CLASSES,
-                                  "Whose posts the account reposts", empty="no reposts or quotes"),
+                                  _("Whose posts the account reposts"), empty=_("no reposts or quotes"),
+                                  names=names("author", AUTHOR_CLASSES)),
         "purpose": charts.stacked(_share_rows(accounts, values, "purpose_share.", PURPOSE_LABELS,
                                               counts(originals, "purpose", PURPOSE_LABELS)), PURPOSE_LABELS,
-                                  "Purpose of original posts"),
+                                  _("Purpose of original posts"), names=names("purpose", PURPOSE_LABELS)),
         "audience": charts.scatter(
             [(a["display"], a["role"], values.at[acct, "followers"], values.at[acct, "engagement_median"])
              for acct, a in accounts.iterrows()],
-            "Followers against median engagements per post (log scales)",
+            _("Followers against median engagements per post (log scales)"),
             median_er if median_er == median_er else None, panel.config.thresholds.get("hollow_er_vs_panel", 0.1)),
     }
 
@@ -619,9 +682,10 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
 def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
     """One grid per platform for the whole panel, and one per own account."""
     posts = panel.posts
-    groups = [(f"All panel accounts on {p}", accounts.index[accounts["platform"] == p])
-              for p in dict.fromkeys(accounts["platform"])]
-    groups += [(f"{a['display']} (own)", [acct]) for acct, a in accounts[accounts["role"] == "own"].iterrows()]
+    groups = [(_("All panel accounts on {platform}").format(platform=term("platform", p)),
+               accounts.index[accounts["platform"] == p]) for p in dict.fromkeys(accounts["platform"])]
+    groups += [(_("{account} (own)").format(account=a["display"]), [acct])
+               for acct, a in accounts[accounts["role"] == "own"].iterrows()]
     out = []
     for title, members in groups:
         mine = posts[posts["acct"].isin(list(members))]
@@ -646,8 +710,9 @@ def _excerpt(text: Any) -> str:
 def _post_view(post: pd.Series, accounts: pd.DataFrame) -> dict[str, Any]:
     return {
         "account": accounts.at[post["acct"], "display"], "role": accounts.at[post["acct"], "role"],
-        "date": post["created_local"].strftime("%Y-%m-%d %H:%M"), "kind": str(post["kind"]),
-        "format": str(post["format"]), "purpose": post["purpose"] if isinstance(post["purpose"], str) else "—",
+        "date": f"{day_text(post['created_local'].date())} {post['created_local'].strftime('%H:%M')}",
+        "kind": term("kind", post["kind"]), "format": term("format", post["format"]),
+        "purpose": term("purpose", post["purpose"]) if isinstance(post["purpose"], str) else "—",
         "engagement": format_value("posts", post["engagement"]),
         "er": format_value("er_median", post["er"]), "text": _excerpt(post["text"]),
         "url": post["url"] if isinstance(post["url"], str) else "", "href": safe_href(post["url"]),
@@ -667,15 +732,15 @@ def _purpose_examples(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str
     out = []
     for label in PURPOSE_LABELS:
         examples = []
-        for _, post in picked[picked["purpose"] == label].iterrows():
+        for _i, post in picked[picked["purpose"] == label].iterrows():
             view = _post_view(post, accounts)
             fired = panel.rules.explain(str(post["text"] or ""), links=json_lists(pd.Series([post["links"]]))[0],
                                         kind=str(post["kind"])) if panel.rules is not None else {}
             view["terms"] = list(fired.get(label, []))[:12]
-            view["other_terms"] = [f"{other}: {', '.join(terms[:4])}" for other, terms in fired.items()
-                                   if other != label and terms]
+            view["other_terms"] = [f"{term('purpose', other)}: {', '.join(terms[:4])}"
+                                   for other, terms in fired.items() if other != label and terms]
             examples.append(view)
-        out.append({"label": label, "examples": examples})
+        out.append({"label": term("purpose", label), "examples": examples})
     return out
 
 
@@ -686,7 +751,7 @@ def _top_posts(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]
     for acct, a in accounts.iterrows():
         mine = top[top["acct"] == acct]
         out.append({"display": a["display"], "role": a["role"],
-                    "posts": [_post_view(p, accounts) for _, p in mine.iterrows()]})
+                    "posts": [_post_view(p, accounts) for _i, p in mine.iterrows()]})
     return out
 
 
@@ -698,14 +763,16 @@ def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Se
     for acct, a in accounts.iterrows():
         has_status = acct in status.index
         n = int(posts_per_account.get(acct, 0))
+        code = str(status.at[acct, "status"]) if has_status else ""
         rows.append({
-            "display": a["display"], "platform": a["platform"], "id": a["account_id"], "role": a["role"],
-            "status": status.at[acct, "status"] if has_status else "no crawl recorded",
+            "display": a["display"], "platform": term("platform", a["platform"]), "id": a["account_id"],
+            "role": a["role"], "code": code,
+            "status": term("status", code) if has_status else _("no crawl recorded"),
             "message": (status.at[acct, "message"] or "") if has_status else "",
             "crawled": str(status.at[acct, "finished_at"])[:16] if has_status else "",
             "posts": n, "missing": n == 0,
-            "first": span.at[acct, "min"].strftime("%Y-%m-%d") if acct in span.index else "—",
-            "last": span.at[acct, "max"].strftime("%Y-%m-%d") if acct in span.index else "—",
+            "first": day_text(span.at[acct, "min"].date()) if acct in span.index else "—",
+            "last": day_text(span.at[acct, "max"].date()) if acct in span.index else "—",
             "snapshots": int(snaps.get(acct, 0)),
             "ok": has_status and status.at[acct, "status"] == "ok",
         })
