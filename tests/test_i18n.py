@@ -356,3 +356,62 @@ def test_code_blocks_other_than_comments_are_identical():
                 for block in re.findall(r"^```(?:toml|bash)?\n.*?^```", text, flags=re.S | re.M)]
 
     assert blocks(readme("zh")) == blocks(readme("en"))
+
+
+# -- what the report's code asks of the catalogs -------------------------------------------------------------
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_template_messages_survive_jinja_percent_formatting(language):
+    """jinja2's new-style gettext applies `%` to every template message, variables or not: a stray `%` in a
+    translation (one that should be `%%`) would break the page at render time."""
+    translated = messages(load_po(i18n.catalog_path(language, ".po")))
+    checked = 0
+    for message in load_po(POT):
+        if not message.id or not any(path.endswith(".j2") for path, _line in message.locations):
+            continue
+        names = set(re.findall(r"%\((\w+)\)s", str(message.id)))
+        for text in (message.id, translated[(message.id, message.context)]):
+            try:
+                text % {name: "x" for name in names}
+            except (ValueError, TypeError, KeyError) as exc:
+                pytest.fail(f"{text!r}: {exc}")
+        checked += 1
+    assert checked > 100
+
+
+def test_every_code_the_report_shows_has_a_name():
+    from benchmark.items import PLATFORMS, POST_FORMATS, POST_KINDS, ROLES
+    from benchmark.metrics.catalog import AUTHOR_CLASSES, METRICS, PURPOSE_LABELS, VOICE_CLASSES, term_codes
+    from benchmark.tracker import TERMINAL
+
+    codes = term_codes()
+    assert set(ROLES) <= codes["role"] and set(PLATFORMS) <= codes["platform"]
+    assert set(POST_KINDS) <= codes["kind"] and set(POST_FORMATS) <= codes["format"]
+    assert set(PURPOSE_LABELS) <= codes["purpose"] and set(AUTHOR_CLASSES) <= codes["author"]
+    assert set(VOICE_CLASSES) <= codes["voice"] and {"ok", "partial", *TERMINAL} <= codes["status"]
+    assert {unit for unit, _text in METRICS.values()} <= codes["unit"]
+
+
+def test_every_metric_has_a_translated_name_and_definition():
+    from benchmark.metrics.catalog import METRIC_IDS, metric_definition, metric_label
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for metric in METRIC_IDS:
+        with i18n.use_language("en"):
+            english = (metric_label(metric), metric_definition(metric))
+        with i18n.use_language("zh"):
+            chinese = (metric_label(metric), metric_definition(metric))
+        assert english[0] != metric and not cjk.search(english[0]), metric
+        assert cjk.search(chinese[0]) and cjk.search(chinese[1]), (metric, chinese)
+
+
+def test_metric_values_in_both_languages():
+    from benchmark.metrics.catalog import format_value
+
+    assert format_value("purpose_share.sales", 0.3) == "30.0 %"
+    assert format_value("purpose_share.sales", 0.3, "zh") == "30.0%"
+    assert format_value("er_median", 0.00123, "zh") == "1.23‰"
+    assert format_value("response_time_median_h", 48, "zh") == "48.0 小时"
+    followers = format_value("followers", 3_200_000, "zh")
+    assert followers == "320万" and followers.exact == "3,200,000"
+    assert format_value("followers", 3_200_000) == "3,200,000"
+    assert format_value("hollow_followers", 1, "zh") == "是" and format_value("hollow_followers", 0) == "no"
