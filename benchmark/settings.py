@@ -14,6 +14,8 @@ COMMANDS_MODULE = "benchmark.commands"  # scrapy report, scrapy demo
 # --- Project settings ---------------------------------------------------------------------------
 BENCHMARK_CONFIG = os.environ.get("BENCHMARK_CONFIG", "benchmark.toml")
 BENCHMARK_DB = os.environ.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
+# Language of console summaries and reports: "zh" or "en"; empty = the config's language, else the system locale.
+BENCHMARK_LANGUAGE = ""
 BENCHMARK_DB_BATCH = 500  # items per transaction: WAL + batches gives >300k upserts/s (research/scrapy.md §2.4)
 
 WEIBO_BASE_URL = "https://m.weibo.cn"
