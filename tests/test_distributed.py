@@ -191,7 +191,7 @@ def test_the_report_reads_the_postgresql_store(two_worker_crawl, panel, tmp_path
     header = metrics[0].split(",")
     accounts = {line.split(",")[header.index("account_id")] for line in metrics[1:]}
     assert accounts == {a.id for a in small.accounts}
-    assert "weibo,2000000000,Brand 0,own,posts,15,15" in metrics
+    assert "weibo,2000000000,Brand 0,own,posts,15,15,Posts" in metrics  # last column: metric_label
 
 
 def test_a_second_enqueue_waits_for_the_running_job(two_worker_crawl, tmp_path):
