@@ -10,6 +10,7 @@ other accounts complete. Run with -s to see the figures.
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import json
 import subprocess
@@ -305,6 +306,18 @@ def test_permanent_failures_get_their_status_while_the_rest_completes(tmp_path) 
     assert set(run.post_ids) == wanted and run.duplicates == 0
     assert run.returncode == 3, run.stderr[-3000:]
     assert "4 account(s) not complete" in run.stderr
+    # The report's data coverage section shows the gap, with each status and its reason.
+    rendered = subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", "--lang", "en",
+                             "--config", str(tmp_path / "benchmark.toml"),
+                             "-s", f"BENCHMARK_DB=sqlite:///{tmp_path / 'store.sqlite3'}", "-o", str(tmp_path / "r")],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    page = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    coverage = page[page.index('id="coverage"'):]
+    for account, (status, message) in statuses.items():
+        assert account in coverage and status in coverage
+        if status != "ok":
+            assert html.escape(message, quote=False)[:40] in coverage, (account, message)
 
 
 # --------------------------------------------------------------------- crawler fixes these faults found
