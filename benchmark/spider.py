@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -166,6 +166,52 @@ class BenchmarkSpider(scrapy.Spider):
             return json.loads(response.text)
         except (ValueError, AttributeError):
             return None
+
+    # -- response classification (platform spiders extend the table and the two hooks) -----------------
+    # HTTP statuses that end an account's crawl, with the reason the user sees ({status} is filled in).
+    # Any other status that is not 200 is a broken page: retried, then the account is partial.
+    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
+        429: ("blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX"),
+    }
+
+    def redirect_problem(self, location: str) -> tuple[str, str]:
+        """Redirects are never followed (login walls start with one): the status and reason they give."""
+        return "partial", f"unexpected redirect to {location}"
+
+    def checked_status(self, response: Response) -> Iterator[Any]:
+        """True for a 200 page; otherwise records why not (yielding a retry where one may help), then False.
+
+        Used as `ok = yield from self.checked_status(response)`.
+        """
+        account_id = response.meta["account_id"]
+        status = response.status
+        if status == 200:
+            return True
+        if 300 <= status < 400:
+            location = response.headers.get(b"Location", b"").decode("latin-1")
+            self.tracker.fail(self.platform, account_id, *self.redirect_problem(location))
+        elif status in self.http_failures:
+            state, message = self.http_failures[status]
+            self.tracker.fail(self.platform, account_id, state, message.format(status=status))
+        else:
+            yield from self.retry_or_fail(response, f"http_{status}")
+        return False
+
+    def checked_payload(self, response: Response) -> Iterator[Any]:
+        """The JSON payload of a 200 page, or None after recording why there is none.
+
+        Used as `data = yield from self.checked_payload(response)`.
+        """
+        if not (yield from self.checked_status(response)):
+            return None
+        data = self.load_json(response)
+        if data is None:
+            yield from self.unreadable_payload(response)
+        return data
+
+    def unreadable_payload(self, response: Response) -> Iterator[Any]:
+        """A 200 whose body is not JSON (cut or garbled): a broken page."""
+        yield from self.retry_or_fail(response, "malformed_json")
 
     def retry_or_fail(self, response: Response, reason: str) -> Iterable[scrapy.Request]:
         """A broken page (malformed or truncated body): retry through Scrapy's retry logic, then give up

@@ -178,39 +178,23 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         parser.apply_ref_authors(held.posts, self.known_authors)
         yield from held.posts
 
-    # -- response classification -----------------------------------------------------------------------
-    def checked_payload(self, response: Response) -> Iterator[Any]:
-        """The JSON payload (an XRPC error body included), or None after recording why there is none.
+    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
+    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
+        **BenchmarkSpider.http_failures,
+        401: ("login_wall", "HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the public "
+                            "AppView (https://public.api.bsky.app)"),
+        403: ("login_wall", "HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the public "
+                            "AppView (https://public.api.bsky.app)"),
+        400: ("not_found", "HTTP {status}: no such account"),
+        404: ("not_found", "HTTP {status}: no such account"),
+    }
 
-        Used with `yield from`, so a retry request for a broken page can be yielded from here.
-        """
-        account_id = response.meta["account_id"]
-        status = response.status
-        if 300 <= status < 400:
-            location = response.headers.get(b"Location", b"").decode("latin-1")
-            self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
-            return None
-        if status == 429:
-            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
-            return None
-        if status in (401, 403):
-            self.tracker.fail(self.platform, account_id, "login_wall",
-                              f"HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
-                              "public AppView (https://public.api.bsky.app)")
-            return None
-        data = self.load_json(response)
-        if status in (400, 404):
+    def checked_payload(self, response: Response) -> Iterator[Any]:
+        if response.status in (400, 404):
+            data = self.load_json(response)
             if isinstance(data, dict) and "error" in data:
-                return data  # XRPC errors ({"error": "InvalidRequest", …}): the parser names the status
-            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such account")
-            return None
-        if status != 200:
-            yield from self.retry_or_fail(response, f"http_{status}")
-            return None
-        if data is None:
-            yield from self.retry_or_fail(response, "malformed_json")
-            return None
-        return data
+                return data  # an XRPC error ({"error": "InvalidRequest", …}): the parser names the status
+        return (yield from super().checked_payload(response))
 
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
         account_id = response.meta["account_id"]

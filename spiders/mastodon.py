@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import scrapy
@@ -242,37 +242,14 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
                     response.url.split("/api/")[0], _header(response.headers, "X-RateLimit-Remaining"), wait)
         self.pauser.pause(response.request, wait)
 
-    # -- response classification -----------------------------------------------------------------------
-    def checked_payload(self, response: Response) -> Iterator[Any]:
-        """The JSON payload of an OK response, or None after recording why there is none.
-
-        Used with `yield from`, so a retry request for a broken page can be yielded from here.
-        """
-        account_id = response.meta["account_id"]
-        status = response.status
-        if 300 <= status < 400:
-            location = response.headers.get(b"Location", b"").decode("latin-1")
-            self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
-            return None
-        if status in (401, 403):
-            self.tracker.fail(self.platform, account_id, "login_wall",
-                              f"HTTP {status}: this instance shows its API to logged-in users only")
-            return None
-        if status in (404, 410):
-            self.tracker.fail(self.platform, account_id, "not_found",
-                              f"HTTP {status}: no such account on its instance")
-            return None
-        if status == 429:
-            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
-            return None
-        if status != 200:
-            yield from self.retry_or_fail(response, f"http_{status}")
-            return None
-        data = self.load_json(response)
-        if data is None:
-            yield from self.retry_or_fail(response, "malformed_json")
-            return None
-        return data
+    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
+    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
+        **BenchmarkSpider.http_failures,
+        401: ("login_wall", "HTTP {status}: this instance shows its API to logged-in users only"),
+        403: ("login_wall", "HTTP {status}: this instance shows its API to logged-in users only"),
+        404: ("not_found", "HTTP {status}: no such account on its instance"),
+        410: ("not_found", "HTTP {status}: no such account on its instance"),
+    }
 
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
         if status == "malformed":

@@ -9,7 +9,7 @@ Payload → items is `benchmark.parsers.telegram`; this module only routes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
@@ -113,20 +113,9 @@ class TelegramSpider(BenchmarkSpider):
         self.tracker.fail(self.platform, account_id, "not_found",
                           f"no public preview (/s/{account_id} redirects); /{account_id} could not be read")
 
-    # -- response classification -----------------------------------------------------------------------
-    def checked_status(self, response: Response) -> Iterator[Any]:
-        """True for a 200 page; otherwise records why not (a retry request may be yielded) and gives False.
-
-        Used as `ok = yield from self.checked_status(response)`.
-        """
-        account_id = response.meta["account_id"]
-        status = response.status
-        if status == 200:
-            return True
-        if status == 429:
-            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
-        elif status in (404, 410):
-            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such channel")
-        else:
-            yield from self.retry_or_fail(response, f"http_{status}")
-        return False
+    # -- response classification (the mechanism is BenchmarkSpider.checked_status) ------------------------
+    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
+        **BenchmarkSpider.http_failures,
+        404: ("not_found", "HTTP {status}: no such channel"),
+        410: ("not_found", "HTTP {status}: no such channel"),
+    }

@@ -10,7 +10,7 @@ this module only routes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
@@ -169,43 +169,27 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         self.crawler.stats.inc_value("weibo/long_text_failed")
         yield failure.request.cb_kwargs["post"]
 
-    # -- response classification -----------------------------------------------------------------------
-    def checked_payload(self, response: Response) -> Iterator[Any]:
-        """The JSON payload of an OK response, or None after recording why there is none.
+    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
+    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
+        **BenchmarkSpider.http_failures,
+        418: ("blocked", "HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
+                         "with WEIBO_COOKIE"),
+        432: ("blocked", "HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
+                         "with WEIBO_COOKIE"),
+        400: ("not_found", "HTTP {status}: no such account"),
+        404: ("not_found", "HTTP {status}: no such account"),
+    }
 
-        Used with `yield from`, so a retry request for a broken page can be yielded from here.
-        """
-        account_id = response.meta["account_id"]
-        status = response.status
-        if 300 <= status < 400:
-            location = response.headers.get(b"Location", b"").decode("latin-1")
-            if any(marker in location for marker in LOGIN_MARKERS):
-                self.tracker.fail(self.platform, account_id, "login_wall", COOKIE_HINT)
-            else:
-                self.tracker.fail(self.platform, account_id, "partial", f"unexpected redirect to {location}")
-            return None
-        if status in (418, 432):
-            self.tracker.fail(self.platform, account_id, "blocked",
-                              f"HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry "
-                              "slower or with WEIBO_COOKIE")
-            return None
-        if status == 429:
-            self.tracker.fail(self.platform, account_id, "blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX")
-            return None
-        if status in (400, 404):
-            self.tracker.fail(self.platform, account_id, "not_found", f"HTTP {status}: no such account")
-            return None
-        if status != 200:
-            yield from self.retry_or_fail(response, f"http_{status}")
-            return None
-        data = self.load_json(response)
-        if data is None:
-            if _looks_like_login_page(response):
-                self.tracker.fail(self.platform, account_id, "login_wall", COOKIE_HINT)
-            else:
-                yield from self.retry_or_fail(response, "malformed_json")
-            return None
-        return data
+    def redirect_problem(self, location: str) -> tuple[str, str]:
+        if any(marker in location for marker in LOGIN_MARKERS):
+            return "login_wall", COOKIE_HINT
+        return super().redirect_problem(location)
+
+    def unreadable_payload(self, response: Response) -> Iterator[Any]:
+        if _looks_like_login_page(response):  # Weibo's login page is served with 200 where JSON was asked
+            self.tracker.fail(self.platform, response.meta["account_id"], "login_wall", COOKIE_HINT)
+            return
+        yield from super().unreadable_payload(response)
 
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
         account_id = response.meta["account_id"]
