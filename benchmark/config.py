@@ -15,21 +15,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from benchmark.i18n import N_, Message, translate
 from benchmark.items import PLATFORMS, ROLES
 
 DEFAULT_CONFIG = "benchmark.toml"
 
 ID_PATTERNS = {
-    "weibo": (re.compile(r"^\d{5,12}$"), "a numeric Weibo uid such as 1669879400"),
+    "weibo": (re.compile(r"^\d{5,12}$"), N_("a numeric Weibo uid such as 1669879400")),
     "bluesky": (
         re.compile(r"^(did:(plc|web):[A-Za-z0-9._:%-]+|([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*)$"),
-        "a handle such as brand.bsky.social or a DID such as did:plc:abc123",
+        N_("a handle such as brand.bsky.social or a DID such as did:plc:abc123"),
     ),
     "mastodon": (
         re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$"),
-        "user@instance, such as brand@mastodon.social",
+        N_("user@instance, such as brand@mastodon.social"),
     ),
-    "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), "a public channel name such as durov"),
+    "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), N_("a public channel name such as durov")),
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -45,12 +46,19 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 
 
 class ConfigError(ValueError):
-    """A config problem, worded for the person who edits the file."""
+    """A config problem, worded for the person who edits the file: `file:line: key: what is wrong`.
+
+    As a str it is English; `translate(language)` gives the same line with the reason in `language` (file,
+    line and key stay as they are: they are what the user looks for in the file)."""
 
     def __init__(self, path: str | Path, key: str, message: str, line: int | None = None) -> None:
         self.path, self.key, self.line, self.message = str(path), key, line, message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        super().__init__(self.translate("en"))
+
+    def translate(self, language: str | None = None) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        message = translate(self.message, language)
+        return f"{where}: {self.key}: {message}" if self.key else f"{where}: {message}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,8 @@ def parse_period(text: str) -> tuple[date, date]:
             return date(year, month, 1), nxt - timedelta(days=1)
     if re.fullmatch(r"\d{4}", text):
         return date(int(text), 1, 1), date(int(text), 12, 31)
-    raise ValueError(f"unknown period {text!r}: use a quarter such as 2026Q3, a month such as 2026-08, or a year")
+    raise ValueError(Message("unknown period {period}: use a quarter such as 2026Q3, a month such as 2026-08, "
+                             "or a year", period=repr(text)))
 
 
 def parse_date(value: Any) -> date:
@@ -159,13 +168,13 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
     """Read and validate the config; raise ConfigError on the first problem found."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError(path, "", "config file not found (copy benchmark.example.toml to start one)")
+        raise ConfigError(path, "", Message("config file not found (copy benchmark.example.toml to start one)"))
     raw_bytes = path.read_bytes()
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw_bytes[: exc.start].count(b"\n") + 1
-        raise ConfigError(path, "", "the file is not UTF-8 text; save it as UTF-8", line) from exc
+        raise ConfigError(path, "", Message("the file is not UTF-8 text; save it as UTF-8"), line) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -173,7 +182,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
         found = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
         line = getattr(exc, "lineno", None) or (int(found[1]) if found else None)
         msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(exc))
-        raise ConfigError(path, "", f"not valid TOML: {msg}", line) from exc
+        raise ConfigError(path, "", Message("not valid TOML: {reason}", reason=msg), line) from exc
     return _validate(path, data, _Locator(text))
 
 
@@ -181,7 +190,7 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
     bench = data.get("benchmark")
     bench_line = loc.table_line("benchmark")
     if not isinstance(bench, dict):
-        raise ConfigError(path, "benchmark", "missing [benchmark] table (name, period, timezone)")
+        raise ConfigError(path, "benchmark", Message("missing [benchmark] table (name, period, timezone)"))
 
     def err(key: str, message: str, line: int | None = None) -> ConfigError:
         return ConfigError(path, key, message, line)
@@ -190,27 +199,30 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
     try:
         ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise err("benchmark.timezone", f"unknown time zone {tz!r}", loc.key_line("timezone", bench_line)) from exc
+        raise err("benchmark.timezone", Message("unknown time zone {zone}", zone=repr(tz)),
+                  loc.key_line("timezone", bench_line)) from exc
 
     start, end = _validate_period(bench, err, loc.key_line("period", bench_line))
     name = bench.get("name") or f"{start.isoformat()}_{end.isoformat()}"
     if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name):
-        raise err("benchmark.name", "use letters, digits, '.', '-' or '_' (it names the report folder)",
+        raise err("benchmark.name", Message("use letters, digits, '.', '-' or '_' (it names the report folder)"),
                   loc.key_line("name", bench_line))
     language = bench.get("language")
     if language is not None and language not in ("zh", "en"):
-        raise err("benchmark.language", f"unknown language {language!r} (expected zh or en)",
+        raise err("benchmark.language", Message("unknown language {language} (expected zh or en)",
+                                                language=repr(language)),
                   loc.key_line("language", bench_line))
 
     raw_accounts = data.get("account", [])
     if not isinstance(raw_accounts, list) or not raw_accounts:
-        raise err("account", "no [[account]] entries: list at least your own account")
+        raise err("account", Message("no [[account]] entries: list at least your own account"))
     accounts = [_validate_account(path, i, entry, loc) for i, entry in enumerate(raw_accounts)]
     seen: dict[tuple[str, str], int] = {}
     for i, account in enumerate(accounts):
         if account.key in seen:
             raise err(f"account[{i}].id",
-                      f"duplicate account {account.platform}:{account.id} (also account[{seen[account.key]}])",
+                      Message("duplicate account {account} (also account[{index}])",
+                              account=f"{account.platform}:{account.id}", index=seen[account.key]),
                       account.line)
         seen[account.key] = i
 
@@ -218,9 +230,10 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
     for key, value in (data.get("thresholds") or {}).items():
         line = loc.key_line(key, loc.table_line("thresholds"))
         if key not in DEFAULT_THRESHOLDS:
-            raise err(f"thresholds.{key}", f"unknown threshold (known: {', '.join(DEFAULT_THRESHOLDS)})", line)
+            raise err(f"thresholds.{key}", Message("unknown threshold (known: {known})",
+                                                  known=", ".join(DEFAULT_THRESHOLDS)), line)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise err(f"thresholds.{key}", f"expected a number, got {value!r}", line)
+            raise err(f"thresholds.{key}", Message("expected a number, got {value}", value=repr(value)), line)
         thresholds[key] = float(value)
 
     lexicon = _lexicon(data, "purpose", err, loc)
@@ -236,7 +249,7 @@ def _lexicon(data: dict[str, Any], table: str, err: Any, loc: _Locator) -> dict[
     lexicon: dict[str, list[str]] = {}
     for label, words in ((data.get(table) or {}).get("lexicon") or {}).items():
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-            raise err(f"{table}.lexicon.{label}", "expected a list of words", loc.key_line(label))
+            raise err(f"{table}.lexicon.{label}", Message("expected a list of words"), loc.key_line(label))
         lexicon[label] = words
     return lexicon
 
@@ -244,25 +257,28 @@ def _lexicon(data: dict[str, Any], table: str, err: Any, loc: _Locator) -> dict[
 def _validate_period(bench: dict[str, Any], err: Any, line: int | None) -> tuple[date, date]:
     period = bench.get("period")
     if period is None:
-        raise err("benchmark.period", "missing: e.g. period = { start = 2026-07-01, end = 2026-09-30 } "
-                  'or period = "2026Q3"', line)
+        raise err("benchmark.period", Message('missing: e.g. period = {example} or period = "2026Q3"',
+                                              example="{ start = 2026-07-01, end = 2026-09-30 }"), line)
     if isinstance(period, str):
         try:
             return parse_period(period)
         except ValueError as exc:
-            raise err("benchmark.period", str(exc), line) from exc
+            raise err("benchmark.period", exc.args[0], line) from exc
     if not isinstance(period, dict):
-        raise err("benchmark.period", f"expected a table with start and end, got {period!r}", line)
+        raise err("benchmark.period", Message("expected a table with start and end, got {value}",
+                                              value=repr(period)), line)
     bounds = []
     for key in ("start", "end"):
         if key not in period:
-            raise err(f"benchmark.period.{key}", "missing (a date such as 2026-07-01)", line)
+            raise err(f"benchmark.period.{key}", Message("missing (a date such as 2026-07-01)"), line)
         try:
             bounds.append(parse_date(period[key]))
         except (TypeError, ValueError) as exc:
-            raise err(f"benchmark.period.{key}", f"not a date: {period[key]!r} (use YYYY-MM-DD)", line) from exc
+            raise err(f"benchmark.period.{key}", Message("not a date: {value} (use YYYY-MM-DD)",
+                                                      value=repr(period[key])), line) from exc
     if bounds[0] > bounds[1]:
-        raise err("benchmark.period", f"start {bounds[0]} is after end {bounds[1]}", line)
+        raise err("benchmark.period", Message("start {start} is after end {end}", start=str(bounds[0]),
+                                              end=str(bounds[1])), line)
     return bounds[0], bounds[1]
 
 
@@ -270,43 +286,47 @@ def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> Acco
     header = loc.table_line("[account]", index)
     where = f"account[{index}]"
     if not isinstance(entry, dict):
-        raise ConfigError(path, where, "expected a table", header)
+        raise ConfigError(path, where, Message("expected a table"), header)
 
     def check_str(key: str, required: bool = True) -> str | None:
         value = entry.get(key)
         if value is None:
             if required:
-                raise ConfigError(path, f"{where}.{key}", "missing", header)
+                raise ConfigError(path, f"{where}.{key}", Message("missing (this key is required)"), header)
             return None
         if isinstance(value, int) and not isinstance(value, bool) and key == "id":
             return str(value)
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(path, f"{where}.{key}", f"expected text, got {value!r}", loc.key_line(key, header))
+            raise ConfigError(path, f"{where}.{key}", Message("expected text, got {value}", value=repr(value)),
+                              loc.key_line(key, header))
         return value.strip()
 
     platform = check_str("platform")
     if platform not in PLATFORMS:
         raise ConfigError(path, f"{where}.platform",
-                          f"unknown platform {platform!r} (expected one of {', '.join(PLATFORMS)})",
+                          Message("unknown platform {platform} (expected one of {known})", platform=repr(platform),
+                                  known=", ".join(PLATFORMS)),
                           loc.key_line("platform", header))
     role = check_str("role")
     if role not in ROLES:
-        raise ConfigError(path, f"{where}.role", f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
+        raise ConfigError(path, f"{where}.role", Message("unknown role {role} (expected one of {known})",
+                                                          role=repr(role), known=", ".join(ROLES)),
                           loc.key_line("role", header))
     account_id = normalize_id(platform, check_str("id") or "")
     pattern, hint = ID_PATTERNS[platform]
     if not pattern.match(account_id):
-        raise ConfigError(path, f"{where}.id", f"{account_id!r} is not a valid {platform} id: expected {hint}",
+        raise ConfigError(path, f"{where}.id", Message("{id} is not a valid {platform} id: expected {hint}",
+                                                        id=repr(account_id), platform=platform, hint=Message(hint)),
                           loc.key_line("id", header))
     label = check_str("label", required=False) or account_id
     affiliates = entry.get("affiliates", [])
     if not isinstance(affiliates, list) or not all(isinstance(a, (str, int)) for a in affiliates):
-        raise ConfigError(path, f"{where}.affiliates", "expected a list of account ids",
+        raise ConfigError(path, f"{where}.affiliates", Message("expected a list of account ids"),
                           loc.key_line("affiliates", header))
     unknown = set(entry) - {"platform", "id", "role", "label", "affiliates"}
     if unknown:
         raise ConfigError(path, f"{where}.{sorted(unknown)[0]}",
-                          "unknown key (expected platform, id, role, label, affiliates)",
+                          Message("unknown key (expected platform, id, role, label, affiliates)"),
                           loc.key_line(sorted(unknown)[0], header))
     return AccountConfig(platform=platform, id=account_id, role=role, label=label,
                          affiliates=tuple(normalize_id(platform, str(a)) for a in affiliates), line=header)

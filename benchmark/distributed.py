@@ -53,6 +53,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from benchmark.config import AccountConfig
+from benchmark.i18n import N_, from_stored, to_stored
 from benchmark.tracker import TERMINAL, AccountProgress, AccountTracker
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[6])
 return 1
 """
 
+# The reason of an account given up after DISTRIBUTED_MAX_ATTEMPTS (SETTLE stores it as a Message's JSON).
+LOST_MESSAGE = N_("its crawl was lost with a dead worker {count} times: crawl it again")
+
 SETTLE = """
 local base = ARGV[1]
 local dead = {}
@@ -207,7 +211,7 @@ for _, id in ipairs(redis.call('HKEYS', KEYS[4])) do
     if attempt > tonumber(ARGV[3]) then
       given_up = given_up + 1
       redis.call('HSET', key, 'open', 0, 'status', 'partial',
-                 'message', 'its crawl was lost with a dead worker ' .. (attempt - 1) .. ' times: crawl it again')
+                 'message', cjson.encode({msgid = ARGV[4], params = {count = attempt - 1}}))
     else
       redis.call('HSET', key, 'open', 0, 'status', 'ok', 'message', '', 'posts', 0, 'pages', 0, 'failed_pages', 0)
       redis.call('RPUSH', KEYS[2], id)
@@ -268,7 +272,7 @@ class SharedTracker(AccountTracker):
 
     def take_deltas(self) -> list[dict[str, Any]]:
         deltas = [{"id": p.account_id, "posts": p.posts, "pages": p.pages, "failed_pages": p.failed_pages,
-                   "status": p.status, "message": p.message} for p in self.accounts.values()]
+                   "status": p.status, "message": to_stored(p.message)} for p in self.accounts.values()]
         self.accounts.clear()
         return deltas
 
@@ -480,7 +484,7 @@ class RedisWorker:
         keys = self.keys
         result = self.scripts["settle"](
             keys=[keys.workers, keys.pending, keys.requests, keys.job_accounts, keys.reporter],
-            args=[keys.base, self.id, self.max_attempts])
+            args=[keys.base, self.id, self.max_attempts, LOST_MESSAGE])
         return [_text(result[0]), *(int(v) for v in result[1:])]
 
     async def crawl_pending(self) -> None:
@@ -518,7 +522,7 @@ class RedisWorker:
             fields = {_text(k): _text(v) for k, v in state.items()}
             progress.append(AccountProgress(
                 self.spider.platform, account_id, account.role, account.label, fields.get("status") or "ok",
-                fields.get("message", ""), int(fields.get("posts") or 0), int(fields.get("pages") or 0),
+                from_stored(fields.get("message")), int(fields.get("posts") or 0), int(fields.get("pages") or 0),
                 int(fields.get("failed_pages") or 0)))
         return progress
 

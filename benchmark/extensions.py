@@ -1,7 +1,8 @@
 """CrawlReport: one line per account at the end of a crawl (status, posts, pages, reason).
 
-The lines are in the report's language (`BENCHMARK_LANGUAGE` setting, else the config's `language`, else the
-system locale); status codes and platform names stay as they are, since scripts and the README refer to them.
+The lines, reasons included, are in the report's language (`BENCHMARK_LANGUAGE` setting, else the config's
+`language`, else the system locale); status codes and platform names stay as they are, since scripts and the
+README refer to them, and so does text quoted from a platform's own error message.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from benchmark.i18n import choose_language, config_language, gettext_for, normalize_language
+from benchmark.i18n import console_language, gettext_for, stored_message
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -31,18 +32,18 @@ class CrawlReport:
         return cls(crawler)
 
     def language(self) -> str:
-        settings = self.crawler.settings
-        return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
-                               config_language(settings.get("BENCHMARK_CONFIG")))
+        return console_language(self.crawler.settings)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         tracker = getattr(spider, "tracker", None)
         if tracker is None:
             return
-        _ = gettext_for(self.language())
+        language = self.language()
+        _ = gettext_for(language)
         lines = [_("{spider}: crawl finished ({reason}); per account:").format(spider=spider.name, reason=reason)]
         for row in tracker.rows():
-            note = f"  {row['message']}" if row["message"] else ""
+            message = stored_message(row["message"], row.get("message_i18n"), language)
+            note = f"  {message}" if message else ""
             # Translators: one console line per account; keep the {…:<N} widths so the columns line up.
             line = _("{status:<10} {platform}:{account:<24} posts={posts:<6} pages={pages:<4}").format(
                 status=row["status"], platform=row["platform"], account=row["account_id"], posts=row["posts"],

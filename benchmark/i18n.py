@@ -18,6 +18,7 @@ Only the standard library is imported at module level: the crawl console uses th
 from __future__ import annotations
 
 import gettext
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -44,11 +45,94 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 # Chinese counts from 万 (10,000) up are written 12.3万 / 1.2亿; below that the exact number is short enough.
 CHINESE_COMPACT_FROM = 10_000
 MISSING = "—"
+# Extracted besides gettext's usual names (`pybabel extract -k`): see Message.
+EXTRA_KEYWORDS = ("Message",)
 
 
 def N_(message: str) -> str:  # the conventional gettext name for "mark now, translate later"
     """Mark a module-level string for extraction; translate it where it is shown with `_()`."""
     return message
+
+
+class Message(str):
+    """A sentence for the user that can be shown in either language, whatever language it was made in.
+
+    As a `str` it is the English source text, which logs, `crawl_accounts.message` and scripts see.
+    `translate(language)` renders it through the catalogs; `to_json()`/`from_stored()` carry it through the
+    store and Redis, so the report speaks its own language, not the one the crawl ran in. Placeholders are
+    named; a parameter may itself be a Message. The msgid must be a literal: `pybabel extract` finds it
+    through the `Message` keyword (see `update_catalogs`).
+
+        Message("HTTP {status}: no such account", status=404)
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Message:
+        message = super().__new__(cls, msgid.format(**params) if params else msgid)
+        message.msgid = msgid
+        message.params = params
+        return message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (JOBDIR, subprocesses) keep the msgid and params
+        return (_message_from_parts, (self.msgid, self.params))
+
+    def translate(self, language: str | None = None) -> str:
+        template = translations(language or current_language()).gettext(self.msgid)
+        if not self.params:
+            return template
+        return template.format(**{name: translate(value, language) for name, value in self.params.items()})
+
+    def to_json(self) -> str:
+        return json.dumps(_message_parts(self), ensure_ascii=False, default=str)
+
+
+def _message_from_parts(msgid: str, params: dict[str, Any]) -> Message:
+    return Message(msgid, **params)
+
+
+def _message_parts(value: Any) -> Any:
+    if isinstance(value, Message):
+        return {"msgid": value.msgid, "params": {k: _message_parts(v) for k, v in value.params.items()}}
+    return value
+
+
+def _message_of_parts(value: Any) -> Any:
+    if isinstance(value, dict) and "msgid" in value:
+        if not isinstance(value["msgid"], str):
+            raise TypeError("a msgid is text")
+        return Message(value["msgid"], **{k: _message_of_parts(v) for k, v in value.get("params", {}).items()})
+    return value
+
+
+def translate(text: Any, language: str | None = None) -> Any:
+    """A Message in `language` (default: the current one); anything else as it is."""
+    return text.translate(language) if isinstance(text, Message) else text
+
+
+def to_stored(text: str | None) -> str:
+    """What a text field in Redis keeps: a Message as its JSON, plain text as it is."""
+    return text.to_json() if isinstance(text, Message) else (text or "")
+
+
+def from_stored(text: str | None) -> str:
+    """The inverse of `to_stored` and the reader of `crawl_accounts.message_i18n`: a Message back from its
+    JSON, anything else (older rows, platform text) unchanged."""
+    if not text or not text.startswith("{"):
+        return text or ""
+    try:
+        message = _message_of_parts(json.loads(text))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):  # hand-edited or cut: as it is
+        return text
+    return message if isinstance(message, Message) else text
+
+
+def stored_message(message: str | None, message_i18n: str | None, language: str | None = None) -> str:
+    """A `crawl_accounts` reason in `language`: its `message_i18n` translated when there is one (rows of
+    older versions and reasons quoting the platform have none), else the English `message`."""
+    translated = from_stored(message_i18n)
+    return translate(translated, language) if isinstance(translated, Message) else (message or "")
 
 
 # -- which language --------------------------------------------------------------------------------------
@@ -96,6 +180,12 @@ def config_language(config_path: str | Path | None) -> str | None:
         return load_config(config_path).language
     except (ConfigError, OSError):
         return None
+
+
+def console_language(settings: Any) -> str:
+    """The language of a crawl's console lines: `BENCHMARK_LANGUAGE`, else the config's, else the system's."""
+    return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
+                           config_language(settings.get("BENCHMARK_CONFIG")))
 
 
 # -- catalogs -----------------------------------------------------------------------------------------
@@ -305,6 +395,7 @@ def update_catalogs(root: Path | None = None) -> None:
 
     with chdir(root):
         pybabel("extract", "-F", "babel.cfg", "-o", str(pot), "--add-location=file", "--sort-output", "-w", "120",
+                *(arg for keyword in EXTRA_KEYWORDS for arg in ("-k", keyword)),
                 "-c", "Translators:", "--project=brand-benchmark", "--version=0.1",
                 "--copyright-holder=brand-benchmark contributors", ".")
         for language in LANGUAGES:

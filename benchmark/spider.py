@@ -17,6 +17,7 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from benchmark.config import AccountConfig, BenchmarkConfig, ConfigError, load_config, normalize_id, parse_date
+from benchmark.i18n import N_, Message
 from benchmark.tracker import AccountTracker
 
 if TYPE_CHECKING:
@@ -158,7 +159,8 @@ class BenchmarkSpider(scrapy.Spider):
             return
         for progress in self.tracker.accounts.values():
             if progress.status == "ok":
-                self.tracker.fail(progress.platform, progress.account_id, "partial", f"crawl ended early ({reason})")
+                self.tracker.fail(progress.platform, progress.account_id, "partial",
+                                  Message("crawl ended early ({reason})", reason=reason))
 
     def load_json(self, response: Response) -> Any:
         """The JSON body, or None when the body is not JSON (HTML login page, truncated body)."""
@@ -168,15 +170,16 @@ class BenchmarkSpider(scrapy.Spider):
             return None
 
     # -- response classification (platform spiders extend the table and the two hooks) -----------------
-    # HTTP statuses that end an account's crawl, with the reason the user sees ({status} is filled in).
-    # Any other status that is not 200 is a broken page: retried, then the account is partial.
+    # HTTP statuses that end an account's crawl, with the reason the user sees ({status} is filled in; N_
+    # marks it for the catalogs, it is translated where shown). Any other status that is not 200 is a broken
+    # page: retried, then the account is partial.
     http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        429: ("blocked", "HTTP 429: rate limited beyond RETRY_AFTER_MAX"),
+        429: ("blocked", N_("HTTP {status}: rate limited beyond RETRY_AFTER_MAX")),
     }
 
     def redirect_problem(self, location: str) -> tuple[str, str]:
         """Redirects are never followed (login walls start with one): the status and reason they give."""
-        return "partial", f"unexpected redirect to {location}"
+        return "partial", Message("unexpected redirect to {location}", location=location)
 
     def checked_status(self, response: Response) -> Iterator[Any]:
         """True for a 200 page; otherwise records why not (yielding a retry where one may help), then False.
@@ -192,7 +195,7 @@ class BenchmarkSpider(scrapy.Spider):
             self.tracker.fail(self.platform, account_id, *self.redirect_problem(location))
         elif status in self.http_failures:
             state, message = self.http_failures[status]
-            self.tracker.fail(self.platform, account_id, state, message.format(status=status))
+            self.tracker.fail(self.platform, account_id, state, Message(message, status=status))
         else:
             yield from self.retry_or_fail(response, f"http_{status}")
         return False
@@ -224,7 +227,7 @@ class BenchmarkSpider(scrapy.Spider):
             return
         logger.warning("%s %s: giving up on a broken page (%s): %s", self.platform, account_id, reason,
                        response.url)
-        self.tracker.fail(self.platform, account_id, "partial", f"broken page ({reason})")
+        self.tracker.fail(self.platform, account_id, "partial", Message("broken page ({reason})", reason=reason))
 
     def on_error(self, failure: Failure) -> None:
         """Network errors after Scrapy's retries: the account is partial, the crawl goes on."""
@@ -234,7 +237,7 @@ class BenchmarkSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("%s %s: request failed after retries (%s): %s", self.platform, account_id, reason,
                        request.url)
-        self.tracker.fail(self.platform, account_id, "partial", f"request failed: {reason}")
+        self.tracker.fail(self.platform, account_id, "partial", Message("request failed: {reason}", reason=reason))
 
     def count_dropped(self, account_id: str, reasons: Iterable[str]) -> None:
         for reason in reasons:

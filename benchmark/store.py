@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
     text,
 )
@@ -167,7 +169,8 @@ crawl_accounts = Table(
     Column("role", String(16)),
     Column("label", Text),
     Column("status", String(16), nullable=False),
-    Column("message", Text),
+    Column("message", Text),  # the reason in English
+    Column("message_i18n", Text),  # the same reason for any language (benchmark.i18n.Message JSON), or NULL
     Column("posts", Integer),
     Column("pages", Integer),
     Column("finished_at", DateTime),
@@ -235,12 +238,23 @@ _SCHEMA_LOCK_KEY = 0x62656E6368  # "bench"
 def _create_schema(engine: Engine) -> None:
     """Create missing tables. On PostgreSQL, workers starting together would race (both see no table, the
     second CREATE fails): a transaction-scoped advisory lock makes them take turns."""
-    if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
-        return
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
         metadata.create_all(conn)
+        _add_new_columns(conn)
+
+
+def _add_new_columns(conn: Connection) -> None:
+    """A store made by an earlier version lacks the columns added since (all nullable): add them, so that
+    upgrading never asks the user to throw away a quarter's crawl."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _insert(engine: Engine, table: Table) -> Any:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from benchmark.i18n import Message
+
 # A terminal problem explains why an account has no (or too little) data; it outranks ok/partial.
 TERMINAL = ("login_wall", "blocked", "not_found", "private", "opted_out")
 
@@ -17,7 +19,7 @@ class AccountProgress:
     role: str = ""
     label: str = ""
     status: str = "ok"
-    message: str = ""
+    message: str = ""  # often a benchmark.i18n.Message: English as a str, translated where it is shown
     posts: int = 0
     pages: int = 0
     failed_pages: int = 0
@@ -56,12 +58,18 @@ class AccountTracker:
         return self.get(platform, account_id).status in TERMINAL
 
     def rows(self) -> list[dict]:
+        """One `crawl_accounts` row per account: `message` in English, `message_i18n` the same reason in a
+        form any language can render (`benchmark.i18n.from_stored`), or empty when it is platform text."""
         rows = []
         for progress in self.accounts.values():
             row = asdict(progress)
             row.pop("failed_pages")
+            message = progress.message
             if progress.failed_pages and progress.status == "partial":
-                row["message"] = f"{progress.failed_pages} page(s) failed; last: {progress.message}"
+                message = Message("{count} page(s) failed; last: {reason}", count=progress.failed_pages,
+                                  reason=message)
+            row["message"] = str(message)
+            row["message_i18n"] = message.to_json() if isinstance(message, Message) else None
             rows.append(row)
         return rows
 

@@ -22,6 +22,7 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
+from benchmark.i18n import N_, Message
 from benchmark.items import Post
 from benchmark.parsers import bluesky as parser
 from benchmark.spider import BenchmarkSpider
@@ -92,10 +93,11 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         profile, status, message = parser.parse_profile(data, crawled_at=self.crawled_at, account_id=account.id)
         if status == "opted_out":
             # The author asked logged-out tools not to show their content: neither profile nor posts are kept.
-            self.tracker.fail(self.platform, account.id, "opted_out", f"{message}: its posts are not crawled")
+            self.tracker.fail(self.platform, account.id, "opted_out",
+                              Message("{reason}: its posts are not crawled", reason=message))
             return
         if status != "ok" or profile is None:
-            yield from self.page_problem(response, status, message or "no profile in the response")
+            yield from self.page_problem(response, status, message or Message("no profile in the response"))
             return
         yield profile
         yield self.feed_request(account, profile.extra.get("did"), profile.extra.get("pinned_post_uri"))
@@ -122,7 +124,8 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             return
         if page.cursor == response.meta.get("cursor"):
             # The same cursor again would loop (or be dropped as a duplicate request): the rest is missing.
-            self.tracker.fail(self.platform, account.id, "partial", f"the feed cursor did not move ({page.cursor})")
+            self.tracker.fail(self.platform, account.id, "partial",
+                              Message("the feed cursor did not move ({cursor})", cursor=page.cursor))
             return
         number = response.meta.get("page", 1) + 1
         yield self.feed_request(account, owner_did, pinned_uri, page.cursor, number)
@@ -181,12 +184,12 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
     # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
     http_failures: ClassVar[dict[int, tuple[str, str]]] = {
         **BenchmarkSpider.http_failures,
-        401: ("login_wall", "HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the public "
-                            "AppView (https://public.api.bsky.app)"),
-        403: ("login_wall", "HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the public "
-                            "AppView (https://public.api.bsky.app)"),
-        400: ("not_found", "HTTP {status}: no such account"),
-        404: ("not_found", "HTTP {status}: no such account"),
+        401: ("login_wall", N_("HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
+                               "public AppView (https://public.api.bsky.app)")),
+        403: ("login_wall", N_("HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
+                               "public AppView (https://public.api.bsky.app)")),
+        400: ("not_found", N_("HTTP {status}: no such account")),
+        404: ("not_found", N_("HTTP {status}: no such account")),
     }
 
     def checked_payload(self, response: Response) -> Iterator[Any]:
@@ -202,6 +205,7 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             if response.status == 200:
                 yield from self.retry_or_fail(response, "malformed_payload")
             else:  # an XRPC error we do not know: asking again gives the same answer
-                self.tracker.fail(self.platform, account_id, "partial", f"HTTP {response.status}: {message}")
+                self.tracker.fail(self.platform, account_id, "partial",
+                                  Message("HTTP {status}: {reason}", status=response.status, reason=message))
             return
         self.tracker.fail(self.platform, account_id, status, message)

@@ -27,6 +27,7 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
+from benchmark.i18n import N_, Message
 from benchmark.items import Post
 from benchmark.middlewares import SlotPauser
 from benchmark.parsers import mastodon as parser
@@ -93,7 +94,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         for account in self.panel:
             if "@" not in account.id:
                 self.tracker.fail(self.platform, account.id, "not_found",
-                                  "not a Mastodon address: expected user@instance")
+                                  Message("not a Mastodon address: expected user@instance"))
                 continue
             yield self.lookup_request(account)
 
@@ -142,11 +143,12 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
             yield from self.retry_or_fail(response, "malformed_payload")
             return
         if status != "ok" or item is None:
-            self.tracker.fail(self.platform, account.id, status, message or "no account in the response")
+            self.tracker.fail(self.platform, account.id, status, message or Message("no account in the response"))
             return
         if data.get("noindex") is True and self.settings.getbool("MASTODON_RESPECT_NOINDEX", True):
             self.tracker.fail(self.platform, account.id, "opted_out",
-                              f"{account.id} opted out of indexing (noindex): its posts are not crawled")
+                              Message("{account} opted out of indexing (noindex): its posts are not crawled",
+                                      account=account.id))
             return
         if message:  # e.g. "moved to …": the data is still this account's, the report should say so
             self.tracker.get(self.platform, account.id).message = message
@@ -189,7 +191,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         if page.status == "end":
             if number == 1 and response.meta.get("locked"):
                 self.tracker.fail(self.platform, account.id, "private",
-                                  "locked account: its posts are shown to approved followers only")
+                                  Message("locked account: its posts are shown to approved followers only"))
             return
         if page.status != "ok":
             yield from self.page_problem(response, page.status, page.message)
@@ -205,7 +207,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
             return
         if not _older(page.cursor, response.meta.get("max_id")):
             # A next link that does not go back would loop (or be dropped as a duplicate): the rest is missing.
-            self.tracker.fail(self.platform, account.id, "partial", f"max_id={page.cursor} did not go back")
+            self.tracker.fail(self.platform, account.id, "partial",
+                              Message("max_id={cursor} did not go back", cursor=page.cursor))
             return
         yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"],
                                     max_id=page.cursor, page=number + 1)
@@ -245,10 +248,10 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
     # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
     http_failures: ClassVar[dict[int, tuple[str, str]]] = {
         **BenchmarkSpider.http_failures,
-        401: ("login_wall", "HTTP {status}: this instance shows its API to logged-in users only"),
-        403: ("login_wall", "HTTP {status}: this instance shows its API to logged-in users only"),
-        404: ("not_found", "HTTP {status}: no such account on its instance"),
-        410: ("not_found", "HTTP {status}: no such account on its instance"),
+        401: ("login_wall", N_("HTTP {status}: this instance shows its API to logged-in users only")),
+        403: ("login_wall", N_("HTTP {status}: this instance shows its API to logged-in users only")),
+        404: ("not_found", N_("HTTP {status}: no such account on its instance")),
+        410: ("not_found", N_("HTTP {status}: no such account on its instance")),
     }
 
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:

@@ -16,6 +16,7 @@ import scrapy
 from scrapy.http import Response
 
 from benchmark.config import AccountConfig
+from benchmark.i18n import N_, Message
 from benchmark.parsers import telegram as parser
 from benchmark.spider import BenchmarkSpider
 
@@ -76,7 +77,8 @@ class TelegramSpider(BenchmarkSpider):
         before = response.meta.get("before")
         if before and int(page.cursor) >= int(before):
             # A page that does not go back in time would loop: stop, the older posts are missing.
-            self.tracker.fail(self.platform, account.id, "partial", f"?before={before} did not give older messages")
+            self.tracker.fail(self.platform, account.id, "partial",
+                              Message("?before={before} did not give older messages", before=before))
             return
         yield self.page_request(account, before=page.cursor, page=number + 1)
 
@@ -89,14 +91,15 @@ class TelegramSpider(BenchmarkSpider):
         if number == 1 and target.lower() == account.id.lower():
             yield self.plain_page_request(account)
             return
-        self.tracker.fail(self.platform, account.id, "partial", f"unexpected redirect to {location}")
+        self.tracker.fail(self.platform, account.id, "partial",
+                          Message("unexpected redirect to {location}", location=location))
 
     def parse_plain_page(self, response: Response) -> Iterator[Any]:
         account: AccountConfig = response.meta["account"]
         if response.status != 200:
             self.tracker.fail(self.platform, account.id, "not_found",
-                              f"no public preview (/s/{account.id} redirects) and /{account.id} "
-                              f"answered HTTP {response.status}")
+                              Message("no public preview (/s/{channel} redirects) and /{channel} answered "
+                                      "HTTP {status}", channel=account.id, status=response.status))
             return
         item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
@@ -106,16 +109,17 @@ class TelegramSpider(BenchmarkSpider):
             self.tracker.fail(self.platform, account.id, page.status, page.message)
         else:
             self.tracker.fail(self.platform, account.id, "private",
-                              f"no public preview: /s/{account.id} redirects to /{account.id}")
+                              Message("no public preview: /s/{channel} redirects to /{channel}", channel=account.id))
 
     def plain_page_failed(self, failure: Any) -> None:
         account_id = failure.request.meta["account_id"]
         self.tracker.fail(self.platform, account_id, "not_found",
-                          f"no public preview (/s/{account_id} redirects); /{account_id} could not be read")
+                          Message("no public preview (/s/{channel} redirects); /{channel} could not be read",
+                                  channel=account_id))
 
     # -- response classification (the mechanism is BenchmarkSpider.checked_status) ------------------------
     http_failures: ClassVar[dict[int, tuple[str, str]]] = {
         **BenchmarkSpider.http_failures,
-        404: ("not_found", "HTTP {status}: no such channel"),
-        410: ("not_found", "HTTP {status}: no such channel"),
+        404: ("not_found", N_("HTTP {status}: no such channel")),
+        410: ("not_found", N_("HTTP {status}: no such channel")),
     }

@@ -19,12 +19,13 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
+from benchmark.i18n import N_, Message
 from benchmark.items import Post
 from benchmark.parsers import weibo as parser
 from benchmark.spider import BenchmarkSpider
 
 LOGIN_MARKERS = ("passport.weibo", "login.sina.com.cn", "weibo.com/login", "/signin", "visitor")
-COOKIE_HINT = "Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')"
+COOKIE_HINT = Message("Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')")
 
 
 class WeiboSpider(CommentsCrawl, BenchmarkSpider):
@@ -68,7 +69,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         if status != "ok":
             # An empty profile ("这里还没有内容") means the uid does not exist.
             if status == "end":
-                status, message = "not_found", "no such Weibo account: its profile is empty (这里还没有内容)"
+                status, message = "not_found", Message("no such Weibo account: its profile is empty (这里还没有内容)")
             yield from self.page_problem(response, status, message)
             return
         profile = parser.parse_profile(data, crawled_at=self.crawled_at)
@@ -172,12 +173,12 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
     http_failures: ClassVar[dict[int, tuple[str, str]]] = {
         **BenchmarkSpider.http_failures,
-        418: ("blocked", "HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                         "with WEIBO_COOKIE"),
-        432: ("blocked", "HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                         "with WEIBO_COOKIE"),
-        400: ("not_found", "HTTP {status}: no such account"),
-        404: ("not_found", "HTTP {status}: no such account"),
+        418: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
+                            "with WEIBO_COOKIE")),
+        432: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
+                            "with WEIBO_COOKIE")),
+        400: ("not_found", N_("HTTP {status}: no such account")),
+        404: ("not_found", N_("HTTP {status}: no such account")),
     }
 
     def redirect_problem(self, location: str) -> tuple[str, str]:
@@ -194,7 +195,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
         account_id = response.meta["account_id"]
         if status == "login_wall" and "WEIBO_COOKIE" not in message:
-            message = f"{message} — {COOKIE_HINT}" if message else COOKIE_HINT
+            message = Message("{reason} — {hint}", reason=message, hint=COOKIE_HINT) if message else COOKIE_HINT
         if status == "malformed":
             yield from self.retry_or_fail(response, "malformed_payload")
             return

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 from benchmark import i18n
 from benchmark.extensions import CrawlReport
 from benchmark.tracker import AccountTracker
+from spiders import weibo as weibo_spider
 from tests.crawl_helpers import PROJECT_ROOT
 
 POT = i18n.LOCALE_DIR / "messages.pot"
@@ -46,11 +47,14 @@ def extracted_from_source() -> set:
     with (PROJECT_ROOT / "babel.cfg").open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)
 
-    def only_the_package(path: str) -> bool:
+    def only_the_code(path: str) -> bool:
         relative = Path(path).relative_to(PROJECT_ROOT).as_posix()
-        return relative == "benchmark" or (relative.startswith("benchmark/") and "/." not in f"/{relative}")
+        top = relative.split("/")[0]
+        return top in ("benchmark", "spiders") and "/." not in f"/{relative}"
 
-    found = extract_from_dir(PROJECT_ROOT, method_map, options_map, directory_filter=only_the_package)
+    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(i18n.EXTRA_KEYWORDS)}
+    found = extract_from_dir(PROJECT_ROOT, method_map, options_map, keywords=keywords,
+                             directory_filter=only_the_code)
     return {(message, context) for _file, _line, message, _comments, context in found}
 
 
@@ -245,13 +249,49 @@ def test_chinese_is_really_chinese():
     assert i18n.gettext_for("en")("[3/3] report ready in {seconds} s") == "[3/3] report ready in {seconds} s"
 
 
+# -- reasons recorded in one language, shown in another -------------------------------------------------------
+def test_a_message_is_english_text_that_translates_where_it_is_shown():
+    reason = i18n.Message("broken page ({reason})", reason="malformed_json")
+    assert reason == "broken page (malformed_json)" and isinstance(reason, str)
+    assert reason.translate("zh") == "页面损坏（malformed_json）"
+    assert i18n.translate(reason, "en") == "broken page (malformed_json)"
+    assert i18n.translate("platform text", "zh") == "platform text"  # not ours to translate
+
+
+def test_a_nested_message_survives_json_and_pickle():
+    import pickle
+
+    inner = i18n.Message("HTTP {status}: no such account", status=404)
+    outer = i18n.Message("{count} page(s) failed; last: {reason}", count=2, reason=inner)
+    for copy in (i18n.from_stored(outer.to_json()), pickle.loads(pickle.dumps(outer))):
+        assert copy == "2 page(s) failed; last: HTTP 404: no such account"
+        assert copy.translate("zh") == "2 个页面失败；最后一次：HTTP 404：账号不存在"
+
+
+@pytest.mark.parametrize("stored", ["", None, "plain English", "{not json", '{"a": 1}', '{"msgid": 3}', "[1]"])
+def test_stored_text_that_is_not_a_message_is_shown_as_it_is(stored):
+    assert i18n.from_stored(stored) == (stored or "")
+    assert i18n.stored_message("fallback", stored, "zh") == "fallback"
+
+
+def test_tracker_rows_keep_english_text_and_the_translatable_reason():
+    tracker = AccountTracker()
+    tracker.fail("weibo", "1", "partial", i18n.Message("request failed: {reason}", reason="TimeoutError"))
+    tracker.fail("weibo", "2", "private", "the platform's own words")
+    first, second = tracker.rows()
+    assert first["message"] == "1 page(s) failed; last: request failed: TimeoutError"
+    in_chinese = i18n.stored_message(first["message"], first["message_i18n"], "zh")
+    assert in_chinese == "1 个页面失败；最后一次：请求失败：TimeoutError"
+    assert second["message"] == "the platform's own words" and second["message_i18n"] is None
+
+
 # -- the console --------------------------------------------------------------------------------------
 def crawl_summary(capsys, language: str) -> str:
     tracker = AccountTracker()
     tracker.add("weibo", "1669879400", "own")
     tracker.page("weibo", "1669879400", posts=40)
     tracker.add("weibo", "2803301701", "peer")
-    tracker.fail("weibo", "2803301701", "login_wall", "HTTP 432: login required")
+    tracker.fail("weibo", "2803301701", "login_wall", weibo_spider.COOKIE_HINT)
     stats = SimpleNamespace(values={}, set_value=lambda key, value: stats.values.__setitem__(key, value))
     crawler = SimpleNamespace(settings=Settings({"BENCHMARK_LANGUAGE": language, "BENCHMARK_CONFIG": ""}),
                               signals=SimpleNamespace(connect=lambda *args, **kwargs: None), stats=stats)
@@ -266,7 +306,8 @@ def test_crawl_summary_in_chinese(capsys):
     out = crawl_summary(capsys, "zh")
     assert "weibo：抓取结束（finished）；各账号情况：" in out
     assert re.search(r"^  ok\s+weibo:1669879400\s+帖子=40\s+页数=1", out, flags=re.M)
-    assert re.search(r"^  login_wall\s+weibo:2803301701\s+帖子=0\s+页数=0\s+HTTP 432: login required", out, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo:2803301701\s+帖子=0\s+页数=0\s+微博要求登录：请设置 WEIBO_COOKIE",
+                     out, flags=re.M)
     assert "1 个账号未完整抓取" in out
     assert "posts=" not in out
 
@@ -274,6 +315,8 @@ def test_crawl_summary_in_chinese(capsys):
 def test_crawl_summary_in_english(capsys):
     out = crawl_summary(capsys, "en")
     assert re.search(r"^  ok\s+weibo:1669879400\s+posts=40\s+pages=1", out, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo:2803301701\s+posts=0\s+pages=0\s+Weibo asks for a login: set WEIBO_COOKIE",
+                     out, flags=re.M)
     assert "1 account(s) not complete" in out
     assert "帖子" not in out
 

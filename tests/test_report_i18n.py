@@ -23,10 +23,12 @@ import pytest
 from babel.messages.pofile import read_po
 
 from benchmark import i18n
+from benchmark.i18n import Message
 from benchmark.metrics import catalog
 from benchmark.report import periods as report_periods
 from benchmark.report.render import build_report
 from benchmark.store import Store
+from benchmark.tracker import AccountTracker
 
 SECTIONS = ("run", "scorecard", "findings", "recommendations", "change", "brands", "activity", "engagement",
             "fans", "purpose", "style", "timing", "audience", "top", "breakouts", "coverage", "methodology")
@@ -100,6 +102,17 @@ def _comments(start: datetime) -> list[dict]:
     return out
 
 
+def crawl_statuses() -> list[dict]:
+    """What the spiders' tracker writes: the own account complete, the peer partial after two broken pages
+    (a reason the crawl recorded in English, which the report must show in its own language)."""
+    tracker = AccountTracker()
+    tracker.add("weibo", OWN, "own", "我们的品牌").posts = 48
+    tracker.add("weibo", PEER, "peer", "竞争对手").posts = 48
+    for _page in range(2):
+        tracker.fail("weibo", PEER, "partial", Message("broken page ({reason})", reason="malformed_json"))
+    return tracker.rows()
+
+
 def build_store(path: Path) -> str:
     url = f"sqlite:///{path}"
     store = Store(url)
@@ -112,11 +125,7 @@ def build_store(path: Path) -> str:
         posts = _posts(q2, "p") + _posts(q3, "q") if run == "r1" else []
         store.write_batch(run, account_rows=accounts, post_rows=posts,
                           comment_rows=_comments(q3) if run == "r1" else [])
-        store.finish_run(run, "finished", {}, account_statuses=[
-            {"platform": "weibo", "account_id": OWN, "role": "own", "label": "我们的品牌", "status": "ok",
-             "message": "", "posts": 48, "pages": 4},
-            {"platform": "weibo", "account_id": PEER, "role": "peer", "label": "竞争对手", "status": "partial",
-             "message": "", "posts": 48, "pages": 4}])
+        store.finish_run(run, "finished", {}, account_statuses=crawl_statuses())
     store.close()
     return url
 
@@ -301,6 +310,12 @@ def literal_pieces(message: str) -> list[str]:
 
 
 # -- Chinese formats and translated outputs -------------------------------------------------------------
+def test_crawl_reasons_in_the_coverage_section_follow_the_report_language(reports):
+    """The crawl recorded the reason in English; each report shows it in its own language."""
+    assert "2 个页面失败；最后一次：页面损坏（malformed_json）" in section(reports["zh"]["html"], "coverage")
+    assert "2 page(s) failed; last: broken page (malformed_json)" in section(reports["en"]["html"], "coverage")
+
+
 def test_chinese_counts_use_wan_with_the_exact_number_as_a_tooltip(reports):
     zh, en = reports["zh"]["html"], reports["en"]["html"]
     assert '<abbr title="123,456">12.3万</abbr>' in zh  # followers at the first snapshot (growth table)
@@ -371,6 +386,25 @@ def test_spreadsheet_sheets_are_named_in_the_report_language(reports):
              for lang in i18n.LANGUAGES}
     assert names["en"][:4] == ["scorecard", "metrics", "findings", "recommendations"]
     assert names["zh"][:4] == ["记分卡", "指标", "结论", "建议"]
+
+
+def test_spreadsheet_headers_are_words_of_the_report_language(reports):
+    """report.xlsx is for people: no column id (`account_id`, `p_value`, `format_share.text`) in a header row
+    of the Chinese workbook; the English one uses words too. metrics.csv keeps the ids (tested above)."""
+    from openpyxl import load_workbook
+
+    headers = {}
+    for language in i18n.LANGUAGES:
+        workbook = load_workbook(reports[language]["out"] / "report.xlsx", read_only=True)
+        headers[language] = {sheet.title: [str(cell) for cell in next(sheet.iter_rows(max_row=1, values_only=True))]
+                             for sheet in workbook.worksheets}
+    ids = {"en": re.compile(r"^([a-z0-9]+([_.][a-z0-9-]+)+|acct|metric|rule)$"),  # "platform" is an English word
+           "zh": re.compile(r"^[a-z0-9]+([_.][a-z0-9-]+)*$")}  # any lowercase Latin id is one in Chinese
+    for language, sheets in headers.items():
+        leftovers = {name: [h for h in row if ids[language].match(h)] for name, row in sheets.items()}
+        assert {name: left for name, left in leftovers.items() if left} == {}, language
+    assert "账号 id" in headers["zh"]["结论"] and "每帖互动率中位数" in headers["zh"]["指标"]
+    assert "account id" in headers["en"]["findings"]
 
 
 def test_progress_lines_follow_the_language(reports):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.metrics.catalog import METRIC_IDS
+from benchmark.metrics.catalog import METRIC_IDS, metric_label
 from benchmark.store import Store
 from tests.test_report import assert_clear_error, scrapy_report
 
@@ -257,10 +257,10 @@ def test_report_xlsx_has_one_sheet_per_section_and_reads_back(compared):
     assert "posts" not in book.sheetnames  # every post stays in posts.csv
     metrics = list(book["metrics"].iter_rows(values_only=True))
     header = metrics[0]
-    own = next(r for r in metrics[1:] if r[header.index("account_id")] == "1000000001")
-    assert own[header.index("engagement_median")] == statistics.median(OWN_LIKES[2])
+    own = next(r for r in metrics[1:] if r[header.index("account id")] == "1000000001")  # headers in words
+    assert own[header.index(metric_label("engagement_median"))] == statistics.median(OWN_LIKES[2])
     breakouts = list(book["breakouts"].iter_rows(values_only=True))
-    assert any(row[breakouts[0].index("post_id")] == "best2-19" for row in breakouts[1:])
+    assert any(row[breakouts[0].index("post id")] == "best2-19" for row in breakouts[1:])
     texts = [c for row in breakouts for c in row if isinstance(c, str)]
     assert HOSTILE in texts  # stored as text, not as markup or a formula
     change = list(book["change"].iter_rows(values_only=True))

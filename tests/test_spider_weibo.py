@@ -8,6 +8,7 @@ a captcha and an unknown uid. Assertions are on the store's rows and statuses.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.i18n import stored_message
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
 from tests.crawl_helpers import PROJECT_ROOT, run_crawl
@@ -64,9 +66,11 @@ def crawled(tmp_path_factory, panel, server_url):
     config = tmp / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
     db = tmp / "store.sqlite3"
+    # The second crawl speaks Chinese on the console (the store keeps English text plus translatable reasons).
     runs = [run_crawl("weibo", base_url=server_url, db_path=db, config_path=config,
-                      env={"WEIBO_COOKIE": FAKE_COOKIE}, settings={"LOG_LEVEL": "DEBUG"},
-                      extra=["-O", str(tmp / f"feed{i}.jsonl")]) for i in (1, 2)]
+                      env={"WEIBO_COOKIE": FAKE_COOKIE},
+                      settings={"LOG_LEVEL": "DEBUG", "BENCHMARK_LANGUAGE": language},
+                      extra=["-O", str(tmp / f"feed{i}.jsonl")]) for i, language in ((1, "en"), (2, "zh"))]
     return tmp, runs
 
 
@@ -166,6 +170,20 @@ def test_each_account_gets_the_right_status(crawled):
     assert "login_wall" in first.stderr and "not complete" in first.stderr
 
 
+def test_the_reasons_are_stored_in_english_and_shown_in_the_console_language(crawled):
+    _tmp, (first, second) = crawled
+    rows = {r["account_id"]: r for r in second.rows(
+        "select account_id, message, message_i18n from crawl_accounts where run_id = "
+        "(select run_id from crawl_runs order by started_at desc limit 1)")}
+    not_found = rows["1000000007"]
+    assert not_found["message"] == "no such Weibo account: its profile is empty (这里还没有内容)"
+    shown = stored_message(not_found["message"], not_found["message_i18n"], "zh")
+    assert shown == "微博账号不存在：主页为空（这里还没有内容）"
+    assert re.search(r"^  not_found\s+weibo:1000000007 .*微博账号不存在：主页为空", second.stderr, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo:1000000003 .*请设置 WEIBO_COOKIE", second.stderr, flags=re.M)
+    assert re.search(r"^  not_found\s+weibo:1000000007 .*no such Weibo account", first.stderr, flags=re.M)
+
+
 def test_418_burst_was_retried_with_backoff(crawled):
     _tmp, (first, _) = crawled
     assert "'ban/418': 2" in first.stderr
@@ -220,6 +238,10 @@ def test_config_error_is_one_clear_line(tmp_path, server_url):
     assert result.returncode == 2
     assert f"error: {bad}:6: account[0].id: '12' is not a valid weibo id" in result.stderr
     assert "Traceback" not in result.stderr
+    in_chinese = run_crawl("weibo", base_url=server_url, db_path=tmp_path / "db.sqlite3", config_path=bad,
+                           settings={"BENCHMARK_LANGUAGE": "zh"})
+    assert in_chinese.returncode == 2
+    assert f"错误：{bad}:6: account[0].id: '12' 不是有效的 weibo id：应为纯数字的微博 uid" in in_chinese.stderr
 
 
 def test_accounts_argument_limits_the_crawl(tmp_path, panel, server_url):

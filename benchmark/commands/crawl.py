@@ -1,5 +1,6 @@
-"""`scrapy crawl`, with two additions for marketers: a config error is one clear line (no traceback), and
-the exit status is 3 when any account ended without complete data (login wall, ban, failed pages)."""
+"""`scrapy crawl`, with two additions for marketers: a config error is one clear line (no traceback, in the
+console's language), and the exit status is 3 when any account ended without complete data (login wall, ban,
+failed pages)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from benchmark.config import ConfigError, load_config
 from benchmark.extensions import CrawlReport
+from benchmark.i18n import console_language, gettext_for
 
 EXIT_INCOMPLETE = 3
 
@@ -23,7 +25,9 @@ class Command(ScrapyCrawlCommand):
             try:
                 load_config(config_path)
             except ConfigError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                language = console_language(self.settings)
+                print(gettext_for(language)("error: {message}").format(message=exc.translate(language)),
+                      file=sys.stderr)
                 self.exitcode = 2
                 return
         super().run(args, opts)

@@ -47,6 +47,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         from benchmark.config import ConfigError, load_config
+        from benchmark.i18n import console_language, gettext_for
 
         url = self.settings.get("BENCHMARK_SCHEDULER", "")
         if not url:
@@ -60,7 +61,9 @@ class Command(ScrapyCommand):
         try:
             config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            language = console_language(self.settings)
+            print(gettext_for(language)("error: {message}").format(message=exc.translate(language)),
+                  file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         platforms = args or [p for p in PLATFORMS if config.accounts_for(p)]

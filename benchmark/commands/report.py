@@ -74,7 +74,8 @@ class Command(ScrapyCommand):
         try:
             result = self._report(opts, config_path)
         except (ReportInputError, ConfigError) as exc:
-            print(_("error: {message}").format(message=exc), file=sys.stderr)
+            message = exc.translate() if isinstance(exc, ConfigError) else exc  # ReportInputError: already translated
+            print(_("error: {message}").format(message=message), file=sys.stderr)
             self.exitcode = 1
             return
         if result.missing:
@@ -87,7 +88,7 @@ class Command(ScrapyCommand):
 
     def _report(self, opts: argparse.Namespace, config_path: str) -> ReportResult:
         from benchmark.config import load_config, parse_period
-        from benchmark.i18n import _, current_language
+        from benchmark.i18n import _, current_language, translate
         from benchmark.metrics.load import ReportInputError, with_period
         from benchmark.report.periods import parse_periods
         from benchmark.report.render import build_report, elapsed_printer
@@ -102,7 +103,7 @@ class Command(ScrapyCommand):
             try:
                 since, until = parse_period(opts.period)
             except ValueError as exc:
-                raise ReportInputError(str(exc)) from exc
+                raise ReportInputError(translate(exc.args[0])) from exc
             name = opts.period.strip().upper()
         elif opts.since or opts.until:
             since, until = _date(opts.since, "--since"), _date(opts.until, "--until")

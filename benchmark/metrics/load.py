@@ -308,8 +308,11 @@ def _read_comments(conn: Any, accounts: pd.DataFrame, start: datetime, end: date
     return frame
 
 
+STATUS_COLUMNS = ["acct", "status", "message", "message_i18n", "posts", "pages", "finished_at", "run_id"]
+
+
 def _no_crawl_status() -> tuple[pd.DataFrame, pd.DataFrame]:
-    status = pd.DataFrame(columns=["acct", "status", "message", "posts", "pages", "finished_at", "run_id"])
+    status = pd.DataFrame(columns=STATUS_COLUMNS)
     return status, pd.DataFrame(columns=["run_id", "finished_at"])
 
 
@@ -325,7 +328,6 @@ def _read_crawl_status(conn: Any, accounts: pd.DataFrame) -> tuple[pd.DataFrame,
         if len(mine):
             latest = mine.sort_values(["finished_at", "run_id"], na_position="first").iloc[-1]
             out.append({"acct": acct, "status": latest["status"], "message": latest["message"],
-                        "posts": latest["posts"], "pages": latest["pages"],
+                        "message_i18n": latest.get("message_i18n"), "posts": latest["posts"], "pages": latest["pages"],
                         "finished_at": latest["finished_at"], "run_id": latest["run_id"]})
-    columns = ["acct", "status", "message", "posts", "pages", "finished_at", "run_id"]
-    return pd.DataFrame(out, columns=columns), runs
+    return pd.DataFrame(out, columns=STATUS_COLUMNS), runs

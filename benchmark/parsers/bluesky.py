@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from benchmark.i18n import Message
 from benchmark.items import Account, Comment, Post
 from benchmark.parsers import text as textutil
 from benchmark.parsers.common import (
@@ -92,7 +93,7 @@ def parse_profile(
         },
     )
     if signals["opted_out"]:
-        return account, "opted_out", f"{handle} carries the {OPT_OUT_LABEL} label"
+        return account, "opted_out", Message("{handle} carries the {label} label", handle=handle, label=OPT_OUT_LABEL)
     return account, "ok", ""
 
 
@@ -505,7 +506,8 @@ def thread_status(payload: object) -> tuple[str, str]:
     thread = as_dict(body.get("thread"))
     kind = as_str(thread.get("$type"))
     if kind in THREAD_GONE:
-        return ("blocked" if kind.endswith("blockedPost") else "not_found"), f"the post is {kind.rsplit('#', 1)[-1]}"
+        return ("blocked" if kind.endswith("blockedPost") else "not_found"), Message("the post is {state}",
+                                                                                      state=kind.rsplit("#", 1)[-1])
     if not as_dict(thread.get("post")):
         return "malformed", f"no thread in {describe(payload)}"
     return "ok", ""

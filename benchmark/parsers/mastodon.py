@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from benchmark.i18n import Message
 from benchmark.items import Account, Comment, Post
 from benchmark.parsers import text as textutil
 from benchmark.parsers.common import (
@@ -71,10 +72,11 @@ def parse_account(
         extra=_account_extra(body, fields),
     )
     if body.get("suspended"):
-        return account, "not_found", f"{account_id} is suspended"
+        return account, "not_found", Message("{account} is suspended", account=account_id)
     moved = as_dict(body.get("moved"))
     if moved:
-        return account, "ok", f"{account_id} moved to {as_str(moved.get('acct'))}"
+        target = as_str(moved.get("acct"))
+        return account, "ok", Message("{account} moved to {target}", account=account_id, target=target)
     return account, "ok", ""
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
+from benchmark.i18n import Message
 from benchmark.items import Account, Post
 from benchmark.parsers import text as textutil
 from benchmark.parsers.common import FeedPage, describe, parse_datetime, unique
@@ -61,7 +62,7 @@ def parse_channel_page(
     posts, dropped = _parse_messages(messages, channel, crawled_at)
     cursor = _before_cursor(messages)
     status = "ok" if messages else "end"
-    note = "" if account else "no channel header on the page (single-post widget?)"
+    note = "" if account else Message("no channel header on the page (single-post widget?)")
     return account, FeedPage(posts, cursor, status=status, message=note, dropped=dropped)
 
 
@@ -121,7 +122,7 @@ def _no_preview(
     selector: Selector, channel: str, crawled_at: datetime | None, url: str
 ) -> tuple[str, str, Account | None]:
     """Classify a page without channel header or messages, e.g. the `t.me/<name>` page of a redirect."""
-    redirected = " (redirected away from /s/)" if url and "/s/" not in urlsplit(url).path else ""
+    redirected = Message(" (redirected away from /s/)") if url and "/s/" not in urlsplit(url).path else ""
     extra = _clean(" ".join(selector.css(".tgme_page_extra ::text").getall()))
     if "subscriber" in extra:
         followers, rounded = textutil.parse_count(_SPACES.sub("", extra.split("subscriber")[0]))
@@ -136,12 +137,15 @@ def _no_preview(
             crawled_at=crawled_at,
             extra={"followers_raw": extra, "followers_rounded": rounded},
         )
-        return "private", f"channel has no public preview{redirected}", account
+        return "private", Message("channel has no public preview{redirected}", redirected=redirected), account
     if "member" in extra:
-        return "private", f"a group ({extra}), not a channel with a preview{redirected}", None
+        return "private", Message("a group ({members}), not a channel with a preview{redirected}", members=extra,
+                                  redirected=redirected), None
     if selector.css(".tgme_page_description, .tgme_username_link, .tgme_page"):
-        return "not_found", f"no public channel named {channel!r}{redirected}", None
-    return "not_found", f"page has neither channel header nor messages{redirected}", None
+        return "not_found", Message("no public channel named {channel}{redirected}", channel=repr(channel),
+                                    redirected=redirected), None
+    return "not_found", Message("page has neither channel header nor messages{redirected}",
+                                redirected=redirected), None
 
 
 # ---------------------------------------------------------------- messages

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from benchmark.i18n import Message
 from benchmark.items import Account, Comment, Post
 from benchmark.parsers.text import parse_count, urls, weibo_topics
 
@@ -43,7 +44,7 @@ INDIVIDUAL_TYPES = frozenset({-1, 0, 200, 220})
 END_MESSAGE = "这里还没有内容"
 DELETED_MARKERS = ("此微博已被作者删除", "此微博已不可见", "此微博已被删除", "该微博已被删除", "微博不存在")
 THROTTLE_MARKERS = ("频繁", "稍后再试", "too many", "请求过快")
-COOKIE_HINT = "set WEIBO_COOKIE to a fresh logged-in cookie (see README)"
+COOKIE_HINT = Message("set WEIBO_COOKIE to a fresh logged-in cookie (see README)")
 
 
 @dataclass
@@ -69,7 +70,7 @@ def classify_envelope(payload: Any) -> tuple[str, str]:
 
 def _classify(payload: Any) -> tuple[str, str]:
     if isinstance(payload, str) and ("wbBotDetector" in payload or "passport.weibo" in payload):
-        return "login_wall", f"Weibo answered with its login page; {COOKIE_HINT}"
+        return "login_wall", Message("Weibo answered with its login page; {hint}", hint=COOKIE_HINT)
     if not isinstance(payload, dict):
         return "malformed", f"expected a JSON object, got {type(payload).__name__}"
     ok = payload.get("ok")
@@ -77,21 +78,22 @@ def _classify(payload: Any) -> tuple[str, str]:
     url = payload.get("url") if isinstance(payload.get("url"), str) else ""
     has_data = payload.get("data") not in (None, "", [], {})
     if ok == -100 or "relogin" in message or payload.get("error_code") == 21301 or ("login" in url and not has_data):
-        return "login_wall", f"Weibo asks for a login (ok={ok!r}); {COOKIE_HINT}"
+        return "login_wall", Message("Weibo asks for a login (ok={ok}); {hint}", ok=repr(ok), hint=COOKIE_HINT)
     if ok == 1 and has_data:
         return "ok", ""
     if "20003" in message or "用户不存在" in message or 20003 in (payload.get("errno"), payload.get("error_code")):
-        return "not_found", f"no such user: {message or 'error 20003'}"
+        return "not_found", Message("no such user: {reason}", reason=message or "error 20003")
     if _is_private(payload):
-        return "private", "the account restricts who can see its posts (relation_display)"
+        return "private", Message("the account restricts who can see its posts (relation_display)")
     if url and not has_data:
-        return "blocked", f"captcha challenge: Weibo sent a verification page, not data; slow down or {COOKIE_HINT}"
+        return "blocked", Message("captcha challenge: Weibo sent a verification page, not data; slow down or {hint}",
+                                   hint=COOKIE_HINT)
     if ok == 1:
         return "ok", ""
     if END_MESSAGE in message:
-        return "end", f"{END_MESSAGE}: no more posts (an unknown or emptied uid looks the same)"
+        return "end", Message("{end}: no more posts (an unknown or emptied uid looks the same)", end=END_MESSAGE)
     if any(marker in message for marker in THROTTLE_MARKERS):
-        return "blocked", f"throttled: {message}"
+        return "blocked", Message("throttled: {reason}", reason=message)
     if ok is None and _looks_like_bare_data(payload):
         return "ok", ""  # weibo.com `data` member or app-API body saved without its envelope
     if ok == 0:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.config import BenchmarkConfig, parse_period
-from benchmark.i18n import _, format_count, format_date, format_number
+from benchmark.i18n import _, format_count, format_date, format_number, translate
 from benchmark.metrics import stats, trend
 from benchmark.metrics.catalog import KEY_METRICS, METRIC_IDS, METRICS, format_value, metric_label
 from benchmark.metrics.compute import compute_metrics
@@ -86,7 +86,7 @@ def parse_periods(text: str) -> list[Period]:
         try:
             since, until = parse_period(part)
         except ValueError as exc:
-            raise ReportInputError(str(exc)) from exc
+            raise ReportInputError(translate(exc.args[0])) from exc
         periods.append(Period(part.upper(), since, until))
     if not periods:
         raise ReportInputError(_("--periods needs at least one period, e.g. --periods 2026Q1,2026Q2,2026Q3"))

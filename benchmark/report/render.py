@@ -29,12 +29,14 @@ import pandas as pd
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
 from benchmark.i18n import (
+    N_,
     _,
     choose_language,
     current_language,
     format_count,
     format_number,
     install_jinja,
+    stored_message,
     use_language,
 )
 from benchmark.items import POST_FORMATS, POST_KINDS
@@ -318,7 +320,49 @@ def xlsx_sheets(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]
     if panel.has_comments:
         sheets[_("talking with fans")] = conversation_table(
             conversation(panel.comments, panel.posts, ordered, wide(metrics), panel.config.voice_lexicon))
-    return sheets
+    return {name: readable_headers(frame) for name, frame in sheets.items()}
+
+
+# report.xlsx is read by people: its header row is in the report's language (metric ids become metric names,
+# column ids these words); the CSV files keep the stable ids for scripts.
+XLSX_COLUMNS = {
+    "platform": N_("platform"), "account_id": N_("account id"), "label": N_("account"), "role": N_("role"),
+    "metric": N_("metric id"), "rule": N_("finding id"), "title": N_("finding"),
+    "numbers": N_("the numbers behind it"), "threshold": N_("threshold"),
+    "own account_id": N_("own account id"), "other account_id": N_("compared account id"),
+    "own_label": N_("own account"), "other_label": N_("compared account"),
+    "other_role": N_("role of the compared account"), "other_platform": N_("platform of the compared account"),
+    "own_median": N_("own median ER"), "other_median": N_("compared median ER"), "u": N_("Mann-Whitney U"),
+    "p_value": N_("p-value"), "n_own": N_("own posts"), "n_other": N_("posts of the compared account"),
+    "effect": N_("effect size"), "common_language": N_("probability own post beats theirs"),
+    "verdict": N_("verdict"), "snapshots": N_("follower snapshots"), "first_at": N_("first snapshot"),
+    "last_at": N_("last snapshot"), "days": N_("days"), "first_followers": N_("followers at first snapshot"),
+    "last_followers": N_("followers at last snapshot"), "absolute": N_("follower change"),
+    "relative": N_("relative follower change"), "weekly_rate": N_("weekly growth rate"), "note": N_("note"),
+    "kind": N_("post kind"), "format": N_("post format"), "url": N_("link"), "text": N_("post text"),
+    "post_id": N_("post id"), "er": N_("engagement rate"), "z": N_("z-score"),
+    "account_mean": N_("the account's mean ER"), "account_sd": N_("the account's ER standard deviation"),
+    "n_posts": N_("posts of the account"), "period": N_("period"), "value": N_("value"), "n": N_("n"),
+    "previous_value": N_("previous value"), "previous_n": N_("previous n"), "delta": N_("change"),
+    "relative_delta": N_("relative change"), "too_few": N_("too few posts to compare"),
+    "current": N_("median this period"), "previous": N_("median previous period"),
+    "ci_low": N_("confidence interval, low"), "ci_high": N_("confidence interval, high"),
+    "n_current": N_("posts this period"), "n_previous": N_("posts previous period"),
+}
+
+
+def readable_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its column ids as words of the report's language (ids not listed stay as they are); the
+    internal account key index is dropped, since platform and account id are columns of every such sheet."""
+    if frame.index.name == "acct":
+        frame = frame.reset_index(drop=True)
+
+    def header(column: Any) -> Any:
+        if column in METRICS:
+            return metric_label(column)
+        return _(XLSX_COLUMNS[column]) if column in XLSX_COLUMNS else column
+
+    return frame.rename(columns=header)
 
 
 FINDING_COLUMNS = ["rule", "platform", "account_id", "label", "role", "title", "numbers", "threshold"]
@@ -755,6 +799,15 @@ def _top_posts(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]
     return out
 
 
+def _status_message(row: pd.Series) -> str:
+    """The crawl's reason for an account's status, in the report's language where it was recorded as a
+    translatable message (text quoted from a platform, and stores of older versions, stay as written)."""
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None  # NaN / None from pandas: no value
+
+    return stored_message(text(row.get("message")), text(row.get("message_i18n")))
+
+
 def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Series) -> list[dict[str, Any]]:
     status = panel.crawl_status.set_index("acct") if len(panel.crawl_status) else pd.DataFrame()
     span = panel.posts.groupby("acct")["created_local"].agg(["min", "max"])
@@ -768,7 +821,7 @@ def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Se
             "display": a["display"], "platform": term("platform", a["platform"]), "id": a["account_id"],
             "role": a["role"], "code": code,
             "status": term("status", code) if has_status else _("no crawl recorded"),
-            "message": (status.at[acct, "message"] or "") if has_status else "",
+            "message": _status_message(status.loc[acct]) if has_status else "",
             "crawled": str(status.at[acct, "finished_at"])[:16] if has_status else "",
             "posts": n, "missing": n == 0,
             "first": day_text(span.at[acct, "min"].date()) if acct in span.index else "—",
