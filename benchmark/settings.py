@@ -59,6 +59,10 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Redirects are never followed: every request carries `dont_redirect` (a login wall starts with one; the
+    # spider classifies it). Left on, these two would only warn that RefererMiddleware is off (see below).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "benchmark.middlewares.SecretHeadersMiddleware": 380,
     "benchmark.middlewares.BanDetectionMiddleware": 540,
     "benchmark.middlewares.RetryAfterMiddleware": 545,

@@ -64,6 +64,13 @@ def test_every_account_was_crawled_completely(demo):
     assert {status for status, _platform in statuses} == {"ok"}
 
 
+def test_a_clean_demo_prints_no_warning_or_error(demo):
+    """The first command a marketer runs: a warning there (e.g. a Scrapy component complaining about our
+    settings) reads as "something is broken"."""
+    done, _folder = demo
+    assert re.findall(r"^.*\] (?:WARNING|ERROR|CRITICAL): .*$", done.stderr, flags=re.M) == []
+
+
 def test_inflated_followers_on_the_bought_followers_peer_only(demo):
     _done, folder = demo
     assert fired(folder, "hollow_followers") == {BOUGHT}
