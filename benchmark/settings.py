@@ -89,6 +89,8 @@ TELNETCONSOLE_ENABLED = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("BENCHMARK_LOG_LEVEL", "INFO")
+# Default scrapy.logformatter.LogFormatter; ours skips the per-page/per-item DEBUG lines above DEBUG level.
+LOG_FORMATTER = "benchmark.logformatter.QuietLogFormatter"
 
 # --- Mastodon -------------------------------------------------------------------------------------
 # Pause an instance's slot until its rate-limit window resets when fewer requests than this are left.
