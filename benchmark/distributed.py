@@ -296,6 +296,9 @@ class SharedTracker(AccountTracker):
 class RedisWorker:
     """One worker's side of the job: account feed, held requests, checkpoints, heartbeat, settling."""
 
+    # Why a worker of this process was turned away (no_job, job_period_mismatch), for the exit status.
+    refused = ""
+
     def __init__(self, crawler: Crawler, spider: Spider, server: Any, keys: JobKeys) -> None:
         settings = crawler.settings
         self.crawler, self.spider, self.server, self.keys = crawler, spider, server, keys
@@ -358,6 +361,7 @@ class RedisWorker:
         return ""
 
     def refuse(self, spider: Spider) -> None:
+        RedisWorker.refused = self._refusal  # `scrapy crawl` exits 2: the setup, not the data, is wrong
         raise CloseSpider(self._refusal)
 
     def close(self, reason: str) -> None:

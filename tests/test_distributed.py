@@ -35,6 +35,7 @@ from bench.distributed import (
 )
 from benchmark.config import AccountConfig
 from benchmark.distributed import (
+    LOST_MESSAGE,
     RELEASE,
     SETTLE,
     DistributedAddon,
@@ -44,6 +45,7 @@ from benchmark.distributed import (
     enqueue_job,
     job_status,
 )
+from benchmark.i18n import from_stored
 from benchmark.sample.panel import Panel, panel_config_toml, synthetic_spec
 from benchmark.sample.testing import run_server_subprocess
 from benchmark.spider import incremental_floor, store_coverage
@@ -289,7 +291,20 @@ def test_a_worker_without_a_job_stops_at_once(redis_url, sample_url, config, tmp
     done = subprocess.run(scrapy_command("crawl", settings, "weibo"), cwd=ROOT, env=clean_env(),
                           capture_output=True, text=True, timeout=60)
     assert "no job in Redis" in done.stderr and "Closing spider (no_job)" in done.stderr
+    assert done.returncode == 2  # the setup is wrong, not the data: like a config error
     assert "'downloader/request_count'" not in done.stderr  # nothing crawled from the config
+
+
+def test_a_worker_of_another_period_is_turned_away(redis_url, sample_url, config, tmp_path):
+    settings = crawl_settings(sample_url, f"sqlite:///{tmp_path}/db.sqlite3", config, redis_url,
+                              f"period{uuid.uuid4().hex[:6]}")
+    assert enqueue(settings, "weibo").returncode == 0
+    done = subprocess.run([*scrapy_command("crawl", settings, "weibo"), "-a", "since=2025-01-01",
+                           "-a", "until=2025-03-31"], cwd=ROOT, env=clean_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert "Closing spider (job_period_mismatch)" in done.stderr and "use the same config" in done.stderr
+    assert done.returncode == 2
+    assert "'downloader/request_count'" not in done.stderr
 
 
 def accounts(n: int) -> list[AccountConfig]:
@@ -343,7 +358,7 @@ def test_settle_recrawls_what_a_dead_worker_held_then_one_worker_reports(redis_c
 
     def run(worker: str, max_attempts: int = 3) -> list:
         result = settle(keys=[keys.workers, keys.pending, keys.requests, keys.job_accounts, keys.reporter],
-                        args=[keys.base, worker, max_attempts])
+                        args=[keys.base, worker, max_attempts, LOST_MESSAGE])
         return [result[0].decode(), *result[1:]]
 
     enqueue_job(redis_client, keys, accounts(2), ("2026-07-01", "2026-09-30"))
@@ -370,6 +385,9 @@ def test_settle_recrawls_what_a_dead_worker_held_then_one_worker_reports(redis_c
     redis_client.hset(keys.account("1001"), "attempt", 3)
     assert run("alive", max_attempts=3)[0] == "done"  # the 4th loss gives the account up
     assert redis_client.hget(keys.account("1001"), "status") == b"partial"
+    reason = from_stored(redis_client.hget(keys.account("1001"), "message").decode())  # a translatable Message
+    assert reason == "its crawl was lost with a dead worker 3 times: crawl it again"
+    assert reason.translate("zh") == "它的抓取已随失联的工作进程丢失 3 次：请重新抓取"
 
 
 def test_secrets_never_reach_the_queue(redis_client, keys):

@@ -1,6 +1,6 @@
 """`scrapy crawl`, with two additions for marketers: a config error is one clear line (no traceback, in the
 console's language), and the exit status is 3 when any account ended without complete data (login wall, ban,
-failed pages)."""
+failed pages). A config error, or a distributed worker turned away (no job in Redis, another period), is 2."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from benchmark.config import ConfigError, load_config
+from benchmark.distributed import RedisWorker
 from benchmark.extensions import CrawlReport
 from benchmark.i18n import console_language, gettext_for
 
+EXIT_CONFIG = 2
 EXIT_INCOMPLETE = 3
 
 
@@ -28,8 +30,10 @@ class Command(ScrapyCrawlCommand):
                 language = console_language(self.settings)
                 print(gettext_for(language)("error: {message}").format(message=exc.translate(language)),
                       file=sys.stderr)
-                self.exitcode = 2
+                self.exitcode = EXIT_CONFIG
                 return
         super().run(args, opts)
-        if self.exitcode == 0 and CrawlReport.accounts_not_ok:
+        if self.exitcode == 0 and RedisWorker.refused:  # no job in Redis, or another period: fix and rerun
+            self.exitcode = EXIT_CONFIG
+        elif self.exitcode == 0 and CrawlReport.accounts_not_ok:
             self.exitcode = EXIT_INCOMPLETE
