@@ -33,8 +33,9 @@ ANCHOR = "2026-11-26T12:00:00+08:00"
 FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "8", "BAN_BACKOFF_BASE": "0.05", "LOG_LEVEL": "WARNING"}
 
 
-def scenario_spec(accounts: int = 20, posts: int = 250, seed: int = 13, behaviour: dict | None = None) -> dict:
-    spec = synthetic_spec(accounts, posts, seed=seed, behaviour=behaviour)
+def scenario_spec(accounts: int = 20, posts: int = 250, seed: int = 13, behaviour: dict | None = None,
+                  platform: str = "weibo") -> dict:
+    spec = synthetic_spec(accounts, posts, platform=platform, seed=seed, behaviour=behaviour)
     spec["anchor"] = ANCHOR
     return spec
 
@@ -65,15 +66,15 @@ class CrawlFigures:
 
 
 def crawl_sample(spec: dict, workdir: Path, fault_seed: int | None = None, profile: str = "default",
-                 settings: dict | None = None, timeout: float = 900) -> CrawlFigures:
-    """Serve `spec` (with faults when `fault_seed` is given), crawl it with `scrapy crawl weibo`, measure."""
+                 settings: dict | None = None, timeout: float = 900, platform: str = "weibo") -> CrawlFigures:
+    """Serve `spec` (with faults when `fault_seed` is given), crawl it with `scrapy crawl <platform>`, measure."""
     workdir.mkdir(parents=True, exist_ok=True)
     panel = Panel.from_spec(spec)
     config = workdir / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
     extra_args = ("--faults", str(fault_seed), "--fault-profile", profile) if fault_seed is not None else ()
     with run_server_subprocess(spec, seed=None, anchor=spec["anchor"], extra_args=extra_args) as (url, _process):
-        result = run_crawl("weibo", base_url=url, db_path=workdir / "store.sqlite3", config_path=config,
+        result = run_crawl(platform, base_url=url, db_path=workdir / "store.sqlite3", config_path=config,
                            settings={**FAULT_SETTINGS, **(settings or {})}, timeout=timeout)
         server = json.loads(urllib.request.urlopen(url + FAULTS_PATH, timeout=10).read()) if extra_args else {}
     runs = result.rows("select stats from crawl_runs order by started_at desc limit 1")

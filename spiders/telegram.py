@@ -103,6 +103,9 @@ class TelegramSpider(BenchmarkSpider):
             return
         item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
+        if page.status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_page")
+            return
         if item is not None:
             yield item  # a private channel still shows its subscriber count
         if page.status in ("not_found", "private"):

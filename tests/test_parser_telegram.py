@@ -341,12 +341,29 @@ def test_link_preview_url_is_a_link(channel_page: tuple) -> None:
 
 @pytest.mark.parametrize(
     ("html", "status"),
-    [(None, "malformed"), ("", "malformed"), ({}, "malformed"), ("x", "not_found"), ("<html></html>", "not_found")],
+    [(None, "malformed"), ("", "malformed"), ({}, "malformed"), ("x", "malformed"), ("<html></html>", "malformed"),
+     ("<html><h1>502 Bad Gateway</h1><center>nginx</center></html>", "malformed"),  # a proxy's page with 200
+     ('<html><div class="tgme_page_wrap"><div class="tgme_page"></div></div></html>', "not_found")],
 )
 def test_hostile_pages_never_raise(html: object, status: str) -> None:
     account, page = parse(html)
     assert (account, page.status, page.posts, page.cursor) == (None, status, [], None)
     assert page.message
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.95, 0.999])
+def test_a_cut_page_is_malformed_not_a_shorter_page(keep: float) -> None:
+    """Messages run oldest to newest: a body cut short would lose the newest ones without an error."""
+    html = load(CHANNEL_PAGE)
+    _, page = parse(html[: int(len(html) * keep)])
+    assert (page.status, page.posts) == ("malformed", [])
+    assert "truncated" in page.message
+    _, whole = parse(html)
+    assert whole.status == "ok" and len(whole.posts) == 20
+    _, header_only = parse(html[: html.index("tgme_channel_info") + 40])  # no message left: not "end"
+    assert header_only.status == "malformed"
+    _, head_only = parse(html[:2000], url="https://t.me/s/swiftui_dev")  # before the header: not "not_found"
+    assert head_only.status == "malformed"
 
 
 def test_bytes_are_decoded() -> None:

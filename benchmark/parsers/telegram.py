@@ -41,6 +41,7 @@ MEDIA_SELECTORS = (
 _MEDIA_TRIGGERS = [frozenset(re.findall(r"\.([\w-]+)", css)) for css, _, _ in MEDIA_SELECTORS]
 _T_ME_PATH = re.compile(r"^/(?:s/)?([A-Za-z0-9_]{3,64})(?:/(\d+))?/?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+TELEGRAM_MARKUP = "tgme_"  # every t.me page (channel, preview, "no such channel") uses tgme_* classes
 
 
 def parse_channel_page(
@@ -53,9 +54,17 @@ def parse_channel_page(
         html_text = html_text.decode("utf-8", errors="replace")
     if not isinstance(html_text, str) or not html_text.strip():
         return None, FeedPage([], None, status="malformed", message=f"empty page ({describe(html_text)})")
+    if TELEGRAM_MARKUP not in html_text:
+        # A proxy's error page or junk served with 200: a broken answer (retried), not proof of "no such channel".
+        return None, FeedPage([], None, status="malformed", message=f"not a Telegram page ({describe(html_text)})")
     selector = Selector(text=html_text)
     account = _channel_account(selector, channel, crawled_at)
     messages = selector.css(MESSAGE)
+    is_preview = bool(messages) or "tgme_channel_info" in html_text or "/s/" in urlsplit(url).path
+    if is_preview and not _is_complete(html_text):
+        # Messages run oldest to newest: a cut page would silently lose its newest ones (or all of them and
+        # look like the end of the channel), so it is re-read.
+        return None, FeedPage([], None, status="malformed", message="truncated page (no </html>)")
     if account is None and not messages:
         status, message, account = _no_preview(selector, channel, crawled_at, url)
         return account, FeedPage([], None, status=status, message=message)
@@ -64,6 +73,11 @@ def parse_channel_page(
     status = "ok" if messages else "end"
     note = "" if account else Message("no channel header on the page (single-post widget?)")
     return account, FeedPage(posts, cursor, status=status, message=note, dropped=dropped)
+
+
+def _is_complete(html_text: str) -> bool:
+    """Telegram serves whole documents: a page with messages ends with </html> (cut bodies do not)."""
+    return "</html>" in html_text[-4096:].lower()
 
 
 def _before_cursor(messages: Any) -> str | None:
