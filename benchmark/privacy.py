@@ -44,24 +44,32 @@ class Pseudonymiser:
         self.key = key
         self.platform = platform
         self.clear_ids = {str(i) for i in clear_ids}
+        # Handles in the config (Bluesky, Mastodon) are case-insensitive, and a Bluesky handle must also clear
+        # the DID that the payload gives as the id: the item's handle is compared as well (see `apply`).
+        self.clear_handles = {str(i).lstrip("@").lower() for i in clear_ids}
 
     def pseudonym(self, account_id: str) -> str:
         digest = hmac.new(self.key, f"{self.platform}:{account_id}".encode(), hashlib.sha256).hexdigest()
         return f"{PREFIX}{digest[:16]}"
 
-    def _is_person(self, account_id: Any, is_organization: bool | None) -> bool:
+    def _is_person(self, account_id: Any, is_organization: bool | None, handle: Any = None) -> bool:
+        if handle and str(handle).lstrip("@").lower() in self.clear_handles:
+            return False  # e.g. an affiliate given as brand-help.bsky.social, reposted under its DID
         return bool(account_id) and str(account_id) not in self.clear_ids and is_organization is not True \
             and not str(account_id).startswith(PREFIX)
 
     def apply(self, item: Any) -> Any:
         """Pseudonymise the people in a Post or Comment, in place; everything else is returned as is."""
         if isinstance(item, Post):
-            if self._is_person(item.ref_author_id, item.ref_author_is_organization):
+            ref_handle = item.extra.get("ref_author_handle")
+            if self._is_person(item.ref_author_id, item.ref_author_is_organization, ref_handle):
                 item.ref_author_id = self.pseudonym(item.ref_author_id)
                 item.ref_author_name = None
                 item.extra.pop("ref_author_handle", None)
-            if item.reply_to_author_id and self._is_person(item.reply_to_author_id, None):
+            if item.reply_to_author_id and self._is_person(item.reply_to_author_id, None,
+                                                           item.extra.get("reply_to_handle")):
                 item.reply_to_author_id = self.pseudonym(item.reply_to_author_id)
+                item.extra.pop("reply_to_handle", None)
         elif isinstance(item, Comment):
             self._apply_to_comment(item)
         return item

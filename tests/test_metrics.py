@@ -439,3 +439,45 @@ def test_fan_voice_labels_come_from_the_voice_rules(tmp_path, config):
     expected = classify_comments(texts, VoiceRules.load(None))
     assert expected == ["question", "complaint", "praise", "other"]  # the rules agree with a reader
     assert panel.comments.sort_values("comment_id")["voice"].tolist() == expected
+
+
+AFFILIATE_CONFIG = """
+[benchmark]
+name = "aff"
+period = { start = 2026-07-01, end = 2026-07-14 }
+timezone = "Asia/Shanghai"
+
+[[account]]
+platform = "bluesky"
+id = "brand.bsky.social"
+role = "own"
+affiliates = ["help.brand.bsky.social"]
+"""
+
+
+def test_a_bluesky_affiliate_listed_by_handle_is_recognised_under_its_did(tmp_path):
+    """Reposts and replies name their author by DID; the handle beside it (extra) ties it to the config."""
+    def post(post_id: str, kind: str, day: int, **fields: object) -> dict:
+        return {"platform": "bluesky", "post_id": post_id, "account_id": "did:plc:brand", "created_at": t(day),
+                "kind": kind, "format": "text", "likes": 1, "comments": 0, "reposts": 0, "quotes": 0, "text": "hi",
+                **fields}
+
+    url = f"sqlite:///{tmp_path / 'aff.sqlite3'}"
+    db = Store(url)
+    db.write_batch("r1", account_rows=[account("bluesky", "did:plc:brand", 100, t(2), handle="brand.bsky.social")],
+                   post_rows=[
+                       post("r1", "repost", 2, ref_author_id="did:plc:help", ref_author_is_organization=False,
+                            extra={"ref_author_handle": "Help.Brand.bsky.social"}),
+                       post("r2", "repost", 3, ref_author_id="did:plc:fan", ref_author_is_organization=False,
+                            extra={"ref_author_handle": "fan.bsky.social"}),
+                       post("r3", "reply", 4, reply_to_author_id="did:plc:help",
+                            extra={"reply_to_handle": "help.brand.bsky.social"}),
+                       post("r4", "reply", 5, reply_to_author_id="did:plc:fan"),
+                   ])
+    db.close()
+    path = tmp_path / "benchmark.toml"
+    path.write_text(AFFILIATE_CONFIG, encoding="utf-8")
+    found = compute_metrics(load_panel(open_store(url), load_config(path)))
+    assert value(found, 0, "repost_source.affiliate") == pytest.approx(1 / 2)
+    assert value(found, 0, "repost_source.fan") == pytest.approx(1 / 2)
+    assert value(found, 0, "replies_to_others_share") == pytest.approx(1 / 4)  # r4 only: r3 answers the affiliate

@@ -55,3 +55,20 @@ def test_comments_hide_fans_but_keep_the_brand_answer():
     answer = mastodon.apply(Comment(platform="mastodon", comment_id="c3", post_id="1", author_id="brand@x.social",
                                     is_by_post_author=True, text="@fan @fan2@y.social thanks!"))
     assert answer.text == "@… thanks!"
+
+
+def test_an_affiliate_listed_by_handle_stays_in_clear_under_its_did():
+    """Bluesky reposts name their author by DID, with the handle beside it: the config lists the handle."""
+    rules = Pseudonymiser(b"k" * 32, "bluesky", clear_ids=["brand.bsky.social", "help.brand.bsky.social"])
+
+    def sky(ref_id: str, handle: str, reply_to_handle: str | None = None) -> Post:
+        return Post(platform="bluesky", post_id=ref_id, account_id="did:plc:brand", created_at=T, kind="repost",
+                    ref_author_id=ref_id, ref_author_is_organization=False, reply_to_author_id="did:plc:x",
+                    extra={"ref_author_handle": handle, "reply_to_handle": reply_to_handle})
+
+    affiliate = rules.apply(sky("did:plc:help", "Help.Brand.bsky.social", reply_to_handle="help.brand.bsky.social"))
+    assert affiliate.ref_author_id == "did:plc:help" and affiliate.extra["ref_author_handle"]
+    assert affiliate.reply_to_author_id == "did:plc:x"  # the handle of the account it answers is the affiliate's
+    fan = rules.apply(sky("did:plc:fan", "fan.bsky.social", reply_to_handle="fan.bsky.social"))
+    assert fan.ref_author_id.startswith("anon:") and fan.reply_to_author_id.startswith("anon:")
+    assert "ref_author_handle" not in fan.extra and "reply_to_handle" not in fan.extra  # no fan handle kept

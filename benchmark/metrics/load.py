@@ -160,6 +160,8 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     config may be stored under its DID)."""
     cols = ("platform", "account_id", "handle", "name", "url", "followers", "is_organization")
     stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols)), conn)
+    handle_dids = _dids_of_handles(conn, {a for account in config.accounts if account.platform == "bluesky"
+                                          for a in account.affiliates if not a.startswith("did:")})
     rows = []
     for acct, account in enumerate(config.accounts):
         match = _match_account(stored, account.platform, account.id)
@@ -168,12 +170,30 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
         rows.append({
             "acct": acct, "platform": account.platform, "account_id": str(row["account_id"]),
             "config_id": account.id, "label": account.label, "role": account.role,
-            "affiliates": tuple(_ident(account.platform, a) for a in account.affiliates),
+            "affiliates": tuple(_ident(account.platform, a) for a in account.affiliates)
+            + tuple(did for a in account.affiliates for did in handle_dids.get(_ident(account.platform, a), ())),
             "idents": frozenset(idents), "handle": row.get("handle"), "name": row.get("name"),
             "url": row.get("url"), "account_followers": _num(row.get("followers")),
             "in_store": match is not None,
         })
     return pd.DataFrame(rows).set_index("acct", drop=False)
+
+
+def _dids_of_handles(conn: Any, handles: set[str]) -> dict[str, set[str]]:
+    """Bluesky handle → the DIDs it was seen with in the store. Reposts and replies name their author by DID,
+    with the handle beside it in `extra`, so an affiliate listed by handle is still recognised."""
+    wanted = {_ident("bluesky", h) for h in handles}
+    found: dict[str, set[str]] = {}
+    if not wanted:
+        return found
+    p = store.posts.c
+    for handle_key, id_column in (("ref_author_handle", p.ref_author_id), ("reply_to_handle", p.reply_to_author_id)):
+        handle = p.extra[handle_key].as_string()
+        stmt = select(handle, id_column).distinct().where(p.platform == "bluesky", handle.is_not(None))
+        for seen, did in conn.execute(stmt):
+            if did and _ident("bluesky", seen) in wanted:
+                found.setdefault(_ident("bluesky", seen), set()).add(_ident("bluesky", did))
+    return found
 
 
 def _match_account(stored: pd.DataFrame, platform: str, wanted: str) -> dict[str, Any] | None:
