@@ -53,7 +53,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, from_stored, to_stored
+from benchmark.i18n import N_, Message, from_stored, to_stored
 from benchmark.tracker import TERMINAL, AccountProgress, AccountTracker
 
 if TYPE_CHECKING:
@@ -705,13 +705,15 @@ def enqueue_job(server: Any, keys: JobKeys, accounts: Iterable[AccountConfig], p
     status = job_status(server, keys)
     if status["workers"]:
         # Live workers would go on popping from the new job with their own period: never swap under them.
-        raise JobBusyError(f"{keys.base}: {status['workers']} worker(s) are still running job "
-                           f"{status['job'].get('id')}: wait for them, or stop them first")
+        raise JobBusyError(Message("{prefix}: {workers} worker(s) are still running job {job}: wait for them, or "
+                                   "stop them first", prefix=keys.base, workers=status["workers"],
+                                   job=status["job"].get("id")))
     running = status["job"] and not status["reporter"] and (status["pending"] or status["queued"])
     if running and not reset:
-        raise JobBusyError(
-            f"{keys.base}: job {status['job'].get('id')} is still running ({status['pending']} accounts pending, "
-            f"{status['queued']} requests queued, no worker alive): start workers, or --reset to discard it")
+        raise JobBusyError(Message(
+            "{prefix}: job {job} is still running ({pending} accounts pending, {queued} requests queued, no worker "
+            "alive): start workers, or --reset to discard it", prefix=keys.base, job=status["job"].get("id"),
+            pending=status["pending"], queued=status["queued"]))
     for key in server.scan_iter(match=keys.all_keys_pattern(), count=1000):
         server.delete(key)
     accounts = list({account.id: account for account in accounts}.values())

@@ -283,6 +283,10 @@ def test_enqueue_needs_the_switch(config):
     done = subprocess.run(scrapy_command("enqueue", {"BENCHMARK_CONFIG": str(config)}), cwd=ROOT, env=clean_env(),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "BENCHMARK_SCHEDULER" in done.stderr
+    settings = {"BENCHMARK_CONFIG": str(config), "BENCHMARK_LANGUAGE": "zh"}
+    in_chinese = subprocess.run(scrapy_command("enqueue", settings), cwd=ROOT, env=clean_env(), capture_output=True,
+                                text=True, timeout=60)
+    assert "错误：要使用 Redis 队列，请设置 BENCHMARK_SCHEDULER" in in_chinese.stderr
 
 
 def test_a_worker_without_a_job_stops_at_once(redis_url, sample_url, config, tmp_path):

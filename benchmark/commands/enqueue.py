@@ -25,6 +25,7 @@ class Command(ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    language = "en"  # of the console lines: BENCHMARK_LANGUAGE, else the config's, else the system locale
 
     def syntax(self) -> str:
         return "[PLATFORM ...] [--config FILE] [--reset | --status]"
@@ -49,10 +50,13 @@ class Command(ScrapyCommand):
         from benchmark.config import ConfigError, load_config
         from benchmark.i18n import console_language, gettext_for
 
+        self.language = console_language(self.settings)
+        _ = gettext_for(self.language)
         url = self.settings.get("BENCHMARK_SCHEDULER", "")
         if not url:
-            print("error: set BENCHMARK_SCHEDULER=redis://host:6379/0 (environment or -s) to use a Redis queue",
-                  file=sys.stderr)
+            print(_("error: {message}").format(message=_(
+                "set BENCHMARK_SCHEDULER=redis://host:6379/0 (environment or -s) to use a Redis queue")),
+                file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         unknown = [name for name in args if name not in PLATFORMS]
@@ -61,9 +65,7 @@ class Command(ScrapyCommand):
         try:
             config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
         except ConfigError as exc:
-            language = console_language(self.settings)
-            print(gettext_for(language)("error: {message}").format(message=exc.translate(language)),
-                  file=sys.stderr)
+            print(_("error: {message}").format(message=exc.translate(self.language)), file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         platforms = args or [p for p in PLATFORMS if config.accounts_for(p)]
@@ -76,31 +78,43 @@ class Command(ScrapyCommand):
 
     def _enqueue(self, server: Any, platform: str, config: Any, reset: bool) -> None:
         from benchmark.distributed import JobBusyError, JobKeys, enqueue_job
+        from benchmark.i18n import gettext_for, translate
 
+        _ = gettext_for(self.language)
         keys = JobKeys.for_spider(self.settings, platform)
         period = (config.period_start.isoformat(), config.period_end.isoformat())
         try:
             summary = enqueue_job(server, keys, config.accounts_for(platform), period, reset=reset)
         except JobBusyError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(_("error: {message}").format(message=translate(exc.args[0], self.language)), file=sys.stderr)
             self.exitcode = EXIT_BUSY
             return
-        print(f"{platform}: {summary.accounts} account(s) queued as job {summary.job_id} "
-              f"(period {period[0]}..{period[1]}); start workers with `scrapy crawl {platform}` and the same "
-              "BENCHMARK_SCHEDULER and BENCHMARK_DB")
+        print(_("{platform}: {accounts} account(s) queued as job {job} (period {start}..{end}); start workers with "
+                "`scrapy crawl {platform}` and the same BENCHMARK_SCHEDULER and BENCHMARK_DB").format(
+            platform=platform, accounts=summary.accounts, job=summary.job_id, start=period[0], end=period[1]))
 
     def _print_status(self, server: Any, platform: str) -> None:
         from benchmark.distributed import JobKeys, job_status
+        from benchmark.i18n import gettext_for, translations
 
+        _ = gettext_for(self.language)
         status = job_status(server, JobKeys.for_spider(self.settings, platform))
         job = status["job"]
         if not job:
-            print(f"{platform}: no job")
+            print(_("{platform}: no job").format(platform=platform))
             return
-        state = "done" if status["reporter"] else "running" if status["workers"] else "waiting for workers"
-        print(f"{platform}: job {job.get('id')} {state}: {job.get('accounts')} account(s), period "
-              f"{job.get('period_start')}..{job.get('period_end')}, {status['pending']} not started, "
-              f"{status['queued']} request(s) queued, {status['workers']} worker(s) ({status['busy']} busy)")
+        catalog = translations(self.language)
+        if status["reporter"]:
+            state = catalog.pgettext("job state", "done")
+        elif status["workers"]:
+            state = catalog.pgettext("job state", "running")
+        else:
+            state = catalog.pgettext("job state", "waiting for workers")
+        print(_("{platform}: job {job} {state}: {accounts} account(s), period {start}..{end}, {pending} not started, "
+                "{queued} request(s) queued, {workers} worker(s) ({busy} busy)").format(
+            platform=platform, job=job.get("id"), state=state, accounts=job.get("accounts"),
+            start=job.get("period_start"), end=job.get("period_end"), pending=status["pending"],
+            queued=status["queued"], workers=status["workers"], busy=status["busy"]))
 
 
 def _redis(url: str) -> Any:
