@@ -100,10 +100,18 @@ def _message_parts(value: Any) -> Any:
 
 def _message_of_parts(value: Any) -> Any:
     if isinstance(value, dict) and "msgid" in value:
-        if not isinstance(value["msgid"], str):
-            raise TypeError("a msgid is text")
+        if value["msgid"] not in known_msgids():  # only our own sentences: never a template from elsewhere
+            raise ValueError("not a msgid of the catalogs")
         return Message(value["msgid"], **{k: _message_of_parts(v) for k, v in value.get("params", {}).items()})
     return value
+
+
+@cache
+def known_msgids() -> frozenset[str]:
+    """Every msgid of the catalogs. A stored message names one of these, or it is shown as plain text: text
+    from Redis or a store may come from elsewhere (a platform's error), and a template runs `.format`."""
+    catalog = getattr(translations(DEFAULT_LANGUAGE), "_catalog", {})  # GNUTranslations' msgid → msgstr
+    return frozenset(key for key in catalog if isinstance(key, str) and key)
 
 
 def translate(text: Any, language: str | None = None) -> Any:
@@ -182,10 +190,11 @@ def config_language(config_path: str | Path | None) -> str | None:
         return None
 
 
-def console_language(settings: Any) -> str:
-    """The language of a crawl's console lines: `BENCHMARK_LANGUAGE`, else the config's, else the system's."""
+def console_language(settings: Any, config_path: str | Path | None = None) -> str:
+    """The language of a command's console lines: `BENCHMARK_LANGUAGE`, else the config's (`config_path`, else
+    BENCHMARK_CONFIG), else the system's."""
     return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
-                           config_language(settings.get("BENCHMARK_CONFIG")))
+                           config_language(config_path or settings.get("BENCHMARK_CONFIG")))
 
 
 # -- catalogs -----------------------------------------------------------------------------------------

@@ -32,6 +32,35 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# Codes that end up inside a reason the user reads (console summary, report coverage), in words of either
+# language; the codes themselves stay in the stats and the log. Codes not listed are shown as they are.
+REASON_WORDS = {
+    "malformed_json": N_("the answer was not valid JSON"),
+    "malformed_payload": N_("the answer had an unexpected shape"),
+    "malformed_page": N_("the page was cut short or was not a Telegram page"),
+    "empty_profile": N_("the profile came back empty"),
+    "shutdown": N_("stopped by Ctrl-C or a signal"),
+    "cancelled": N_("cancelled"),
+    **dict.fromkeys(("closespider_timeout", "closespider_itemcount", "closespider_pagecount",
+                     "closespider_errorcount", "closespider_timeout_no_item"), N_("a CLOSESPIDER_* limit was reached")),
+    **dict.fromkeys(("DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"), N_("the request timed out")),
+    "DNSLookupError": N_("the host name could not be resolved"),
+    "ConnectionRefusedError": N_("the connection was refused"),
+    **dict.fromkeys(("ResponseDataLossError", "PartialDownloadError", "ResponseFailed"), N_("the answer was cut off")),
+    **dict.fromkeys(("ConnectionLost", "ConnectionDone", "ResponseNeverReceived", "DownloadFailedError"),
+                    N_("the connection was lost")),
+}
+
+
+def reason_words(code: str) -> str:
+    """A reason code as words the user can read in either language (a Message), or the code itself."""
+    if code in REASON_WORDS:
+        return Message(REASON_WORDS[code])
+    if code.startswith("http_") and code[5:].isdigit():
+        return Message("HTTP error {status}", status=int(code[5:]))
+    return code
+
+
 class BenchmarkSpider(scrapy.Spider):
     """Reads `BENCHMARK_CONFIG`; `-a accounts=ID,ID -a since=YYYY-MM-DD -a until=YYYY-MM-DD` override it."""
 
@@ -78,7 +107,8 @@ class BenchmarkSpider(scrapy.Spider):
         start = parse_date(self.since_arg) if self.since_arg else config.period_start  # type: ignore[union-attr]
         end = parse_date(self.until_arg) if self.until_arg else (config.period_end if config else date.today())
         if start > end:
-            raise ConfigError(config_path, "since/until", f"since {start} is after until {end}")
+            raise ConfigError(config_path, "since/until", Message("since {start} is after until {end}",
+                                                                  start=str(start), end=str(end)))
         self.period = (start.isoformat(), end.isoformat())
         self.timezone = tz
         self.period_start = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
@@ -160,7 +190,7 @@ class BenchmarkSpider(scrapy.Spider):
         for progress in self.tracker.accounts.values():
             if progress.status == "ok":
                 self.tracker.fail(progress.platform, progress.account_id, "partial",
-                                  Message("crawl ended early ({reason})", reason=reason))
+                                  Message("crawl ended early ({reason})", reason=reason_words(reason)))
 
     def load_json(self, response: Response) -> Any:
         """The JSON body, or None when the body is not JSON (HTML login page, truncated body)."""
@@ -227,7 +257,8 @@ class BenchmarkSpider(scrapy.Spider):
             return
         logger.warning("%s %s: giving up on a broken page (%s): %s", self.platform, account_id, reason,
                        response.url)
-        self.tracker.fail(self.platform, account_id, "partial", Message("broken page ({reason})", reason=reason))
+        self.tracker.fail(self.platform, account_id, "partial",
+                          Message("broken page ({reason})", reason=reason_words(reason)))
 
     def on_error(self, failure: Failure) -> None:
         """Network errors after Scrapy's retries: the account is partial, the crawl goes on."""
@@ -237,7 +268,8 @@ class BenchmarkSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("%s %s: request failed after retries (%s): %s", self.platform, account_id, reason,
                        request.url)
-        self.tracker.fail(self.platform, account_id, "partial", Message("request failed: {reason}", reason=reason))
+        self.tracker.fail(self.platform, account_id, "partial",
+                          Message("request failed: {reason}", reason=reason_words(reason)))
 
     def count_dropped(self, account_id: str, reasons: Iterable[str]) -> None:
         for reason in reasons:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 DEFAULT_DB_URL = "sqlite:///data/benchmark.sqlite3"
 SCHEMA_VERSION = 1
@@ -245,16 +246,48 @@ def _create_schema(engine: Engine) -> None:
         _add_new_columns(conn)
 
 
-def _add_new_columns(conn: Connection) -> None:
+def _add_new_columns(conn: Connection) -> list[str]:
     """A store made by an earlier version lacks the columns added since (all nullable): add them, so that
-    upgrading never asks the user to throw away a quarter's crawl."""
+    upgrading never asks the user to throw away a quarter's crawl. Returns the `table.column` names added."""
     inspector = inspect(conn)
+    added = []
     for table in metadata.sorted_tables:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            if column.name not in present and column.nullable and _add_column(conn, table, column):
+                added.append(f"{table.name}.{column.name}")
+    if "crawl_accounts.message_i18n" in added:  # a store of the first version: clean what it kept
+        _forget_fans_reply_handles(conn)
+    return added
+
+
+def _add_column(conn: Connection, table: Table, column: Column) -> bool:
+    """ALTER TABLE … ADD COLUMN; False when another process added it first (two crawls started together)."""
+    quote = conn.dialect.identifier_preparer.quote
+    kind = column.type.compile(dialect=conn.dialect)
+    if conn.dialect.name == "postgresql":  # serialised by the advisory lock; IF NOT EXISTS is the backstop
+        conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN IF NOT EXISTS {quote(column.name)} {kind}"))
+        return True
+    try:
+        conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+    except OperationalError as exc:
+        if "duplicate column" not in str(exc).lower():
+            raise
+        return False
+    return True
+
+
+def _forget_fans_reply_handles(conn: Connection) -> None:
+    """The first version pseudonymised the fan a Bluesky reply answers but kept the fan's handle in
+    `extra.reply_to_handle`: remove it from the posts already stored."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("UPDATE posts SET extra = (extra::jsonb - 'reply_to_handle')::json "
+                          "WHERE platform = 'bluesky' AND reply_to_author_id LIKE 'anon:%' "
+                          "AND extra->>'reply_to_handle' IS NOT NULL"))
+    else:
+        conn.execute(text("UPDATE posts SET extra = json_remove(extra, '$.reply_to_handle') "
+                          "WHERE platform = 'bluesky' AND reply_to_author_id LIKE 'anon:%' "
+                          "AND json_extract(extra, '$.reply_to_handle') IS NOT NULL"))
 
 
 def _insert(engine: Engine, table: Table) -> Any:

@@ -268,10 +268,23 @@ def test_a_nested_message_survives_json_and_pickle():
         assert copy.translate("zh") == "2 个页面失败；最后一次：HTTP 404：账号不存在"
 
 
-@pytest.mark.parametrize("stored", ["", None, "plain English", "{not json", '{"a": 1}', '{"msgid": 3}', "[1]"])
+@pytest.mark.parametrize("stored", ["", None, "plain English", "{not json", '{"a": 1}', '{"msgid": 3}', "[1]",
+                                    # a template that is not one of ours never runs: `.format` of a huge width
+                                    '{"msgid": "{x:>999999999}", "params": {"x": 1}}'])
 def test_stored_text_that_is_not_a_message_is_shown_as_it_is(stored):
     assert i18n.from_stored(stored) == (stored or "")
     assert i18n.stored_message("fallback", stored, "zh") == "fallback"
+
+
+def test_reason_codes_read_as_words_in_both_languages():
+    from benchmark.spider import reason_words
+
+    broken = i18n.Message("broken page ({reason})", reason=reason_words("malformed_json"))
+    assert broken == "broken page (the answer was not valid JSON)"
+    assert broken.translate("zh") == "页面损坏（返回内容不是有效的 JSON）"
+    assert reason_words("http_503").translate("zh") == "HTTP 错误 503"
+    assert reason_words("DNSLookupError").translate("zh") == "无法解析主机名"
+    assert reason_words("SomethingNew") == "SomethingNew"  # an unknown code is shown as it is
 
 
 def test_tracker_rows_keep_english_text_and_the_translatable_reason():

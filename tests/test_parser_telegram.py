@@ -44,6 +44,12 @@ def load(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def as_served(fragment: str) -> str:
+    """The recorded plain pages are the <body> fragments another project saved; t.me serves them inside a whole
+    document, and the parser requires a fetched page to be whole (a cut page is re-read)."""
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{fragment}\n</body></html>\n'
+
+
 def parse(html: object, channel: str = "swiftui_dev", url: str = "") -> tuple:
     return telegram.parse_channel_page(html, channel=channel, crawled_at=CRAWLED_AT, url=url)
 
@@ -94,7 +100,7 @@ def test_every_recorded_page_parses(name: str) -> None:
     ],
 )
 def test_recorded_plain_pages_of_channels_without_preview(name: str, status: str, followers: int | None) -> None:
-    account, page = parse(load(name), channel="somechannel", url="https://t.me/somechannel")
+    account, page = parse(as_served(load(name)), channel="somechannel", url="https://t.me/somechannel")
 
     assert (page.status, page.posts, page.cursor) == (status, [], None)
     assert "redirected away from /s/" in page.message
@@ -364,6 +370,10 @@ def test_a_cut_page_is_malformed_not_a_shorter_page(keep: float) -> None:
     assert header_only.status == "malformed"
     _, head_only = parse(html[:2000], url="https://t.me/s/swiftui_dev")  # before the header: not "not_found"
     assert head_only.status == "malformed"
+    plain = load("laconicman_plain-subscribers.html")  # a saved fragment: accepted without a url
+    assert parse(plain, channel="laconicman")[1].status != "malformed"
+    _, fetched = parse(plain, channel="laconicman", url="https://t.me/laconicman")  # fetched: must be whole
+    assert fetched.status == "malformed"
 
 
 def test_bytes_are_decoded() -> None:

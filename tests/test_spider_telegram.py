@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from benchmark.items import Account, Post
 from spiders.telegram import TelegramSpider
 from tests.crawl_helpers import run_crawl
+from tests.test_parser_telegram import as_served
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 BASE = "https://tme.test"
@@ -134,7 +135,7 @@ def test_redirect_away_from_the_preview_is_explained_by_the_plain_page(tmp_path:
                                                                       followers: int | None) -> None:
     spider = make_spider(tmp_path)
     plain = plain_page_request(spider)
-    items, requests = run(spider.parse_plain_page, respond(plain, (FIXTURES / fixture).read_text(encoding="utf-8")))
+    items, requests = run(spider.parse_plain_page, respond(plain, as_served((FIXTURES / fixture).read_text("utf-8"))))
 
     assert plain.url == f"{BASE}/{CHANNEL}" and plain.meta["account_id"] == CHANNEL
     assert requests == []

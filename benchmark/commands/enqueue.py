@@ -50,7 +50,7 @@ class Command(ScrapyCommand):
         from benchmark.config import ConfigError, load_config
         from benchmark.i18n import console_language, gettext_for
 
-        self.language = console_language(self.settings)
+        self.language = console_language(self.settings, opts.config)
         _ = gettext_for(self.language)
         url = self.settings.get("BENCHMARK_SCHEDULER", "")
         if not url:

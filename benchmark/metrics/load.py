@@ -120,7 +120,7 @@ def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | Non
     say = progress or (lambda _msg: None)
     try:
         return _load_panel(engine, config, say, rules, lean)
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except (SQLAlchemyError, sqlite3.Error, pd.errors.DatabaseError) as exc:
         reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
         raise ReportInputError(_("cannot read the store (is it from an older version?): {reason}").format(
             reason=reason)) from exc
@@ -160,11 +160,14 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     config may be stored under its DID)."""
     cols = ("platform", "account_id", "handle", "name", "url", "followers", "is_organization")
     stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols)), conn)
-    handle_dids = _dids_of_handles(conn, {a for account in config.accounts if account.platform == "bluesky"
-                                          for a in account.affiliates if not a.startswith("did:")})
+    matches = [_match_account(stored, account.platform, account.id) for account in config.accounts]
+    handle_dids = _dids_of_handles(
+        conn, {a for account in config.accounts if account.platform == "bluesky" for a in account.affiliates
+               if not a.startswith("did:")},
+        {str(match["account_id"]) for account, match in zip(config.accounts, matches, strict=True)
+         if account.platform == "bluesky" and match is not None})
     rows = []
-    for acct, account in enumerate(config.accounts):
-        match = _match_account(stored, account.platform, account.id)
+    for acct, (account, match) in enumerate(zip(config.accounts, matches, strict=True)):
         row = match if match is not None else {"account_id": account.id}
         idents = {_ident(account.platform, v) for v in (account.id, row.get("account_id"), row.get("handle")) if v}
         rows.append({
@@ -179,17 +182,18 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("acct", drop=False)
 
 
-def _dids_of_handles(conn: Any, handles: set[str]) -> dict[str, set[str]]:
-    """Bluesky handle → the DIDs it was seen with in the store. Reposts and replies name their author by DID,
-    with the handle beside it in `extra`, so an affiliate listed by handle is still recognised."""
+def _dids_of_handles(conn: Any, handles: set[str], account_ids: set[str]) -> dict[str, set[str]]:
+    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids`. Reposts and replies name their
+    author by DID, with the handle beside it in `extra`, so an affiliate listed by handle is still recognised."""
     wanted = {_ident("bluesky", h) for h in handles}
     found: dict[str, set[str]] = {}
-    if not wanted:
+    if not wanted or not account_ids:
         return found
     p = store.posts.c
     for handle_key, id_column in (("ref_author_handle", p.ref_author_id), ("reply_to_handle", p.reply_to_author_id)):
         handle = p.extra[handle_key].as_string()
-        stmt = select(handle, id_column).distinct().where(p.platform == "bluesky", handle.is_not(None))
+        stmt = select(handle, id_column).distinct().where(
+            p.platform == "bluesky", p.account_id.in_(sorted(account_ids)), handle.is_not(None))
         for seen, did in conn.execute(stmt):
             if did and _ident("bluesky", seen) in wanted:
                 found.setdefault(_ident("bluesky", seen), set()).add(_ident("bluesky", did))
@@ -339,7 +343,11 @@ def _no_crawl_status() -> tuple[pd.DataFrame, pd.DataFrame]:
 def _read_crawl_status(conn: Any, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The latest crawl_accounts row per panel account (matched by store id or config id)."""
     runs = pd.read_sql(select(store.crawl_runs), conn)
-    rows = pd.read_sql(select(store.crawl_accounts), conn)
+    # A store of an earlier version lacks the newer columns (a report never alters the store; a crawl does).
+    present = {column["name"] for column in inspect(conn).get_columns("crawl_accounts")}
+    rows = pd.read_sql(select(*(c for c in store.crawl_accounts.c if c.name in present)), conn)
+    if "message_i18n" not in rows:
+        rows["message_i18n"] = None
     out = []
     for acct, account in accounts.iterrows():
         mine = rows[(rows["platform"] == account["platform"])

@@ -60,10 +60,10 @@ def parse_channel_page(
     selector = Selector(text=html_text)
     account = _channel_account(selector, channel, crawled_at)
     messages = selector.css(MESSAGE)
-    is_preview = bool(messages) or "tgme_channel_info" in html_text or "/s/" in urlsplit(url).path
-    if is_preview and not _is_complete(html_text):
+    fetched = bool(url)  # by the spider: a whole document; without a url, a saved fragment is accepted
+    if (fetched or messages or "tgme_channel_info" in html_text) and not _is_complete(html_text):
         # Messages run oldest to newest: a cut page would silently lose its newest ones (or all of them and
-        # look like the end of the channel), so it is re-read.
+        # look like the end of the channel, or a plain page like a missing channel), so it is re-read.
         return None, FeedPage([], None, status="malformed", message="truncated page (no </html>)")
     if account is None and not messages:
         status, message, account = _no_preview(selector, channel, crawled_at, url)
