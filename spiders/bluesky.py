@@ -120,7 +120,7 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         self.tracker.page(self.platform, account.id, len(kept))
         yield from self.with_ref_authors(account, kept)
         yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
-        if not page.cursor or not self.should_page_on(page.posts):
+        if not page.cursor or parser.is_last_page(data, FEED_LIMIT) or not self.should_page_on(page.posts):
             return
         if page.cursor == response.meta.get("cursor"):
             # The same cursor again would loop (or be dropped as a duplicate request): the rest is missing.

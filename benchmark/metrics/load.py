@@ -159,17 +159,23 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     """One row per config account, matched to its store row by id or handle (a Bluesky handle in the
     config may be stored under its DID)."""
     cols = ("platform", "account_id", "handle", "name", "url", "followers", "is_organization")
-    stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols)), conn)
+    stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols),
+                                store.accounts.c.extra["did"].as_string().label("did")), conn)
     matches = [_match_account(stored, account.platform, account.id) for account in config.accounts]
+    bluesky = [account for account in config.accounts if account.platform == "bluesky"]
     handle_dids = _dids_of_handles(
-        conn, {a for account in config.accounts if account.platform == "bluesky" for a in account.affiliates
-               if not a.startswith("did:")},
+        conn, {a for account in bluesky for a in (account.id, *account.affiliates) if not a.startswith("did:")},
         {str(match["account_id"]) for account, match in zip(config.accounts, matches, strict=True)
          if account.platform == "bluesky" and match is not None})
     rows = []
     for acct, (account, match) in enumerate(zip(config.accounts, matches, strict=True)):
         row = match if match is not None else {"account_id": account.id}
-        idents = {_ident(account.platform, v) for v in (account.id, row.get("account_id"), row.get("handle")) if v}
+        # A Bluesky brand listed by handle is named by its DID in others' reposts and comments: its profile's DID,
+        # or the DIDs seen beside its handle, identify it too.
+        names = (account.id, row.get("account_id"), row.get("handle"), row.get("did"))
+        idents = {_ident(account.platform, v) for v in names if isinstance(v, str) and v}
+        if account.platform == "bluesky":
+            idents |= handle_dids.get(_ident("bluesky", account.id), set())
         rows.append({
             "acct": acct, "platform": account.platform, "account_id": str(row["account_id"]),
             "config_id": account.id, "label": account.label, "role": account.role,
@@ -183,17 +189,24 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
 
 
 def _dids_of_handles(conn: Any, handles: set[str], account_ids: set[str]) -> dict[str, set[str]]:
-    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids`. Reposts and replies name their
-    author by DID, with the handle beside it in `extra`, so an affiliate listed by handle is still recognised."""
+    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids` and in the comments under them.
+    Reposts, replies and comments name their author by DID, with the handle beside it in `extra`, so a panel
+    account or an affiliate listed by handle is still recognised."""
     wanted = {_ident("bluesky", h) for h in handles}
     found: dict[str, set[str]] = {}
     if not wanted or not account_ids:
         return found
-    p = store.posts.c
+    p, c = store.posts.c, store.comments.c
+    panel_posts = and_(p.platform == "bluesky", p.account_id.in_(sorted(account_ids)))
+    statements = []
     for handle_key, id_column in (("ref_author_handle", p.ref_author_id), ("reply_to_handle", p.reply_to_author_id)):
         handle = p.extra[handle_key].as_string()
-        stmt = select(handle, id_column).distinct().where(
-            p.platform == "bluesky", p.account_id.in_(sorted(account_ids)), handle.is_not(None))
+        statements.append(select(handle, id_column).distinct().where(panel_posts, handle.is_not(None)))
+    handle = c.extra["author_handle"].as_string()
+    statements.append(select(handle, c.author_id).distinct().join_from(
+        store.comments, store.posts, and_(p.platform == c.platform, p.post_id == c.post_id)).where(
+        panel_posts, handle.is_not(None)))
+    for stmt in statements:
         for seen, did in conn.execute(stmt):
             if did and _ident("bluesky", seen) in wanted:
                 found.setdefault(_ident("bluesky", seen), set()).add(_ident("bluesky", did))
