@@ -117,5 +117,5 @@ REFRESH_WINDOW_DAYS = 14
 
 # --- Comments (optional deeper crawl: `-a comments=1` or CRAWL_COMMENTS=True) ---------------------------
 CRAWL_COMMENTS = False
-COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies
+COMMENTS_PER_POST = 40  # first N top-level comments per post (+ replies); why 40: docs/comments.md
 COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded
