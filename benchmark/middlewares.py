@@ -170,28 +170,65 @@ class BanDetectionMiddleware:
 
 
 class SecretHeadersMiddleware:
-    """Adds secrets (the Weibo cookie) as request headers at download time only.
+    """The Weibo cookie (WEIBO_COOKIE), on requests to WEIBO_BASE_URL only, for the time of the download only.
 
+    Its place (DOWNLOADER_MIDDLEWARES 950) is why it works and why it never leaks:
+    - after CookiesMiddleware (700), which replaces any `Cookie` header with its jar's cookies: set before it,
+      the cookie never reached Weibo (issue 15). The jar's own cookies (those the site set) still go along;
+      the secret's names win over theirs.
+    - after HttpCacheMiddleware (900) and last before the download handler: on the way back, process_response
+      and process_exception run here first and put the jar's header back, so the request that the cache
+      stores (`request_headers`), that RetryMiddleware or a spider copies into a retry, and that JOBDIR
+      pickles into its queues, never holds the secret (issue 14 item 11).
     The cookie never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
-    It is added only to requests for the platform's own host, never to third-party links.
     """
 
     def __init__(self, weibo_cookie: str, weibo_base: str) -> None:
-        self.weibo_cookie = weibo_cookie.strip()
-        from urllib.parse import urlsplit
-
-        self.weibo_host = urlsplit(weibo_base).netloc
+        self.pairs = cookie_pairs(weibo_cookie)
+        # Scheme, host and path of the base: "https://m.weibo.cn/" — never weibo.com, never another platform.
+        self.prefix = weibo_base.rstrip("/") + "/"
+        self.jar_headers: dict[int, bytes | None] = {}  # id(request) → its Cookie header before the secret
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SecretHeadersMiddleware:
         cookie = crawler.settings.get("WEIBO_COOKIE", "")
-        if not cookie:
+        if not cookie_pairs(cookie):
             raise NotConfigured
-        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL", "https://m.weibo.cn"))
+        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL") or "https://m.weibo.cn")
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        from urllib.parse import urlsplit
-
-        if urlsplit(request.url).netloc == self.weibo_host and b"Cookie" not in request.headers:
-            request.headers[b"Cookie"] = self.weibo_cookie.encode("utf-8")
+        if not request.url.startswith(self.prefix):
+            return None
+        jar = request.headers.get(b"Cookie")
+        self.jar_headers[id(request)] = jar
+        pairs = {**cookie_pairs(jar.decode("latin-1") if jar else ""), **self.pairs}
+        request.headers[b"Cookie"] = "; ".join(f"{name}={value}" for name, value in pairs.items()).encode("utf-8")
         return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        self._take_back(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
+        self._take_back(request)
+        return None
+
+    def _take_back(self, request: Request) -> None:
+        key = id(request)
+        if key not in self.jar_headers:
+            return  # not sent by us (another host, or answered from the cache)
+        jar = self.jar_headers.pop(key)
+        if jar is None:
+            request.headers.pop(b"Cookie", None)
+        else:
+            request.headers[b"Cookie"] = jar
+
+
+def cookie_pairs(header: str) -> dict[str, str]:
+    """`SUB=…; SUBP=…` (a Cookie header or a pasted browser cookie) → {name: value}, in order; junk dropped."""
+    pairs: dict[str, str] = {}
+    for part in header.replace("\n", ";").replace("\r", ";").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name.strip():
+            pairs[name.strip()] = value.strip()
+    return pairs

@@ -56,6 +56,9 @@ DOWNLOAD_TIMEOUT = 30  # default 180: a hung request should be retried, not wait
 RETRY_TIMES = 4  # default 2: hotel Wi-Fi
 # 429 is handled by RetryAfterMiddleware (honours Retry-After); 418/432 by BanDetectionMiddleware.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+# HTTPCACHE_ENABLED is off by default; turned on (development), a cached throttling answer would be served
+# again to every retry of the request, so nothing that is retried is cached (default: everything is).
+HTTPCACHE_IGNORE_HTTP_CODES = [*RETRY_HTTP_CODES, 418, 429, 432]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -63,7 +66,10 @@ DOWNLOADER_MIDDLEWARES = {
     # spider classifies it). Left on, these two would only warn that RefererMiddleware is off (see below).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "benchmark.middlewares.SecretHeadersMiddleware": 380,
+    # Last before the download handler: after CookiesMiddleware (700), which would drop a Cookie header set
+    # earlier, and after HttpCacheMiddleware (900); it takes the cookie off again first thing on the way back,
+    # so no retry copy, JOBDIR queue or cache entry holds it (benchmark/middlewares.py).
+    "benchmark.middlewares.SecretHeadersMiddleware": 950,
     "benchmark.middlewares.BanDetectionMiddleware": 540,
     "benchmark.middlewares.RetryAfterMiddleware": 545,
 }

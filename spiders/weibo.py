@@ -40,11 +40,21 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             yield self.profile_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
+    def client_headers(self, referer: str) -> dict[str, str]:
+        """What m.weibo.cn's own web app sends with each API call (research/weibo.md): without them real Weibo
+        treats the client as a script (visitor redirect, ok:-100). The cookie is added at download time only
+        (benchmark.middlewares.SecretHeadersMiddleware)."""
+        return {"Accept": "application/json, text/plain, */*", "X-Requested-With": "XMLHttpRequest",
+                "MWeibo-Pwa": "1", "Referer": referer}
+
+    def account_page(self, account_id: str) -> str:
+        return self.url(f"/u/{account_id}")
+
     def profile_request(self, account: AccountConfig) -> scrapy.Request:
         query = urlencode({"type": "uid", "value": account.id})
         return scrapy.Request(self.url(f"/api/container/getIndex?{query}"), callback=self.parse_profile,
                               errback=self.on_error, meta=self.account_meta(account),
-                              dont_filter=True)
+                              headers=self.client_headers(self.account_page(account.id)), dont_filter=True)
 
     def timeline_request(self, account: AccountConfig, since_id: str | None = None,
                          page: int = 1) -> scrapy.Request:
@@ -57,6 +67,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(self.url(f"/api/container/getIndex?{urlencode(params)}"),
                               callback=self.parse_timeline, errback=self.on_error,
                               meta=self.account_meta(account, page=page),
+                              headers=self.client_headers(self.account_page(account.id)),
                               dont_filter=page == 1)
 
     # -- callbacks -----------------------------------------------------------------------------------
@@ -115,7 +126,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(
             self.url(f"/comments/hotflow?{urlencode(params)}"), callback=self.parse_comments,
             errback=self.comments_request_failed, cb_kwargs={"post": post, "top_level": top_level},
-            headers={"Referer": self.url(f"/detail/{post.post_id}")},
+            headers=self.client_headers(self.url(f"/detail/{post.post_id}")),
             meta=self.account_meta(account, max_id=max_id),
         )
 
@@ -147,6 +158,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(
             self.url(f"/statuses/extend?{urlencode({'id': post.post_id})}"), callback=self.parse_long_text,
             errback=self.long_text_failed, cb_kwargs={"post": post},
+            headers=self.client_headers(self.account_page(account.id)),
             meta=self.account_meta(account), dont_filter=True,
         )
 

@@ -2,15 +2,19 @@
 
 The panel covers what breaks Weibo crawlers: a multi-page timeline with an old pinned post, long posts,
 reposts of fans, brands and deleted posts, a 418 burst, and accounts behind login walls (three forms),
-a captcha and an unknown uid. Assertions are on the store's rows and statuses.
+a captcha and an unknown uid. Assertions are on the store's rows and statuses. The server is strict (like real
+Weibo, it refuses a request without the expected cookie or the mobile web client's headers) and counts what it
+refused on /__strict.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,8 +59,16 @@ def panel() -> Panel:
 
 @pytest.fixture(scope="module")
 def server_url():
-    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR) as (url, _process):
+    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR,
+                               extra_args=("--strict-weibo", "--weibo-cookie", FAKE_COOKIE)) as (url, _process):
         yield url
+
+
+def refused(url: str) -> dict[str, int]:
+    """What the strict server refused so far (missing cookie, headers or referer), and cookie leaks."""
+    with urllib.request.urlopen(f"{url}/__strict", timeout=5) as answer:
+        counts = json.loads(answer.read())
+    return {name: n for name, n in counts.items() if not name.endswith(":served")}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +83,7 @@ def crawled(tmp_path_factory, panel, server_url):
                       env={"WEIBO_COOKIE": FAKE_COOKIE},
                       settings={"LOG_LEVEL": "DEBUG", "BENCHMARK_LANGUAGE": language},
                       extra=["-O", str(tmp / f"feed{i}.jsonl")]) for i, language in ((1, "en"), (2, "zh"))]
+    assert refused(server_url) == {}  # every request was made as the logged-in mobile web client
     return tmp, runs
 
 
@@ -248,7 +261,7 @@ def test_accounts_argument_limits_the_crawl(tmp_path, panel, server_url):
     config = tmp_path / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
     result = run_crawl("weibo", base_url=server_url, db_path=tmp_path / "db.sqlite3", config_path=config,
-                       args={"accounts": BURST, "since": "2026-11-01"})
+                       args={"accounts": BURST, "since": "2026-11-01"}, env={"WEIBO_COOKIE": FAKE_COOKIE})
     assert result.returncode == 0, result.stderr[-2000:]
     rows = result.rows("select account_id, min(created_at) as first from posts group by account_id")
     assert [r["account_id"] for r in rows] == [BURST]
