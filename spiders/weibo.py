@@ -9,6 +9,7 @@ this module only routes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -19,13 +20,20 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message
+from benchmark.i18n import N_, Message, console_language
 from benchmark.items import Post
+from benchmark.middlewares import cookie_pairs
 from benchmark.parsers import weibo as parser
 from benchmark.spider import BenchmarkSpider
 
+logger = logging.getLogger(__name__)
 LOGIN_MARKERS = ("passport.weibo", "login.sina.com.cn", "weibo.com/login", "/signin", "visitor")
 COOKIE_HINT = Message("Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')")
+NO_COOKIE = Message("WEIBO_COOKIE is not set: Weibo is crawled as an anonymous visitor, which meets login walls, "
+                    "short timelines and throttling (see README, 'Giving a Weibo cookie')")
+NOT_LOGGED_IN = Message("WEIBO_COOKIE is not logged in: Weibo says so for this cookie (expired, or not from "
+                        "m.weibo.cn); no Weibo account was crawled. Copy a fresh cookie from m.weibo.cn (see README, "
+                        "'Giving a Weibo cookie')")
 
 
 class WeiboSpider(CommentsCrawl, BenchmarkSpider):
@@ -36,8 +44,43 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     comments_on_reposts = True  # a Weibo repost is a status with comments of its own
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        """As the mobile web app does: first ask /api/config whether the cookie is logged in, then the accounts.
+        Without a cookie there is nothing to ask: one warning, and an anonymous crawl."""
+        if not self.panel:
+            return
+        if not cookie_pairs(self.settings.get("WEIBO_COOKIE", "")):
+            self.say(logging.WARNING, NO_COOKIE)
+            for account in self.panel:
+                yield self.profile_request(account)
+            return
+        yield scrapy.Request(self.url("/api/config"), callback=self.parse_config, errback=self.config_failed,
+                             headers=self.client_headers(self.url("/")), dont_filter=True,
+                             meta={"handle_httpstatus_all": True, "dont_redirect": True})
+
+    def parse_config(self, response: Response) -> Iterator[scrapy.Request]:
+        data = self.load_json(response) if response.status == 200 else None
+        login = parser.config_login(data) if data is not None else None
+        if login is None and (300 <= response.status < 400 or (response.status == 200 and data is None)):
+            login = False  # the visitor redirect or the HTML login page: what Weibo answers a stale cookie
+        if login is False:
+            self.say(logging.ERROR, NOT_LOGGED_IN)
+            for account in self.panel:
+                self.tracker.fail(self.platform, account.id, "login_wall", NOT_LOGGED_IN)
+            return
+        if login is None:
+            self.say(logging.WARNING, cookie_unchecked(f"HTTP {response.status}"))
         for account in self.panel:
             yield self.profile_request(account)
+
+    def config_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        # The network, not the cookie: each account meets (and records) the same trouble on its own.
+        self.say(logging.WARNING, cookie_unchecked(failure.value.__class__.__name__))
+        for account in self.panel:
+            yield self.profile_request(account)
+
+    def say(self, level: int, message: Message) -> None:
+        """One line for the user, in the console's language."""
+        logger.log(level, "%s", message.translate(console_language(self.settings)))
 
     # -- requests ------------------------------------------------------------------------------------
     def client_headers(self, referer: str) -> dict[str, str]:
@@ -212,6 +255,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             yield from self.retry_or_fail(response, "malformed_payload")
             return
         self.tracker.fail(self.platform, account_id, status, message)
+
+
+def cookie_unchecked(reason: str) -> Message:
+    return Message("WEIBO_COOKIE could not be checked ({reason}): crawling with it anyway", reason=reason)
 
 
 def _looks_like_login_page(response: Response) -> bool:

@@ -840,3 +840,11 @@ def test_comments_end_and_errors():
     assert parse_comments(end, post_id="1", post_author_id="2", crawled_at=CRAWLED_2019) == ([], None, 0)
     for junk in (None, "x", {"ok": -100}, {"ok": 1, "data": {"data": [None, {"text": "no id"}]}}):
         assert parse_comments(junk, post_id="1", post_author_id="2", crawled_at=CRAWLED_2019)[0] == []
+
+
+def test_config_login_reads_data_login_and_the_login_answers():
+    assert weibo.config_login({"ok": 1, "data": {"login": True, "st": "x", "uid": "1"}}) is True
+    assert weibo.config_login({"ok": 1, "data": {"login": False, "st": "x"}}) is False
+    assert weibo.config_login({"ok": -100, "url": "https://passport.weibo.cn/signin/login"}) is False
+    for unclear in (None, [], {"ok": 1}, {"ok": 1, "data": {"login": "yes"}}, {"ok": 0, "msg": "x"}):
+        assert weibo.config_login(unclear) is None

@@ -20,6 +20,7 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.test import get_crawler
 
 from benchmark import settings as project
+from benchmark.i18n import stored_message
 from benchmark.middlewares import SecretHeadersMiddleware
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
@@ -65,9 +66,11 @@ def crawl(tmp_path_factory):
 
 def test_every_weibo_request_carries_the_cookie_and_the_crawl_is_ok(crawl):
     _tmp, result, counts, _panel = crawl
-    refused = {name: n for name, n in counts.items() if name.startswith("weibo:") and name != "weibo:served"}
+    refused = {name: n for name, n in counts.items()
+               if name.startswith("weibo:") and name not in ("weibo:served", "weibo:config")}
     assert refused == {}, counts
     assert counts["weibo:served"] > 10
+    assert counts["weibo:config"] == 1  # one login check before the first timeline request
     statuses = {r["account_id"]: r["status"] for r in result.rows("select account_id, status from crawl_accounts")}
     assert statuses == {"1000000011": "ok", "1000000012": "ok"}, result.stderr[-3000:]
     assert result.rows("select count(*) as n from comments")[0]["n"] > 0  # comments were fetched with it too
@@ -111,3 +114,40 @@ def test_the_cookie_middleware_runs_after_scrapys_cookies_and_cache_middlewares(
     position = {name.rpartition(".")[2]: index for index, name in enumerate(order)}
     assert position["SecretHeadersMiddleware"] > position["CookiesMiddleware"]
     assert position["SecretHeadersMiddleware"] > position["HttpCacheMiddleware"]
+
+
+def test_a_cookie_that_is_not_logged_in_is_one_line_at_the_start_and_no_account_is_tried(tmp_path):
+    panel = Panel.from_spec(SPEC)
+    config = tmp_path / "benchmark.toml"
+    config.write_text(panel_config_toml(panel), encoding="utf-8")
+    expired = "SUB=_2A25-an-expired-one; SUBP=0033WrSX"
+    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR,
+                               extra_args=("--strict-weibo", "--weibo-cookie", COOKIE)) as (url, _process):
+        result = run_crawl("weibo", base_url=url, db_path=tmp_path / "store.sqlite3", config_path=config,
+                           env={"WEIBO_COOKIE": expired}, settings={"BENCHMARK_LANGUAGE": "zh"})
+        counts = strict_counts(url)
+    assert counts == {"weibo:config": 1}  # asked once whether it is logged in; no account was tried
+    lines = [line for line in result.stderr.splitlines() if "WEIBO_COOKIE" in line and "登录" in line
+             and "login_wall" not in line]
+    assert len(lines) == 1 and "WEIBO_COOKIE 未登录" in lines[0], result.stderr[-3000:]
+    assert "_2A25-an-expired-one" not in result.stderr
+    rows = result.rows("select status, message, message_i18n from crawl_accounts")
+    assert [row["status"] for row in rows] == ["login_wall", "login_wall"]
+    assert all(row["message"].startswith("WEIBO_COOKIE is not logged in: ") for row in rows)
+    assert stored_message(rows[0]["message"], rows[0]["message_i18n"], "zh").startswith("WEIBO_COOKIE 未登录")
+    assert result.returncode == 3
+
+
+def test_no_cookie_is_one_warning_at_the_start_and_the_crawl_goes_on_anonymously(tmp_path):
+    panel = Panel.from_spec(SPEC)
+    config = tmp_path / "benchmark.toml"
+    config.write_text(panel_config_toml(panel), encoding="utf-8")
+    # Strict on the client's headers; no cookie expected: an anonymous (visitor) crawl.
+    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR, extra_args=("--strict-weibo",)) as (url, _process):
+        result = run_crawl("weibo", base_url=url, db_path=tmp_path / "store.sqlite3", config_path=config)
+        counts = strict_counts(url)
+    assert [line for line in result.stderr.splitlines() if "WEIBO_COOKIE is not set: " in line] != []
+    assert result.stderr.count("WEIBO_COOKIE is not set") == 1
+    assert "weibo:config" not in counts and counts["weibo:served"] > 5
+    assert {row["status"] for row in result.rows("select status from crawl_accounts")} == {"ok"}
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -940,3 +940,16 @@ def _comment_extra(raw: dict, text: str) -> dict[str, Any]:
     if source:
         extra["source"] = source  # weibo.com: "来自北京" (the commenter's IP region)
     return extra
+
+
+def config_login(data: Any) -> bool | None:
+    """`/api/config`: True when the cookie is logged in (`data.login`), False when Weibo says it is not (or
+    answers `ok: -100`, its "log in" answer), None when the answer says neither."""
+    if not isinstance(data, dict):
+        return None
+    if data.get("ok") == -100:
+        return False
+    body = data.get("data")
+    if isinstance(body, dict) and isinstance(body.get("login"), bool):
+        return body["login"]
+    return None

@@ -367,6 +367,7 @@ def admit(site: Any, path: str, query: dict[str, list[str]], headers: dict[str, 
     web app learns whether its cookie is logged in."""
     login = logged_in(site, headers)
     if path == "/api/config":
+        site.count("weibo:config")
         return json_reply({"ok": 1, "data": {"login": login, "st": "a1b2c3", "uid": LOGGED_IN_UID if login else "",
                                              "preferQuickapp": 0}})
     if not getattr(site, "weibo_strict", False):
