@@ -215,7 +215,8 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
                 yield retry
                 return
         if full_text:
-            parser.apply_long_text(post, full_text)  # also picks up tags, mentions and links of the hidden part
+            # Also picks up tags, mentions and links of the hidden part (links from the long text's anchors).
+            parser.apply_long_text(post, full_text, parser.long_text_links(data))
         else:
             self.crawler.stats.inc_value("weibo/long_text_failed")
         yield post

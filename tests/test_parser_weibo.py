@@ -10,6 +10,7 @@ import ast
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -473,6 +474,41 @@ def test_apply_long_text_adds_what_the_full_text_reveals():
     apply_long_text(post, post.text + " #新话题# 见 @某人 http://t.cn/A6xyzW1")
     assert post.text.endswith("http://t.cn/A6xyzW1") and "truncated" not in post.extra
     assert "新话题" in post.hashtags and "某人" in post.mentions and "http://t.cn/A6xyzW1" in post.links
+
+
+SHOP_ANCHOR = ('<a data-url="http://t.cn/A6shop01" href="https://shop104431213.m.taobao.com/?sm=1" data-hide="">'
+               "<span class='url-icon'><img style='width: 1rem;height: 1rem' src='https://h5.sinaimg.cn/upload/"
+               "2015/09/25/3/timeline_card_small_web_default.png'></span><span class=\"surl-text\">网页链接</span></a>")
+
+
+def test_apply_long_text_takes_links_from_the_anchors_of_the_long_text():
+    """A long sales post cut in the timeline before its shop link: the link exists only as an anchor of
+    `longTextContent` (its text is "网页链接"), shaped as m.weibo.cn statuses/extend sends it."""
+    raw = copy.deepcopy(next(mblog for mblog in load(WEB_MYMBLOG)["list"] if mblog["isLongText"]))
+    post = parse_status(raw, crawled_at=CRAWLED_2025)
+    before = list(post.links)
+    extend = copy.deepcopy(load(M_EXTEND))
+    extend["data"]["longTextContent"] = (html_escape(post.text) + "<br />限时下单：" + SHOP_ANCHOR
+                                         + ' 领券 <a data-url="http://t.cn/A6only02" href="https://m.weibo.cn/'
+                                         'sinaurl?u=https%3A%2F%2Fitem.jd.com%2F100012.html" data-hide="">'
+                                         '<span class="surl-text">网页链接</span></a>')
+    full_text = parse_long_text(extend)
+    assert "网页链接" in full_text and "taobao" not in full_text  # the plain text has no URL to find
+    apply_long_text(post, full_text, weibo.long_text_links(extend))
+    assert "https://shop104431213.m.taobao.com/?sm=1" in post.links
+    assert "https://item.jd.com/100012.html" in post.links  # unwrapped from Weibo's redirector
+    assert post.links[:len(before)] == before
+
+
+def test_long_text_links_resolve_short_links_with_the_long_texts_url_struct():
+    payload = copy.deepcopy(load(WEB_LONGTEXT))
+    payload["data"]["longTextContent"] = "全文 http://t.cn/A6kept03 和 http://t.cn/A6home04"
+    payload["data"]["url_struct"] = [
+        {"short_url": "http://t.cn/A6kept03", "long_url": "https://www.tmall.com/shop/x"},
+        {"short_url": "http://t.cn/A6home04", "long_url": "https://weibo.com/1234/abc"}]
+    assert weibo.long_text_links(payload) == ["https://www.tmall.com/shop/x"]
+    for junk in (None, [], {"ok": 0}, {"ok": 1, "data": {"longTextContent": 5}}):
+        assert weibo.long_text_links(junk) == []
 
 
 # -- reposts ----------------------------------------------------------------------------------------------

@@ -746,6 +746,25 @@ def test_weibo_parser_reads_every_demo_page_without_drops(demo, site):
                 assert abs(post.created_at - expected.created_at) <= timedelta(minutes=1)
 
 
+def test_long_demo_posts_keep_the_links_of_their_hidden_part(demo, site):
+    """Timeline (cut) + statuses/extend, as the spider reads them: every link of the post is kept, also those
+    after the cut, which the plain long text shows only as "网页链接" (issue 15 item 2)."""
+    weibo = pytest.importorskip("benchmark.parsers.weibo")
+    checked = 0
+    for account in accounts(demo, "weibo"):
+        truth = {p.id: p for p in demo.posts("weibo", account.id)}
+        for payload in weibo_pages(site, account.id):
+            page = weibo.parse_timeline(payload, account_id=account.id, crawled_at=NOW)
+            for post in page.posts:
+                if post.post_id not in page.needs_long_text:
+                    continue
+                extend = get_json(site, f"/weibo/statuses/extend?id={post.post_id}")
+                weibo.apply_long_text(post, weibo.parse_long_text(extend), weibo.long_text_links(extend))
+                assert set(truth[post.post_id].links) <= set(post.links), post.post_id
+                checked += bool(truth[post.post_id].links)
+    assert checked >= 2
+
+
 def test_weibo_parser_classifies_the_fault_behaviours(faulty):
     weibo = pytest.importorskip("benchmark.parsers.weibo")
     html = get(faulty, timeline("1000000002")).body.decode()
