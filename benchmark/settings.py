@@ -70,8 +70,10 @@ DOWNLOADER_MIDDLEWARES = {
     # earlier, and after HttpCacheMiddleware (900); it takes the cookie off again first thing on the way back,
     # so no retry copy, JOBDIR queue or cache entry holds it (benchmark/middlewares.py).
     "benchmark.middlewares.SecretHeadersMiddleware": 950,
-    "benchmark.middlewares.BanDetectionMiddleware": 540,
-    "benchmark.middlewares.RetryAfterMiddleware": 545,
+    # Above RetryMiddleware (550): responses go through middlewares from high numbers to low, so these see a
+    # 503 + Retry-After (or a 418) before RetryMiddleware retries it at once (at 545 the wait was never kept).
+    "benchmark.middlewares.BanDetectionMiddleware": 560,
+    "benchmark.middlewares.RetryAfterMiddleware": 555,
 }
 ITEM_PIPELINES = {
     "benchmark.pipelines.ValidatePipeline": 100,
