@@ -15,12 +15,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -232,3 +233,21 @@ def cookie_pairs(header: str) -> dict[str, str]:
         if sep and name.strip():
             pairs[name.strip()] = value.strip()
     return pairs
+
+
+def failure_reason(failure: Failure) -> str:
+    """The reason code of a failed request: `too_large` for an answer cut off by DOWNLOAD_MAXSIZE, else the
+    exception's class name.
+
+    Scrapy says "too large" three ways: an announced size over the limit is a DownloadCancelledError naming the
+    "max size"; a body that grows over it (no or a false Content-Length) is the handler cancelling its own
+    download, a DownloadCancelledError without a message (nothing else cancels a download in these crawls:
+    timeouts and StopDownload have their own exceptions); a body over it once inflated is
+    HttpCompressionMiddleware's IgnoreRequest naming DOWNLOAD_MAXSIZE."""
+    value = failure.value
+    text = str(value)
+    if isinstance(value, DownloadCancelledError) and (not text or "max size" in text):
+        return "too_large"
+    if isinstance(value, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
+        return "too_large"
+    return value.__class__.__name__

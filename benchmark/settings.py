@@ -16,6 +16,7 @@ BENCHMARK_CONFIG = os.environ.get("BENCHMARK_CONFIG", "benchmark.toml")
 BENCHMARK_DB = os.environ.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
 # Language of console summaries and reports: "zh" or "en"; empty = the config's language, else the system locale.
 BENCHMARK_LANGUAGE = ""
+BENCHMARK_MAX_TEXT_CHARS = 20_000  # stored post/comment text and bio are cut there (benchmark/limits.py)
 BENCHMARK_DB_BATCH = 500  # items per transaction: WAL + batches gives >300k upserts/s (research/scrapy.md §2.4)
 
 WEIBO_BASE_URL = "https://m.weibo.cn"
@@ -53,6 +54,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # ours are synchronous, so 100 tasks for ~10 posts only cost time (−25 % crawl CPU measured, bench/README.md).
 CONCURRENT_ITEMS = 10
 DOWNLOAD_TIMEOUT = 30  # default 180: a hung request should be retried, not wait three minutes
+# Defaults 1 GB / 32 MB: a 200 MB answer, an endless stream or a gzip bomb took 1.1–2.2 GB of memory. The
+# biggest real answers are a few hundred KB (recorded fixtures: a Weibo app-API timeline page 464 KB, a Bluesky
+# thread 368 KB, a Telegram page 156 KB), so 8 MB leaves 15× headroom; bigger answers (also once inflated:
+# HttpCompressionMiddleware applies the same limit) are cut off and the account says so. 2 MB logs a warning.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 4  # default 2: hotel Wi-Fi
 # 429 is handled by RetryAfterMiddleware (honours Retry-After); 418/432 by BanDetectionMiddleware.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
@@ -77,6 +84,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "benchmark.pipelines.ValidatePipeline": 100,
+    "benchmark.limits.TextCapPipeline": 150,  # a text longer than BENCHMARK_MAX_TEXT_CHARS is cut (and marked)
     "benchmark.pipelines.PseudonymisePipeline": 200,
     "benchmark.pipelines.StorePipeline": 800,
 }

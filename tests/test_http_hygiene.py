@@ -8,6 +8,11 @@ subprocesses against a local server that wraps the sample site and misbehaves on
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from benchmark.limits import MAX_TEXT_CHARS
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.server import SampleSite
-from tests.crawl_helpers import CrawlResult, run_crawl
+from tests.crawl_helpers import FAST, PROJECT_ROOT, CrawlResult, run_crawl
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
-OWN, PEER = "1000000021", "1000000022"
+OWN, PEER, THIRD, FOURTH = "1000000021", "1000000022", "1000000023", "1000000024"
 SPEC = {
     "seed": 3,
     "anchor": ANCHOR,
@@ -30,6 +36,8 @@ SPEC = {
         {"platform": "weibo", "id": OWN, "role": "own", "label": "Own", "archetype": "sales_heavy",
          "posts": 25, "older_posts": 1},
         {"platform": "weibo", "id": PEER, "role": "peer", "label": "Peer", "posts": 6, "older_posts": 1},
+        {"platform": "weibo", "id": THIRD, "role": "peer", "label": "Third", "posts": 6, "older_posts": 1},
+        {"platform": "weibo", "id": FOURTH, "role": "peer", "label": "Fourth", "posts": 6, "older_posts": 1},
     ],
 }
 
@@ -88,6 +96,7 @@ def hostile_server(misbehave: Callable[[BaseHTTPRequestHandler, str, int], bool]
             return  # the crawler hanging up on a huge answer is the point of these tests
 
     server = Server(("127.0.0.1", 0), Handler)
+    server.site = site  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -131,3 +140,117 @@ def test_a_503_with_retry_after_is_waited_out_as_asked(tmp_path):
     assert second - first >= 1.9, "the retry did not wait the 2 s the server asked for"
     assert statuses(result)[OWN][0] == "ok", result.stderr[-2000:]
     assert "'retry_after/count': 1" in result.stderr
+
+
+# -- answers too big (issue 14 item 8) ---------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def gzip_bomb(megabytes_out: int) -> bytes:
+    """A gzip body of about megabytes_out KB that inflates to megabytes_out MB of zeros (concatenated members,
+    which gunzip reads as one stream): built in a blink, unlike compressing gigabytes."""
+    return gzip.compress(bytes(MB), compresslevel=9) * megabytes_out
+
+
+def send_forever(handler: BaseHTTPRequestHandler, chunk: bytes, limit: int) -> None:
+    """Write `chunk` until the client hangs up (or `limit` bytes, so a broken test cannot fill the disk)."""
+    sent = 0
+    while sent < limit:
+        handler.wfile.write(chunk)
+        sent += len(chunk)
+
+
+def peak_memory_of_crawl(command: list[str], env: dict[str, str], timeout: float = 180) -> tuple[int, str, int]:
+    """Run the crawl; (exit status, stderr, peak resident memory in bytes from /proc/<pid>/status VmHWM)."""
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    peak = 0
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except OSError:
+            break
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) * 1024)
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    reader.join(timeout=5)
+    return process.returncode, "".join(errors), peak
+
+
+def crawl_command(url: str, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    settings = {**FAST, "BENCHMARK_DB": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+                "BENCHMARK_CONFIG": str(config_file(tmp_path)), "PSEUDONYM_KEY_FILE": str(tmp_path / "key"),
+                "WEIBO_BASE_URL": f"{url}/weibo", "DOWNLOAD_TIMEOUT": "60"}
+    command = [sys.executable, "-m", "scrapy", "crawl", "weibo"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    env = {k: v for k, v in os.environ.items() if k not in ("WEIBO_COOKIE", "BENCHMARK_DB", "BENCHMARK_CONFIG")}
+    return command, env
+
+
+def test_huge_endless_and_bomb_answers_stay_small_in_memory_and_are_not_ok(tmp_path):
+    bomb = gzip_bomb(3000)  # about 3 MB on the wire, 3,000 MB inflated
+    assert len(bomb) < 4 * MB
+
+    def hostile(handler: BaseHTTPRequestHandler, path: str, _nth: int) -> bool:
+        if path.endswith(timeline_of(OWN)):  # 200 MB, announced
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(200 * MB))
+            handler.end_headers()
+            send_forever(handler, b'{"ok":1,"data":{"cards":[' + b" " * (MB - 25), 200 * MB)
+            return True
+        if path.endswith(timeline_of(PEER)):  # no length, never ends
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            send_forever(handler, b" " * (256 * 1024), 4000 * MB)
+            return True
+        if path.endswith(timeline_of(FOURTH)):  # a real page, one post 1,000,000 characters long (3 MB)
+            reply = handler.server.site.handle(path, "127.0.0.1", {})  # type: ignore[attr-defined]
+            page = json.loads(reply.body)
+            page["data"]["cards"][0]["mblog"]["text"] = "长" * 1_000_000
+            body = json.dumps(page, ensure_ascii=False).encode("utf-8")
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return True
+        if path.endswith(timeline_of(THIRD)):  # a gzip bomb
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Encoding", "gzip")
+            handler.send_header("Content-Length", str(len(bomb)))
+            handler.end_headers()
+            handler.wfile.write(bomb)
+            return True
+        return False
+
+    with hostile_server(hostile) as (url, _recorder):
+        command, env = crawl_command(url, tmp_path)
+        returncode, stderr, peak = peak_memory_of_crawl(command, env)
+    print(f"peak memory of the crawl: {peak / MB:.0f} MB")
+    assert peak < 500 * MB, f"{peak / MB:.0f} MB"
+    result = CrawlResult(returncode, "", stderr, f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    found = statuses(result)
+    for hit in (OWN, PEER, THIRD):
+        status, message = found[hit]
+        assert status not in ("ok", "running"), (hit, found[hit])
+        assert "DOWNLOAD_MAXSIZE" in message, (hit, message)
+    assert found[FOURTH][0] == "ok"  # the others are crawled as usual
+    longest = result.rows("select max(length(text)) as n from posts where account_id = :a", a=FOURTH)[0]["n"]
+    assert longest == MAX_TEXT_CHARS  # stored text is capped (and says so in `extra`)
+    capped = result.rows("select extra from posts where length(text) = :n", n=MAX_TEXT_CHARS)
+    assert len(capped) == 1 and '"text_capped_from": 1000000' in capped[0]["extra"]
+    assert returncode == 3
