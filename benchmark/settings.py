@@ -97,6 +97,8 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "benchmark.extensions.CrawlReport": 500,
+    # A first Ctrl-C drops requests held back by a delay or back-off instead of waiting them out (middlewares.py).
+    "benchmark.middlewares.PromptShutdown": 0,
 }
 
 # Turned off on purpose: an in-process code-execution server (2.19) and telnet are not needed.

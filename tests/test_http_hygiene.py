@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -60,9 +61,10 @@ class Recorder:
 
 
 @contextmanager
-def hostile_server(misbehave: Callable[[BaseHTTPRequestHandler, str, int], bool]) -> Iterator[tuple[str, Recorder]]:
+def hostile_server(misbehave: Callable[[BaseHTTPRequestHandler, str, int], bool],
+                   weibo_cookie: str = "") -> Iterator[tuple[str, Recorder]]:
     """The sample site on 127.0.0.1, except where `misbehave(handler, path, nth)` answers itself (True)."""
-    site = SampleSite(Panel.from_spec(SPEC))
+    site = SampleSite(Panel.from_spec(SPEC), weibo_strict=bool(weibo_cookie), weibo_cookie=weibo_cookie)
     recorder = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
@@ -97,6 +99,7 @@ def hostile_server(misbehave: Callable[[BaseHTTPRequestHandler, str, int], bool]
 
     server = Server(("127.0.0.1", 0), Handler)
     server.site = site  # type: ignore[attr-defined]
+    server.recorder = recorder  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -254,3 +257,62 @@ def test_huge_endless_and_bomb_answers_stay_small_in_memory_and_are_not_ok(tmp_p
     capped = result.rows("select extra from posts where length(text) = :n", n=MAX_TEXT_CHARS)
     assert len(capped) == 1 and '"text_capped_from": 1000000' in capped[0]["extra"]
     assert returncode == 3
+
+
+# -- Ctrl-C during a back-off (issue 14 item 15) -----------------------------------------------------------
+
+
+def test_a_first_ctrl_c_during_a_418_back_off_stops_within_seconds_and_sends_nothing_more(tmp_path):
+    refused: list[float] = []
+
+    def throttled(handler: BaseHTTPRequestHandler, path: str, _nth: int) -> bool:
+        # Weibo's "too fast" on the own account's timeline, for as long as it takes, once the last account's
+        # timeline has been served (its posts are what must be saved).
+        if timeline_of(OWN) in path and handler.server.recorder.times(timeline_of(FOURTH)):  # type: ignore[attr-defined]
+            refused.append(time.monotonic())
+            handler.send_response(418)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return True
+        return False
+
+    secret = "CTRL-C-SECRET-9"
+    with hostile_server(throttled, weibo_cookie=f"SUB={secret}") as (url, recorder):
+        command, env = crawl_command(url, tmp_path)
+        command += ["-s", "BAN_BACKOFF_BASE=20", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+                    "-s", f"JOBDIR={tmp_path / 'job'}"]
+        env["WEIBO_COOKIE"] = f"SUB={secret}"
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        errors: list[str] = []
+        threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()  # type: ignore[arg-type]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not refused:  # the first 418: the back-off begins
+            time.sleep(0.05)
+        time.sleep(1.0)  # well inside the 20 s back-off
+        assert process.poll() is None, "".join(errors)[-2000:]
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        stopped = time.monotonic() - interrupted
+        late = [path for moment, path in recorder.requests if moment > interrupted]
+    stderr = "".join(errors)
+    print(f"stopped {stopped:.1f} s after SIGINT")
+    assert stopped < 5, f"took {stopped:.1f} s to stop"
+    assert late == [], late
+    assert "Traceback" not in stderr
+    result = CrawlResult(process.returncode, "", stderr, f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    stored = {r["account_id"] for r in result.rows("select distinct account_id from posts")}
+    assert FOURTH in stored  # what was fetched before the Ctrl-C is saved
+    status, message = statuses(result)[OWN]
+    assert status != "ok" and ("Ctrl-C" in message or "418" in message), (status, message)
+    # The request that was held back is kept for the resumed crawl, without the cookie.
+    queued = [path for path in (tmp_path / "job").rglob("*") if path.is_file() and b"107603" + OWN.encode()
+              in path.read_bytes()]
+    assert queued, sorted(str(path) for path in (tmp_path / "job").rglob("*"))
+    leaks = [str(path) for path in tmp_path.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
+    assert leaks == [] and secret not in stderr
