@@ -42,41 +42,66 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     base_url_setting = "WEIBO_BASE_URL"
     default_base_url = "https://m.weibo.cn"
     comments_on_reposts = True  # a Weibo repost is a status with comments of its own
+    cookie_login: bool | None = None  # what /api/config said of WEIBO_COOKIE (None: not asked, or no clear answer)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: set[str] = set()  # msgids of the start-of-crawl lines already said
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """As the mobile web app does: first ask /api/config whether the cookie is logged in, then the accounts.
-        Without a cookie there is nothing to ask: one warning, and an anonymous crawl."""
-        if not self.panel:
+        Without a cookie there is nothing to ask: one warning, and an anonymous crawl.
+
+        Distributed workers call this once per account (benchmark.distributed.first_requests): the answer is
+        kept (`cookie_login`), and the line at the start is said once per process."""
+        accounts = list(self.panel)
+        if not accounts:
             return
         if not cookie_pairs(self.settings.get("WEIBO_COOKIE", "")):
-            self.say(logging.WARNING, NO_COOKIE)
-            for account in self.panel:
+            self.say_once(logging.WARNING, NO_COOKIE)
+            for account in accounts:
                 yield self.profile_request(account)
             return
-        yield scrapy.Request(self.url("/api/config"), callback=self.parse_config, errback=self.config_failed,
-                             headers=self.client_headers(self.url("/")), dont_filter=True,
-                             meta={"handle_httpstatus_all": True, "dont_redirect": True})
+        if self.cookie_login is None:
+            # Carries the first account's meta so that a distributed worker counts it as that account's request.
+            yield scrapy.Request(self.url("/api/config"), callback=self.parse_config, errback=self.config_failed,
+                                 headers=self.client_headers(self.url("/")), dont_filter=True,
+                                 meta=self.account_meta(accounts[0]), cb_kwargs={"accounts": accounts})
+            return
+        for request in self.after_login_check(accounts):
+            yield request
 
-    def parse_config(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_config(self, response: Response, accounts: list[AccountConfig]) -> Iterator[scrapy.Request]:
         data = self.load_json(response) if response.status == 200 else None
         login = parser.config_login(data) if data is not None else None
         if login is None and (300 <= response.status < 400 or (response.status == 200 and data is None)):
             login = False  # the visitor redirect or the HTML login page: what Weibo answers a stale cookie
-        if login is False:
-            self.say(logging.ERROR, NOT_LOGGED_IN)
-            for account in self.panel:
-                self.tracker.fail(self.platform, account.id, "login_wall", NOT_LOGGED_IN)
-            return
         if login is None:
-            self.say(logging.WARNING, cookie_unchecked(f"HTTP {response.status}"))
-        for account in self.panel:
-            yield self.profile_request(account)
+            self.say_once(logging.WARNING, cookie_unchecked(f"HTTP {response.status}"))
+        else:
+            self.cookie_login = login
+        yield from self.after_login_check(accounts)
 
     def config_failed(self, failure: Any) -> Iterator[scrapy.Request]:
         # The network, not the cookie: each account meets (and records) the same trouble on its own.
-        self.say(logging.WARNING, cookie_unchecked(failure.value.__class__.__name__))
-        for account in self.panel:
+        self.say_once(logging.WARNING, cookie_unchecked(failure.value.__class__.__name__))
+        yield from self.after_login_check(failure.request.cb_kwargs["accounts"])
+
+    def after_login_check(self, accounts: list[AccountConfig]) -> Iterator[scrapy.Request]:
+        """The accounts' first requests, or, with a cookie Weibo says is not logged in, none: each account is
+        `login_wall` with that reason, untried."""
+        if self.cookie_login is False:
+            self.say_once(logging.ERROR, NOT_LOGGED_IN)
+            for account in accounts:
+                self.tracker.fail(self.platform, account.id, "login_wall", NOT_LOGGED_IN)
+            return
+        for account in accounts:
             yield self.profile_request(account)
+
+    def say_once(self, level: int, message: Message) -> None:
+        if message.msgid not in self.said:
+            self.said.add(message.msgid)
+            self.say(level, message)
 
     def say(self, level: int, message: Message) -> None:
         """One line for the user, in the console's language."""
