@@ -25,6 +25,8 @@ MASTODON_BASE_URL = ""  # empty: each account is read from its own instance
 TELEGRAM_BASE_URL = "https://t.me"
 # Secrets come from the environment only; they are sent as headers and never logged or stored.
 WEIBO_COOKIE = os.environ.get("WEIBO_COOKIE", "")
+# Without a cookie a Weibo crawl starts with a warning; False for a server that needs none (the demo's sample).
+WEIBO_COOKIE_NEEDED = True
 WEIBO_FETCH_LONG_TEXT = True  # one extra request per truncated ("全文") post
 
 # Fans' ids and names are stored as keyed pseudonyms (benchmark/privacy.py); False keeps them in clear.

@@ -58,7 +58,8 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         if not accounts:
             return
         if not cookie_pairs(self.settings.get("WEIBO_COOKIE", "")):
-            self.say_once(logging.WARNING, NO_COOKIE)
+            if self.settings.getbool("WEIBO_COOKIE_NEEDED", True):
+                self.say_once(logging.WARNING, NO_COOKIE)
             for account in accounts:
                 yield self.profile_request(account)
             return
