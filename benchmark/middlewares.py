@@ -178,7 +178,7 @@ class SecretHeadersMiddleware:
       the cookie never reached Weibo (issue 15). The jar's own cookies (those the site set) still go along;
       the secret's names win over theirs.
     - after HttpCacheMiddleware (900) and last before the download handler: on the way back, process_response
-      and process_exception run here first and put the jar's header back, so the request that the cache
+      and process_exception run here first and take the Cookie header off, so the request that the cache
       stores (`request_headers`), that RetryMiddleware or a spider copies into a retry, and that JOBDIR
       pickles into its queues, never holds the secret (issue 14 item 11).
     The cookie never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
@@ -188,7 +188,7 @@ class SecretHeadersMiddleware:
         self.pairs = cookie_pairs(weibo_cookie)
         # Scheme, host and path of the base: "https://m.weibo.cn/" — never weibo.com, never another platform.
         self.prefix = weibo_base.rstrip("/") + "/"
-        self.jar_headers: dict[int, bytes | None] = {}  # id(request) → its Cookie header before the secret
+        self.sent: set[int] = set()  # id() of the requests being downloaded with the cookie
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SecretHeadersMiddleware:
@@ -201,7 +201,7 @@ class SecretHeadersMiddleware:
         if not request.url.startswith(self.prefix):
             return None
         jar = request.headers.get(b"Cookie")
-        self.jar_headers[id(request)] = jar
+        self.sent.add(id(request))
         pairs = {**cookie_pairs(jar.decode("latin-1") if jar else ""), **self.pairs}
         request.headers[b"Cookie"] = "; ".join(f"{name}={value}" for name, value in pairs.items()).encode("utf-8")
         return None
@@ -215,14 +215,11 @@ class SecretHeadersMiddleware:
         return None
 
     def _take_back(self, request: Request) -> None:
-        key = id(request)
-        if key not in self.jar_headers:
-            return  # not sent by us (another host, or answered from the cache)
-        jar = self.jar_headers.pop(key)
-        if jar is None:
+        """The whole Cookie header goes: the jar's part may hold a login cookie Weibo renewed (Set-Cookie: SUB=…),
+        and CookiesMiddleware writes the jar's cookies again on the next download of a copy anyway."""
+        if id(request) in self.sent:  # else: not sent by us (another host, or answered from the cache)
+            self.sent.discard(id(request))
             request.headers.pop(b"Cookie", None)
-        else:
-            request.headers[b"Cookie"] = jar
 
 
 def cookie_pairs(header: str) -> dict[str, str]:
