@@ -266,6 +266,9 @@ class PromptShutdown:
     (with JOBDIR, the resumed crawl sends it; its Cookie header removed first) and its download fails with
     StoppedBeforeSent, which the spider records as "stopped by Ctrl-C". Answers in transfer finish as before,
     the pipelines write what was fetched. A second signal still kills at once (Scrapy's handler).
+
+    Off for scale-out workers (BENCHMARK_SCHEDULER): their open requests are counted per account in Redis and
+    finished by other workers (docs/scale-out.md), a bookkeeping this must not cut short.
     """
 
     SIGNALS = ("SIGINT", "SIGTERM")
@@ -278,6 +281,8 @@ class PromptShutdown:
     def from_crawler(cls, crawler: Crawler) -> PromptShutdown:
         from scrapy import signals
 
+        if crawler.settings.get("BENCHMARK_SCHEDULER"):
+            raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
