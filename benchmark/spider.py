@@ -18,6 +18,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from benchmark.config import AccountConfig, BenchmarkConfig, ConfigError, load_config, normalize_id, parse_date
 from benchmark.i18n import N_, Message
+from benchmark.middlewares import failure_reason
 from benchmark.tracker import AccountTracker
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ REASON_WORDS = {
                      "closespider_errorcount", "closespider_timeout_no_item"), N_("a CLOSESPIDER_* limit was reached")),
     **dict.fromkeys(("DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"), N_("the request timed out")),
     "DNSLookupError": N_("the host name could not be resolved"),
+    "too_large": N_("the answer was larger than DOWNLOAD_MAXSIZE allows"),
     "ConnectionRefusedError": N_("the connection was refused"),
     **dict.fromkeys(("ResponseDataLossError", "PartialDownloadError", "ResponseFailed"), N_("the answer was cut off")),
     **dict.fromkeys(("ConnectionLost", "ConnectionDone", "ResponseNeverReceived", "DownloadFailedError"),
@@ -264,7 +266,7 @@ class BenchmarkSpider(scrapy.Spider):
         """Network errors after Scrapy's retries: the account is partial, the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         account_id = request.meta.get("account_id", "?")
-        reason = failure.value.__class__.__name__
+        reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("%s %s: request failed after retries (%s): %s", self.platform, account_id, reason,
                        request.url)

@@ -33,6 +33,7 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "BAN_BACKOFF_BASE": 0.2,
     "LOG_LEVEL": "WARNING",
+    "WEIBO_COOKIE_NEEDED": False,  # the sample server needs no cookie: no "WEIBO_COOKIE is not set" warning
     # A small comments sample shows the "Talking with fans" section for about 3 extra seconds.
     "CRAWL_COMMENTS": True,
     "COMMENTS_PER_POST": 20,
