@@ -9,6 +9,7 @@ CSV completeness check both read it. Definitions and names are English source st
 from __future__ import annotations
 
 import gettext
+import math
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -264,17 +265,33 @@ def format_value(metric: str, value: float | None, language: str | None = None) 
     unit = METRICS[metric][0] if metric in METRICS else "number"
     if unit == "share":
         # Translators: a percentage; English keeps a space before %, Chinese writes 30.0%.
-        return _("{value} %").format(value=format_number(value * 100, digits=1))
+        return _("{value} %").format(value=_figure(value * 100, 1))
     if unit == "er":
         # Translators: an engagement rate in per mille (‰).
-        return _("{value} ‰").format(value=format_number(value * 1000, digits=2))
+        return _("{value} ‰").format(value=_figure(value * 1000, 2))
     if unit == "count":
         return format_count(round(value))
     if unit == "flag":
         return _("yes") if value else _("no")
     if unit == "hours":
         # Translators: a duration in hours.
-        return _("{value} h").format(value=format_number(value, digits=1))
+        return _("{value} h").format(value=_figure(value, 1))
     if unit == "ratio" or abs(value) < 10:
-        return format_number(value, digits=2)
+        return _figure(value, 2)
     return format_number(value, digits=1)
+
+
+def format_share(share: float, digits: int = 0) -> str:
+    """A share (0.243) as a percentage with `digits` decimals, significant digits kept for tiny shares."""
+    if share is None or share != share:
+        return "—"
+    return _("{value} %").format(value=_figure(share * 100, digits))
+
+
+def _figure(value: float, digits: int) -> str:
+    """`value` with `digits` decimals, or, where that would print a non-zero value as 0, with two significant
+    digits (0.0042, not 0.00): a figure that rounds to zero reads as "none"."""
+    if value == 0 or abs(value) >= 0.5 * 10 ** -digits:
+        return format_number(value, digits=digits)
+    needed = -math.floor(math.log10(abs(value))) + 1
+    return format_number(value, digits=needed).rstrip("0")

@@ -22,6 +22,7 @@ from benchmark.metrics.catalog import format_value, metric_label, term
 from benchmark.metrics.compute import wide
 
 BREAKOUT_SD = 3.0
+BREAKOUT_MIN_ENGAGEMENT = 10  # a breakout needs this many engagements, however many SDs out it is
 BREAKOUTS_SHOWN = 3  # per account in the HTML; every breakout is in report.xlsx
 
 
@@ -276,7 +277,8 @@ def breakouts(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     columns = [c for c in ("acct", "platform", "post_id", "created_local", "kind", "format", "url", "text", "er",
                            "engagement") if c in posts.columns]
     frame = posts[columns]
-    return (stats.breakout_posts(frame, sd=BREAKOUT_SD), stats.breakout_accounts(frame, sd=BREAKOUT_SD))
+    return (stats.breakout_posts(frame, sd=BREAKOUT_SD, min_engagement=BREAKOUT_MIN_ENGAGEMENT),
+            stats.breakout_accounts(frame, sd=BREAKOUT_SD, min_engagement=BREAKOUT_MIN_ENGAGEMENT))
 
 
 def breakout_groups(hits: pd.DataFrame, summary: pd.DataFrame, accounts: pd.DataFrame,

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
 from benchmark.i18n import (
@@ -36,6 +37,7 @@ from benchmark.i18n import (
     format_count,
     format_number,
     install_jinja,
+    ngettext,
     stored_message,
     use_language,
 )
@@ -85,7 +87,8 @@ NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
 EXCERPT_CHARS = 220
 EXAMPLES_PER_LABEL = 3
 TOP_POSTS = 3
-CSV_FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may run as a formula
+# Columns of the CSV files that hold numbers written as exact text: the only text cells not neutralised.
+NUMBER_TEXT_COLUMNS = frozenset({"value", "previous_value", "delta", "relative_delta"})
 POSTS_CSV_COLUMNS = (
     "platform", "account_id", "label", "role", "post_id", "created_at", "created_local", "url", "kind", "format",
     "purpose", "pinned", "likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post",
@@ -273,9 +276,9 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding]) -> None:
     """The files of the current period alone (posts.csv takes a while: written while workers run)."""
-    metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
-    findings_csv(findings).to_csv(folder / "findings.csv", index=False)
-    posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False)
+    csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False)
+    csv_safe(posts_csv(panel)).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
 
 
 def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
@@ -283,16 +286,21 @@ def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelDat
     """index.html, report.xlsx and the comparison CSV files."""
     (folder / "index.html").write_text(html, encoding="utf-8")
     if found.change is not None:
-        metrics_csv(found.change.previous.metrics).to_csv(folder / "metrics_previous.csv", index=False)
-        _csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
+        csv_safe(metrics_csv(found.change.previous.metrics)).to_csv(folder / "metrics_previous.csv", index=False)
+        csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
     if found.trend is not None:
-        _csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
+        csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
     stats.write_xlsx(folder / "report.xlsx", xlsx_sheets(panel, metrics, findings, found))
 
 
-def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of a CSV table through the one neutraliser (stats.neutralise): post text, ids, urls,
+    labels and names are hostile input. Numbers, and numbers written as exact text, stay as they are."""
     out = frame.copy()
-    out["label"] = _neutralised(out["label"].astype(str))
+    for column in out.columns:
+        if column not in NUMBER_TEXT_COLUMNS and (out[column].dtype == object or
+                                                 isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype))):
+            out[column] = neutralised(out[column].astype("object"))
     return out
 
 
@@ -373,10 +381,7 @@ def findings_csv(findings: list[Finding]) -> pd.DataFrame:
     rows = [{"rule": f.rule, "platform": f.platform, "account_id": f.account_id, "label": f.label, "role": f.role,
              "title": f.title, "numbers": "; ".join(f"{what}: {value}" for what, value in f.numbers),
              "threshold": f.threshold} for f in findings]
-    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    for column in ("label", "title", "numbers"):
-        frame[column] = _neutralised(frame[column].astype(str))  # hostile text must not run as a formula
-    return frame
+    return csv_safe(pd.DataFrame(rows, columns=FINDING_COLUMNS))  # hostile text must not run as a formula
 
 
 def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -389,12 +394,14 @@ def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _neutralised(values: pd.Series) -> pd.Series:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection)."""
-    risky = values.str.match(CSV_FORMULA_START).fillna(False).astype(bool)
+def neutralised(values: pd.Series) -> pd.Series:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection); the
+    vectorised stats.neutralise (other values pass through)."""
+    text = values.map(lambda v: v if isinstance(v, str) else "")
+    risky = text.str.match(stats.FORMULA_START.pattern).to_numpy(dtype=bool)
     if not risky.any():
         return values
-    return values.where(~risky, "'" + values.astype("object").where(values.notna(), ""))
+    return values.where(~risky, "'" + text)
 
 
 def posts_csv(panel: PanelData) -> pd.DataFrame:
@@ -408,13 +415,11 @@ def posts_csv(panel: PanelData) -> pd.DataFrame:
         if column not in out:
             out[column] = posts[column]
     out["created_at"] = posts["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for column in ("text", "ref_author_name", "label", "ref_author_id"):
-        out[column] = _neutralised(out[column].astype("object"))
     out["er"] = out["er"].round(10)
     out["pinned"] = out["pinned"].map({1.0: True, 0.0: False})
     for column in ("likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post"):
         out[column] = out[column].round().astype("Int64")  # counts print as 12, not 12.0
-    return out[list(POSTS_CSV_COLUMNS)]
+    return csv_safe(out[list(POSTS_CSV_COLUMNS)])
 
 
 # -- HTML ---------------------------------------------------------------------------------------------
@@ -427,7 +432,14 @@ def render_html(context: dict[str, Any]) -> str:
     env.filters["fmt"] = lambda value, metric: format_value(metric, value)
     env.filters["num"] = lambda value: format_count(value)  # 12.3万 with the exact number as a tooltip in zh
     env.filters["term"] = lambda code, group: term(group, code)
+    env.filters["u"] = isolate
     return env.get_template("report.html.j2").render(**context)
+
+
+def isolate(value: Any) -> Markup:
+    """User text (posts, comments, names) escaped inside <bdi>: a right-to-left override in it cannot
+    reverse the text or the links around it."""
+    return Markup("<bdi>") + escape("" if value is None else value) + Markup("</bdi>")
 
 
 def safe_href(url: Any) -> str | None:
@@ -480,6 +492,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "tables": _tables(accounts, values, ns),
         "charts": _charts(panel, accounts, values),
         "heatmaps": _heatmaps(panel, accounts),
+        "best_time": _best_time(panel, accounts),
         "examples": _purpose_examples(panel, accounts),
         "top_posts": _top_posts(panel, accounts),
         "coverage": _coverage(panel, accounts, posts_per_account),
@@ -522,7 +535,8 @@ def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
         "er_tests": insights.er_test_groups(found.er_tests, accounts),
         "growth": insights.growth_rows(found.growth, accounts),
         "breakouts": insights.breakout_groups(breakout_posts, found.breakout_summary, accounts, view),
-        "breakout_sd": insights.BREAKOUT_SD, "min_n": stats.MIN_N, "too_few": _("too few posts to tell"),
+        "breakout_sd": insights.BREAKOUT_SD, "breakout_min_engagement": insights.BREAKOUT_MIN_ENGAGEMENT,
+        "min_n": stats.MIN_N, "too_few": _("too few posts to tell"),
         "change": None, "trend": None, "sections": _sections(found),
         "number": {anchor: i for i, (anchor, _title) in enumerate(_sections(found), start=1)},
     }
@@ -724,7 +738,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
 
 
 def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
-    """One grid per platform for the whole panel, and one per own account."""
+    """One grid per platform for the whole panel, and one per own account; from posts with a time of day
+    only (a Weibo date without a time would pile up at 00:00), the number left out stated with each grid."""
     posts = panel.posts
     groups = [(_("All panel accounts on {platform}").format(platform=term("platform", p)),
                accounts.index[accounts["platform"] == p]) for p in dict.fromkeys(accounts["platform"])]
@@ -732,8 +747,9 @@ def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
                for acct, a in accounts[accounts["role"] == "own"].iterrows()]
     out = []
     for title, members in groups:
-        mine = posts[posts["acct"].isin(list(members))]
-        if mine.empty:
+        every = posts[posts["acct"].isin(list(members))]
+        mine = every[_timed(every)]
+        if every.empty:
             continue
         cells = mine.groupby(["weekday", "hour"])
         counts = np.zeros((7, 24))
@@ -742,7 +758,50 @@ def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
             counts[d, h] = n
         for (d, h), m in (cells["er"].median() * 1000).items():
             medians[d, h] = m
-        out.append({"title": title, "chart": charts.heatmap(counts, medians, title)})
+        untimed = len(every) - len(mine)
+        out.append({"title": title, "chart": charts.heatmap(counts, medians, title), "timed": len(mine),
+                    "untimed": untimed,
+                    "note": ngettext("{count} post with a date but no time of day (Weibo lists older posts by "
+                                     "day only) is left out of this grid.",
+                                     "{count} posts with a date but no time of day (Weibo lists older posts by "
+                                     "day only) are left out of this grid.", untimed).format(
+                        count=format_count(untimed)) if untimed else ""})
+    return out
+
+
+def _timed(posts: pd.DataFrame) -> pd.Series:
+    """Posts with a time of day (derive.py: `timed`; every post of a frame without the column)."""
+    return posts["timed"].astype(bool) if "timed" in posts.columns else pd.Series(True, index=posts.index)
+
+
+BEST_TIME_MIN_POSTS = 3  # an hour of the day needs this many posts to be named the best
+
+
+def _best_time(panel: PanelData, accounts: pd.DataFrame) -> dict[str, str]:
+    """Per own brand: the hour of the day whose posts earned the highest median engagement rate, from posts
+    with a time of day only, as one sentence."""
+    posts = panel.posts
+    out: dict[str, str] = {}
+    for label, group in accounts[accounts["role"] == "own"].groupby("label", sort=False):
+        every = posts[posts["acct"].isin(group.index)]
+        mine = every[_timed(every) & every["er"].notna()]
+        untimed = int((~_timed(every)).sum())
+        by_hour = mine.groupby("hour")["er"].agg(["median", "size"])
+        by_hour = by_hour[by_hour["size"] >= BEST_TIME_MIN_POSTS]
+        if by_hour.empty:
+            sentence = _("{brand}: too few posts with a time of day to name a best time to post.").format(brand=label)
+        else:
+            hour = int(by_hour["median"].idxmax())
+            sentence = _("{brand}: posts that went out between {start}:00 and {end}:00 earned the highest median "
+                         "engagement rate ({er}, {count} posts).").format(
+                brand=label, start=f"{hour:02d}", end=f"{hour + 1:02d}",
+                er=format_value("er_median", by_hour.at[hour, "median"]),
+                count=format_count(int(by_hour.at[hour, "size"])))
+        if untimed:
+            sentence += " " + ngettext("{count} post without a time of day is left out.",
+                                       "{count} posts without a time of day are left out.", untimed).format(
+                count=format_count(untimed))
+        out[str(label)] = sentence
     return out
 
 
@@ -754,7 +813,8 @@ def _excerpt(text: Any) -> str:
 def _post_view(post: pd.Series, accounts: pd.DataFrame) -> dict[str, Any]:
     return {
         "account": accounts.at[post["acct"], "display"], "role": accounts.at[post["acct"], "role"],
-        "date": f"{day_text(post['created_local'].date())} {post['created_local'].strftime('%H:%M')}",
+        "date": (f"{day_text(post['created_local'].date())} {post['created_local'].strftime('%H:%M')}"
+                 if post.get("timed", True) else day_text(post["created_local"].date())),
         "kind": term("kind", post["kind"]), "format": term("format", post["format"]),
         "purpose": term("purpose", post["purpose"]) if isinstance(post["purpose"], str) else "—",
         "engagement": format_value("posts", post["engagement"]),

@@ -1,0 +1,248 @@
+"""Figures a marketer would act on (issue 16): date-only Weibo posts stay out of every hour-of-day figure, a
+metric resting on nothing is undefined (never 0 in a peer median), breakouts need real engagement, tiny
+figures keep significant digits, texts never break on empty values; CSV cells and bidi text are inert."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from benchmark.config import load_config
+from benchmark.i18n import use_language
+from benchmark.metrics.compute import compute_metrics
+from benchmark.metrics.findings import evaluate_findings, scorecard
+from benchmark.metrics.load import load_panel, open_store
+from benchmark.parsers.weibo import parse_status
+from benchmark.report import render
+from benchmark.store import Store
+
+CONFIG = """
+[benchmark]
+name = "figures"
+period = { start = 2026-07-01, end = 2026-07-28 }
+timezone = "Asia/Shanghai"
+
+[[account]]
+platform = "weibo"
+id = "1000000001"
+role = "own"
+label = "Own"
+
+[[account]]
+platform = "weibo"
+id = "1000000002"
+role = "peer"
+label = "Busy Peer"
+
+[[account]]
+platform = "weibo"
+id = "1000000003"
+role = "peer"
+label = "Silent Peer"
+
+[[account]]
+platform = "weibo"
+id = "1000000004"
+role = "peer"
+label = "Other Peer"
+
+[[account]]
+platform = "weibo"
+id = "1000000005"
+role = "exemplar"
+label = "Best"
+"""
+SHANGHAI_MIDNIGHT = 16  # 00:00 in Shanghai is 16:00 UTC the day before
+RLO = "\u202e"
+HOSTILE = f"{RLO}evil text =cmd|' /C calc'!A0"
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 7, 1, tzinfo=UTC) + timedelta(days=day - 1, hours=hour)
+
+
+def weibo(post_id: str, account: str, created: datetime, likes: int = 5, **extra: object) -> dict:
+    return {"platform": "weibo", "post_id": post_id, "account_id": account, "created_at": created,
+            "kind": "original", "format": extra.pop("format", "image"), "likes": likes, "comments": 1,
+            "reposts": 1, "text": extra.pop("text", f"post {post_id}"), "url": f"https://weibo.example/{post_id}",
+            **extra}
+
+
+def own_posts() -> list[dict]:
+    # 12 timed posts at 10:00 Shanghai (02:00 UTC); 4 date-only posts stored at 00:00 Shanghai.
+    timed = [weibo(f"t{i}", "1000000001", at(2 + i, 2)) for i in range(12)]
+    dated = [weibo(f"d{i}", "1000000001", at(2 + i, SHANGHAI_MIDNIGHT), likes=40, date_only=True)
+             for i in range(4)]
+    return timed + dated
+
+
+def other_posts() -> list[dict]:
+    busy = [weibo(f"b{i}", "1000000002", at(1 + i, 3), likes=50) for i in range(20)]
+    other = [weibo(f"x{i}", "1000000004", at(1 + i, 4), likes=30) for i in range(8)]
+    # An exemplar whose one post with a single like stands far out of a row of zero-engagement posts.
+    best = [weibo(f"e{i}", "1000000005", at(1 + i, 5), likes=0, comments=0, reposts=0) for i in range(15)]
+    for post in best:
+        post["comments"] = post["reposts"] = 0
+    best.append({**weibo("e-lone", "1000000005", at(20, 5), likes=1), "comments": 0, "reposts": 0})
+    return busy + other + best
+
+
+def hostile_posts() -> list[dict]:
+    return [weibo("=HYPERLINK(\"http://x\")", "1000000004", at(9, 4), text=HOSTILE,
+                  url="-2+3+cmd|' /C calc'!A0", likes=3000)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("figures")
+    config_path = base / "benchmark.toml"
+    config_path.write_text(CONFIG, encoding="utf-8")
+    url = f"sqlite:///{base / 'store.sqlite3'}"
+    store = Store(url)
+    accounts = [{"platform": "weibo", "account_id": f"100000000{i}", "followers": 10_000 * i,
+                 "crawled_at": at(1, 0), "label": f"=label{i}" if i == 4 else None} for i in range(1, 6)]
+    store.write_batch("r1", account_rows=accounts, post_rows=own_posts() + other_posts() + hostile_posts())
+    store.close()
+    config = load_config(config_path)
+    with use_language("en"):
+        panel = load_panel(open_store(url), config)
+        metrics = compute_metrics(panel)
+        findings = evaluate_findings(metrics, config.thresholds)
+        context = render.report_context(panel, metrics, findings)
+        html = render.render_html(context)
+        result = render.build_report(config=config, db_url=url, output=base / "out", language="en")
+    return {"panel": panel, "metrics": metrics, "context": context, "html": html, "out": result.folder,
+            "url": url, "config": config}
+
+
+def value(metrics: pd.DataFrame, label: str, metric: str) -> tuple[float, int]:
+    row = metrics[(metrics["label"] == label) & (metrics["metric"] == metric)].iloc[0]
+    return float(row["value"]), int(row["n"])
+
+
+# -- 1. date-only Weibo dates ---------------------------------------------------------------------------
+NOW = datetime(2026, 8, 10, 4, tzinfo=UTC)
+
+
+def mblog(created_at: str) -> dict:
+    return {"id": "5000000000000001", "created_at": created_at, "text": "hi",
+            "user": {"id": 1000000001, "screen_name": "x"}}
+
+
+@pytest.mark.parametrize(("created_at", "date_only"), [
+    ("07-05", True), ("2025-07-05", True), ("07-05 10:20", False), ("昨天 10:20", False),
+    ("Tue Jul 07 10:20:30 +0800 2026", False), ("3小时前", False), ("2025-07-05 10:20", False),
+])
+def test_a_weibo_date_without_a_time_of_day_is_date_only(created_at, date_only):
+    post = parse_status(mblog(created_at), crawled_at=NOW)
+    assert post.date_only is date_only
+
+
+def test_date_only_posts_are_left_out_of_the_timing_grid_and_the_count_is_stated(built):
+    heat = {h["title"]: h for h in built["context"]["heatmaps"]}
+    own = heat["Own (own)"]
+    assert own["timed"] == 12 and own["untimed"] == 4
+    drawn = [c for c in own["chart"]["cells"] if c["text"]]
+    assert sum(int(c["text"]) for c in drawn) == 12
+    assert not any(c["title"].split(" ", 1)[1].startswith("00:00") for c in drawn)
+    html = built["html"]
+    assert "4 posts with a date but no time of day" in html
+
+
+def test_date_only_posts_show_no_midnight_in_post_lists(built):
+    panel = built["panel"]
+    dated = panel.posts[panel.posts["post_id"] == "d0"].iloc[0]
+    view = render._post_view(dated, render._ordered_accounts(panel))
+    assert "00:00" not in view["date"] and view["date"].strip()
+
+
+def test_best_time_sentence_rests_on_timed_posts_only(built):
+    sentence = built["context"]["best_time"]["Own"]
+    assert "10:00" in sentence and "00:00" not in sentence
+
+
+# -- 2. n = 0 is undefined -------------------------------------------------------------------------------
+def test_an_account_without_posts_has_no_posts_per_week(built):
+    rate, n = value(built["metrics"], "Silent Peer", "posts_per_week")
+    assert n == 0 and math.isnan(rate)
+
+
+def test_a_peer_without_posts_is_not_a_zero_in_the_peer_median(built):
+    card = scorecard(built["metrics"])
+    row = card[card["metric"] == "posts_per_week"].iloc[0]
+    busy, other = value(built["metrics"], "Busy Peer", "posts_per_week")[0], value(
+        built["metrics"], "Other Peer", "posts_per_week")[0]
+    assert row["peer_median"] == pytest.approx((busy + other) / 2)
+
+
+def test_metrics_csv_leaves_undefined_values_empty(built):
+    with open(built["out"] / "metrics.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["label"] == "Silent Peer"]
+    assert {r["value"] for r in rows if r["n"] == "0" and r["metric"] != "posts"} == {""}
+    assert [r["value"] for r in rows if r["metric"] == "posts"] == ["0"]  # the count itself: 0 stored
+
+
+# -- 3. breakouts, rounding, empty values -----------------------------------------------------------------
+def test_a_post_with_one_engagement_is_no_breakout(built):
+    breakouts = render.analyse(built["panel"], built["metrics"]).breakouts
+    assert "e-lone" not in set(breakouts["post_id"])
+
+
+@pytest.mark.parametrize(("metric", "raw", "expected"), [
+    ("er_median", 0.0000042, "0.0042 ‰"), ("fan_repost_share", 0.00042, "0.042 %"),
+    ("er_median", 0.0, "0.00 ‰"), ("engagement_mean", 0.004, "0.004"),
+])
+def test_figures_that_round_to_zero_keep_significant_digits(metric, raw, expected):
+    from benchmark.metrics.catalog import format_value
+
+    with use_language("en"):
+        assert format_value(metric, raw) == expected
+
+
+# -- issue 14 items 13 and 14: CSV cells and bidi ---------------------------------------------------------
+FORMULA = re.compile(r"^\s*[=+\-@\t\r]")
+
+
+@pytest.mark.parametrize("name", ["posts.csv", "metrics.csv", "findings.csv"])
+def test_no_csv_cell_starts_a_formula(built, name):
+    with open(built["out"] / name, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    risky = [cell for row in rows[1:] for cell in row if FORMULA.match(cell) and not _number(cell)]
+    assert risky == []
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def test_the_neutraliser_catches_formulas_after_leading_whitespace():
+    cells = pd.Series(["=1+1", " =1+1", "\t@SUM(A1)", "\n-2+3", "+1", "-0.5x", "plain", None, "a=b"])
+    out = render.neutralised(cells)
+    assert list(out[:6]) == ["'=1+1", "' =1+1", "'\t@SUM(A1)", "'\n-2+3", "'+1", "'-0.5x"]
+    assert list(out[6:7]) == ["plain"] and out[8] == "a=b"
+
+
+def test_xlsx_cells_are_neutralised(built):
+    from openpyxl import load_workbook
+
+    book = load_workbook(built["out"] / "report.xlsx")
+    risky = [c.value for sheet in book for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and FORMULA.match(c.value)]
+    assert risky == []
+
+
+def test_user_text_is_bidi_isolated(built):
+    html = built["html"]
+    assert RLO in html
+    for match in re.finditer(RLO, html):
+        before = html[:match.start()]
+        assert before.rfind("<bdi") > before.rfind("</bdi>"), html[match.start() - 200:match.start() + 50]
