@@ -105,6 +105,7 @@ class ReportResult:
     missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
     previous_posts: int | None = None  # posts in the previous period (--compare-previous)
     language: str = "en"  # the report's language (zh | en)
+    coverage_only: bool = False  # nothing was fetched: index.html shows the crawl's coverage alone
 
     @property
     def path(self) -> Path:
@@ -144,21 +145,30 @@ def _build_report(config: BenchmarkConfig, db_url: str, output: str | Path | Non
     comparisons = Comparisons(config, db_url, jobs)  # the workers start reading now
     try:
         panel, metrics, findings = _current_period(config, db_url, rules, say)
-        found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
+        if metrics is None:  # the crawl of this period fetched nothing: say what it hit, nothing else
+            write_atomically(out_dir, lambda folder: _write_coverage_only(folder, panel, say))
+            found = None
+        else:
+            found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
     finally:
         comparisons.close()
     missing = [_display(row, False) for _i, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
-                        previous_posts=found.change.previous.n_posts if found.change else None,
-                        language=current_language())
+                        previous_posts=found.change.previous.n_posts if found and found.change else None,
+                        language=current_language(), coverage_only=found is None)
 
 
 def _current_period(config: BenchmarkConfig, db_url: str, rules: Any,
-                    say: Callable[[str], None]) -> tuple[PanelData, pd.DataFrame, list[Finding]]:
+                    say: Callable[[str], None]) -> tuple[PanelData, pd.DataFrame | None, list[Finding]]:
+    """The panel, its metrics and findings; metrics None when a crawl of this period fetched no post at all
+    (offline, every account failed): the report then shows the crawl's coverage alone."""
     engine = open_store(db_url)
     panel = load_panel(engine, config, say, rules=rules)
     engine.dispose()
+    if panel.posts.empty and crawled_period(panel):
+        say(_("no posts were fetched for this period: writing a coverage-only report"))
+        return panel, None, []
     if panel.posts.empty:
         raise ReportInputError(
             _("no posts between {since} and {until} for any of the {count} accounts in {config}: crawl that "
@@ -190,6 +200,41 @@ def _write_report(out_dir: Path, panel: PanelData, metrics: pd.DataFrame, findin
 
     write_atomically(out_dir, write)
     return done[0]
+
+
+def crawled_period(panel: PanelData) -> bool:
+    """A crawl of the panel's accounts recorded a status for a period that overlaps the report's (so an empty
+    store slice is what that crawl fetched, not a period nobody crawled)."""
+    status, runs = panel.crawl_status, panel.crawl_runs
+    if status.empty or runs.empty or "period_start" not in runs.columns:
+        return False
+    mine = runs[runs["run_id"].isin(set(status["run_id"]))]
+    since, until = str(panel.since), str(panel.until)
+    starts, ends = mine["period_start"].fillna("0000-00-00").astype(str), mine["period_end"].fillna("9999-99-99")
+    return bool(((starts <= until) & (ends.astype(str) >= since)).any())
+
+
+def _write_coverage_only(folder: Path, panel: PanelData, say: Callable[[str], None]) -> None:
+    say(_("writing index.html (data coverage only)"))
+    (folder / "index.html").write_text(render_html(coverage_context(panel)), encoding="utf-8")
+
+
+def coverage_context(panel: PanelData) -> dict[str, Any]:
+    """The context of a report whose period has no post: run card, data coverage, methodology."""
+    accounts = _ordered_accounts(panel)
+    sections = [("run", _("Run card")), ("coverage", _("Data coverage")), ("methodology", _("Methodology"))]
+    return {
+        "coverage_only": True, "run": _run_card(panel, accounts),
+        "missing": [row["display"] for _i, row in accounts.iterrows()],
+        "coverage": _coverage(panel, accounts, panel.posts["acct"].value_counts()),
+        "sections": sections, "number": {anchor: i for i, (anchor, _t) in enumerate(sections, start=1)},
+        "definitions": [{"id": mid, "unit": term("unit", unit), "text": metric_definition(mid)}
+                        for mid, (unit, _text) in METRICS.items()],
+        "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
+                            for p in dict.fromkeys(accounts["platform"])],
+        "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
+        "metrics_version": METRICS_VERSION, "low_n": LOW_N,
+    }
 
 
 @dataclass
@@ -483,6 +528,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
             if panel.has_comments else None)
     return {
         **_analyses_context(panel, accounts, found, talk, values),
+        "coverage_only": False,
         "talk": talk,
         "run": _run_card(panel, accounts),
         "missing": [row["display"] for _i, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
