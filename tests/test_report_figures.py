@@ -246,3 +246,27 @@ def test_user_text_is_bidi_isolated(built):
     for match in re.finditer(RLO, html):
         before = html[:match.start()]
         assert before.rfind("<bdi") > before.rfind("</bdi>"), html[match.start() - 200:match.start() + 50]
+
+
+# -- the first screen ----------------------------------------------------------------------------------------
+def test_summary_has_own_brand_first_and_a_light_per_story(built):
+    summary = built["context"]["summary"]
+    assert summary["rows"][0]["label"] == "Own"
+    assert [r["role"] for r in summary["rows"]] == ["own", "peer", "peer", "peer", "exemplar"]
+    assert all(len(r["cells"]) == len(summary["stories"]) == 6 for r in summary["rows"])
+    silent = next(r for r in summary["rows"] if r["label"] == "Silent Peer")
+    assert {c["light"] for c in silent["cells"]} == {"none"}  # no posts: no data, not green
+    assert all(r["sentence"].startswith(r["label"]) for r in summary["rows"])
+
+
+def test_findings_are_one_card_per_brand_and_story_listing_platforms():
+    from tests.test_findings import table
+
+    panel = [("weibo", "Brand", "own"), ("bluesky", "Brand", "own"), ("weibo", "Rival", "peer")]
+    metrics = table({0: {"fan_repost_share": 0.0}, 1: {"fan_repost_share": 0.0, "replies_to_others_share": 0.0},
+                     2: {"fan_repost_share": 0.5}}, accounts=panel)
+    with use_language("en"):
+        cards = render.brand_findings(evaluate_findings(metrics, {}))
+    talks = [c for c in cards if c["title"] == "Talks at fans, not with them"]
+    assert len(talks) == 1 and [p["platform"] for p in talks[0]["platforms"]] == ["weibo", "bluesky"]
+    assert talks[0]["detail"].count("Smartisan") == 1
