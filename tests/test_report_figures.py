@@ -270,3 +270,23 @@ def test_findings_are_one_card_per_brand_and_story_listing_platforms():
     talks = [c for c in cards if c["title"] == "Talks at fans, not with them"]
     assert len(talks) == 1 and [p["platform"] for p in talks[0]["platforms"]] == ["weibo", "bluesky"]
     assert talks[0]["detail"].count("Smartisan") == 1
+
+
+def test_units_percent_shows_engagement_rates_in_percent(built, tmp_path):
+    with use_language("en"):
+        result = render.build_report(config=built["config"], db_url=built["url"], output=tmp_path / "pct",
+                                     language="en", units="percent")
+    html = result.path.read_text(encoding="utf-8")
+    methodology = html.split('id="methodology"', 1)[1]
+    assert "Shown in %." in methodology and "‰" not in html.split('id="methodology"', 1)[0]
+    from benchmark.metrics.catalog import format_value, use_er_unit
+
+    with use_language("en"), use_er_unit("percent"):
+        assert format_value("er_median", 0.0052) == "0.520 %"
+
+
+def test_units_must_be_known(built, tmp_path):
+    from benchmark.metrics.load import ReportInputError
+
+    with pytest.raises(ReportInputError, match="--units"):
+        render.build_report(config=built["config"], db_url=built["url"], output=tmp_path / "x", units="bps")

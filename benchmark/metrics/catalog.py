@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gettext
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -267,6 +269,8 @@ def format_value(metric: str, value: float | None, language: str | None = None) 
         # Translators: a percentage; English keeps a space before %, Chinese writes 30.0%.
         return _("{value} %").format(value=_figure(value * 100, 1))
     if unit == "er":
+        if _ER_UNIT.get() == "percent":
+            return _("{value} %").format(value=_figure(value * 100, 3))
         # Translators: an engagement rate in per mille (‰).
         return _("{value} ‰").format(value=_figure(value * 1000, 2))
     if unit == "count":
@@ -279,6 +283,25 @@ def format_value(metric: str, value: float | None, language: str | None = None) 
     if unit == "ratio" or abs(value) < 10:
         return _figure(value, 2)
     return format_number(value, digits=1)
+
+
+ER_UNITS = ("permille", "percent")  # how engagement rates are shown (`build_report(units=...)`)
+_ER_UNIT: ContextVar[str] = ContextVar("er_unit", default="permille")
+
+
+@contextmanager
+def use_er_unit(units: str | None) -> Iterator[None]:
+    """Show engagement rates in per mille (the default, usual in China) or in percent inside the block."""
+    token = _ER_UNIT.set(units or "permille")
+    try:
+        yield
+    finally:
+        _ER_UNIT.reset(token)
+
+
+def er_scale() -> tuple[int, str]:
+    """(factor, symbol) of the engagement-rate unit in use: (1000, '‰') or (100, '%')."""
+    return (100, "%") if _ER_UNIT.get() == "percent" else (1000, "‰")
 
 
 def format_share(share: float, digits: int = 0) -> str:

@@ -45,14 +45,17 @@ from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
+    ER_UNITS,
     METRICS,
     METRICS_VERSION,
     PURPOSE_LABELS,
     engagement_wording,
+    er_scale,
     format_value,
     metric_definition,
     metric_label,
     term,
+    use_er_unit,
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
@@ -118,17 +121,23 @@ class ReportResult:
 def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB_URL,
                  output: str | Path | None = None, progress: Callable[[str], None] | None = None, *,
                  config: BenchmarkConfig | None = None, compare_previous: bool = False,
-                 periods: Sequence[Period] | None = None, language: str | None = None) -> ReportResult:
+                 periods: Sequence[Period] | None = None, language: str | None = None,
+                 units: str | None = None) -> ReportResult:
     """Read the store at db_url, compute metrics and findings, write the report's files atomically into
     output (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded
     (e.g. period-overridden) config. `compare_previous` adds the previous period of the same length;
     `periods` (chronological) adds a trend over them and makes the last one the report's period; `language`
-    (zh | en) overrides the config's and the system's. Raises ReportInputError / ConfigError with a one-line
-    message (in the report's language)."""
+    (zh | en) overrides the config's and the system's; `units` ("permille", the default, or "percent") is the
+    unit of engagement rates. Raises ReportInputError / ConfigError with a one-line message (in the report's
+    language)."""
     if config is None:
         config = load_config(config_path or DEFAULT_CONFIG)
     with use_language(choose_language(language, config.language)):
-        return _build_report(config, db_url, output, progress, compare_previous, periods)
+        if units not in (None, *ER_UNITS):
+            raise ReportInputError(_("--units must be one of {choices}, not {value!r}").format(
+                choices=", ".join(ER_UNITS), value=units))
+        with use_er_unit(units):
+            return _build_report(config, db_url, output, progress, compare_previous, periods)
 
 
 def _build_report(config: BenchmarkConfig, db_url: str, output: str | Path | None,
@@ -233,7 +242,7 @@ def coverage_context(panel: PanelData) -> dict[str, Any]:
         "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
                             for p in dict.fromkeys(accounts["platform"])],
         "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
-        "metrics_version": METRICS_VERSION, "low_n": LOW_N,
+        "metrics_version": METRICS_VERSION, "low_n": LOW_N, "er_unit": er_scale()[1],
     }
 
 
@@ -550,7 +559,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
                             for p in dict.fromkeys(accounts["platform"])],
         "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
         "metrics_version": METRICS_VERSION,
-        "low_n": LOW_N,
+        "low_n": LOW_N, "er_unit": er_scale()[1],
     }
 
 
@@ -713,8 +722,9 @@ def summary(accounts: pd.DataFrame, values: pd.DataFrame, findings: list[Finding
                 text = format_value(shown, values.at[acct, shown]) if acct is not None else "—"
             if light in ("bad", "warn"):
                 flagged.append(_(name))
+            no_data = _("no data")
             cells.append({"light": light, "symbol": LIGHTS[light], "text": text,
-                          "title": f"{_(name)}: {per_platform or _('no data')}"})
+                          "title": f"{_(name)}: {per_platform or no_data}"})
         rows.append({"label": label, "role": group["role"].iloc[0], "cells": cells,
                      "sentence": _brand_sentence(str(label), flagged, cells[-1]["text"])})
     return {"stories": [_(name) for _s, name, _r, _m in STORIES], "rows": rows}
@@ -814,8 +824,9 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
 
     kinds = {k: values[f"{k}_share"] for k in POST_KINDS}
     kind_values = pd.DataFrame({f"kind.{k}": v for k, v in kinds.items()})
+    factor, symbol = er_scale()
     er_rows = [charts.Row(label=a["display"], role=a["role"],
-                          values=(posts.loc[posts["acct"] == acct, "er"].dropna() * 1000).to_numpy())
+                          values=(posts.loc[posts["acct"] == acct, "er"].dropna() * factor).to_numpy())
                for acct, a in accounts.iterrows()]
     median_er = values["er_median"].median()
     def names(group: str, parts: tuple[str, ...]) -> dict[str, str]:
@@ -830,7 +841,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
         "formats": charts.stacked(_share_rows(accounts, values, "format_share.", POST_FORMATS,
                                               counts(originals, "format", POST_FORMATS)), POST_FORMATS,
                                   _("Formats of original posts"), names=names("format", POST_FORMATS)),
-        "er": charts.box_strip(er_rows, "‰", _("Engagement rate per post (‰ of followers, log scale)")),
+        "er": charts.box_strip(er_rows, symbol, _("Engagement rate per post ({unit} of followers, log scale)").format(
+            unit=symbol)),
         "fan_reposts": charts.bars(_rows(accounts, values, "fan_repost_share"),
                                    lambda v: str(format_value("fan_repost_share", v)),
                                    _("Reposts and quotes of fans per post")),
@@ -868,10 +880,10 @@ def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
         medians = np.full((7, 24), np.nan)
         for (d, h), n in cells.size().items():
             counts[d, h] = n
-        for (d, h), m in (cells["er"].median() * 1000).items():
+        for (d, h), m in (cells["er"].median() * er_scale()[0]).items():
             medians[d, h] = m
         untimed = len(every) - len(mine)
-        out.append({"title": title, "chart": charts.heatmap(counts, medians, title), "timed": len(mine),
+        out.append({"title": title, "chart": charts.heatmap(counts, medians, title, er_scale()[1]), "timed": len(mine),
                     "untimed": untimed,
                     "note": ngettext("{count} post with a date but no time of day (Weibo lists older posts by "
                                      "day only) is left out of this grid.",
