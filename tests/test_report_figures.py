@@ -290,3 +290,25 @@ def test_units_must_be_known(built, tmp_path):
 
     with pytest.raises(ReportInputError, match="--units"):
         render.build_report(config=built["config"], db_url=built["url"], output=tmp_path / "x", units="bps")
+
+
+def test_the_crawl_that_closes_the_period_counts_as_its_follower_snapshot():
+    """A crawl on the period's last day can fall on the next day in the report's time zone: its snapshot is
+    the period's, as in the coverage table (the demo said "no snapshot in the period" beside 1 snapshot)."""
+    from benchmark.report import insights
+
+    end = datetime(2026, 7, 28, 16, tzinfo=UTC)  # 2026-07-29 00:00 in Shanghai: the period's end
+    snapshots = pd.DataFrame({"acct": [0, 0], "crawled_at": [datetime(2026, 7, 1, 2), datetime(2026, 7, 28, 22)],
+                              "followers": [1000.0, 1100.0]})
+    growth = insights.growth_table(snapshots, (datetime(2026, 6, 30, 16), end.replace(tzinfo=None)),
+                                   pd.DataFrame({"acct": [0]}))
+    assert growth.iloc[0]["snapshots"] == 2 and growth.iloc[0]["absolute"] == 100
+
+
+def test_the_scorecard_is_also_a_picture(built):
+    card = built["context"]["scorecard"][0]
+    picture = card["picture"]
+    assert picture["kind"] == "dots" and len(picture["rows"]) == len(card["rows"])
+    colours = {d["color"] for r in picture["rows"] for d in r["dots"]}
+    assert {"#c8364b", "#7b8794", "#1f8a7a"} <= colours  # own, peer median, best exemplar
+    assert '<figure><svg class="chart"' in built["html"].split('id="scorecard"', 1)[1].split("</section>", 1)[0]

@@ -13,6 +13,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,28 @@ def bars(rows: Sequence[Row], fmt: Callable[[float], str], title: str) -> dict:
     ticks = [{"x": round(LABEL_W + plot_w * v / top, 1), "text": fmt(v)} for v in tick_values]
     return {"kind": "bars", "title": title, "width": WIDTH, "height": 24 + len(rows) * ROW_H + 8,
             "label_w": LABEL_W, "plot_w": plot_w, "bars": items, "ticks": ticks}
+
+
+def dot_plot(rows: Sequence[dict[str, Any]], title: str) -> dict:
+    """The scorecard as a picture: one line per metric (each on its own scale from 0), a dot for own, the
+    peers' median and the best exemplar. rows: name, own, peer, best (floats, NaN when undefined) and their
+    texts own_text, peer_text, best_text."""
+    label_w, plot_w, row_h = LABEL_W, WIDTH - LABEL_W - 40, 30
+    items = []
+    for i, row in enumerate(rows):
+        known = [v for v in (row["own"], row["peer"], row["best"]) if v == v]
+        top = max([abs(v) for v in known], default=0.0) or 1.0
+        y = 30 + i * row_h
+        dots = []
+        for role, key, r in (("peer", "peer", 5), ("exemplar", "best", 5), ("own", "own", 6)):
+            value = row[key]
+            if value == value:
+                dots.append({"x": round(label_w + max(value, 0.0) / top * plot_w, 1), "r": r,
+                             "color": ROLE_COLORS[role], "title": f"{row['name']}: {row[key + '_text']}"})
+        items.append({"y": y, "label": fit(row["name"], label_w - 8), "full": row["name"], "dots": dots,
+                      "own_text": row["own_text"]})
+    return {"kind": "dots", "title": title, "width": WIDTH, "height": 30 + len(rows) * row_h + 6,
+            "label_w": label_w, "plot_w": plot_w, "rows": items}
 
 
 def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | None = None,

@@ -212,9 +212,21 @@ def er_tests_table(tests: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
 
 # -- follower growth -----------------------------------------------------------------------------------
 def growth_table(snapshots: pd.DataFrame, bounds: tuple[Any, Any], accounts: pd.DataFrame) -> pd.DataFrame:
-    """stats.follower_growth per account over the period's snapshots (a row, with a note, for every account)."""
-    return stats.follower_growth(snapshots[["acct", "crawled_at", "followers"]], *bounds,
+    """stats.follower_growth per account over the period's snapshots (a row, with a note, for every account).
+    The crawl that closes a period often runs after its last day has ended in the report's time zone: a
+    snapshot up to SNAPSHOT_GRACE after the end still counts as the period's last."""
+    start, end = snapshot_bounds(bounds)
+    return stats.follower_growth(snapshots[["acct", "crawled_at", "followers"]], start, end,
                                  accounts=accounts[["acct"]])
+
+
+SNAPSHOT_GRACE = pd.Timedelta(days=1)
+
+
+def snapshot_bounds(bounds: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The period's bounds for follower snapshots: the end moved by SNAPSHOT_GRACE (see growth_table)."""
+    start, end = bounds
+    return start, pd.Timestamp(end).to_pydatetime() + SNAPSHOT_GRACE
 
 
 def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:

@@ -662,7 +662,13 @@ def _scorecard(metrics: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str, 
                 "gap": gap,
                 "cls": "better" if better > 0 else "worse" if better < 0 else "",
             })
-        groups.append({"title": accounts.at[acct, "display"], "rows": items})
+        picture = charts.dot_plot(
+            [{"name": r["name"], "own": float(r["own"]), "peer": float(r["peer_median"]), "best": float(r["best"]),
+              "own_text": format_value(r["metric"], r["own"]), "peer_text": format_value(r["metric"], r["peer_median"]),
+              "best_text": format_value(r["metric"], r["best"])} for _i, r in rows.iterrows()],
+            _("{account}: own, peer median and best exemplar on each metric (each line on its own scale from 0)")
+            .format(account=accounts.at[acct, "display"]))
+        groups.append({"title": accounts.at[acct, "display"], "rows": items, "picture": picture})
     return groups
 
 
@@ -995,7 +1001,9 @@ def _status_message(row: pd.Series) -> str:
 def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Series) -> list[dict[str, Any]]:
     status = panel.crawl_status.set_index("acct") if len(panel.crawl_status) else pd.DataFrame()
     span = panel.posts.groupby("acct")["created_local"].agg(["min", "max"])
-    snaps = panel.snapshots.groupby("acct").size()
+    lo, hi = insights.snapshot_bounds(panel.bounds_utc)  # the snapshots follower growth rests on
+    taken = panel.snapshots["crawled_at"]
+    snaps = panel.snapshots[(taken >= lo) & (taken < hi)].groupby("acct").size()
     rows = []
     for acct, a in accounts.iterrows():
         has_status = acct in status.index
