@@ -312,3 +312,35 @@ def test_the_scorecard_is_also_a_picture(built):
     colours = {d["color"] for r in picture["rows"] for d in r["dots"]}
     assert {"#c8364b", "#7b8794", "#1f8a7a"} <= colours  # own, peer median, best exemplar
     assert '<figure><svg class="chart"' in built["html"].split('id="scorecard"', 1)[1].split("</section>", 1)[0]
+
+
+# -- views with their CSV files ---------------------------------------------------------------------------------
+def read_csv(built, name: str) -> list[dict]:
+    with open(built["out"] / name, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_engagement_by_format_csv(built):
+    rows = [r for r in read_csv(built, "engagement_by_type.csv") if r["label"] == "Busy Peer"]
+    image = next(r for r in rows if r["dimension"] == "format" and r["part"] == "image")
+    assert image["posts"] == "20" and float(image["engagement_median"]) == 52  # 50 likes + 1 + 1 each
+    assert {r["dimension"] for r in rows} == {"format", "purpose"}
+
+
+def test_weekly_csv_counts_every_post_once(built):
+    rows = read_csv(built, "weekly.csv")
+    own = [r for r in rows if r["label"] == "Own"]
+    assert sum(int(r["posts"]) for r in own) == 16
+    assert all(datetime.fromisoformat(r["week"]).weekday() == 0 for r in rows)  # weeks start on Monday
+
+
+def test_hashtags_csv_lists_the_top_tags_per_brand(built, tmp_path):
+    from benchmark.report import views
+
+    posts = pd.DataFrame({"acct": [0, 0, 0, 1], "post_id": ["a", "b", "c", "d"], "engagement": [1.0, 3.0, 5.0, 2.0],
+                          "hashtags": ['["新品", "夏天"]', '["新品"]', "[]", '["=cmd"]']})
+    accounts = pd.DataFrame({"platform": ["weibo", "weibo"], "account_id": ["1", "2"], "label": ["A", "B"],
+                             "role": ["own", "peer"]}, index=[0, 1])
+    table = views.hashtags(posts, accounts)
+    assert table[table["label"] == "A"][["hashtag", "posts"]].values.tolist() == [["新品", 2], ["夏天", 1]]
+    assert "'=cmd" in render.csv_safe(table)["hashtag"].tolist()

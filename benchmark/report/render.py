@@ -60,7 +60,7 @@ from benchmark.metrics.catalog import (
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
 from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store, with_period
-from benchmark.report import charts, insights
+from benchmark.report import charts, insights, views
 from benchmark.report.conversation import conversation, conversation_table
 from benchmark.report.periods import (
     Change,
@@ -290,7 +290,8 @@ def _rules(config: BenchmarkConfig) -> Any:
 # -- files --------------------------------------------------------------------------------------------
 # What a report folder may hold: an existing folder with anything else is not replaced (`-o ~` by mistake).
 REPORT_FILES = frozenset({"index.html", "metrics.csv", "posts.csv", "findings.csv", "report.xlsx", "deltas.csv",
-                          "metrics_previous.csv", "trend.csv"})
+                          "metrics_previous.csv", "trend.csv", "engagement_by_type.csv", "weekly.csv",
+                          "hashtags.csv"})
 
 
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -333,6 +334,10 @@ def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, finding
     csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False)
     csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False)
     csv_safe(posts_csv(panel)).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    accounts = panel.accounts
+    csv_safe(views.by_type(panel.posts, accounts)).to_csv(folder / "engagement_by_type.csv", index=False)
+    csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False)
+    csv_safe(views.hashtags(panel.posts, accounts)).to_csv(folder / "hashtags.csv", index=False)
 
 
 def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
@@ -544,6 +549,10 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "scorecard": _scorecard(metrics, accounts),
         "findings": findings,
         "brand_findings": brand_findings(findings),
+        "views": {"types": views.by_type_view(views.by_type(panel.posts, accounts), accounts),
+                  "share": views.share_chart(values, accounts),
+                  "weekly": views.weekly_view(views.weekly(panel.posts, accounts), accounts),
+                  "hashtags": views.hashtags_view(views.hashtags(panel.posts, accounts), accounts)},
         "summary": summary(accounts, values, findings),
         "brands": _brands(panel, values),
         "tables": _tables(accounts, values, ns),
@@ -569,7 +578,8 @@ def _sections(found: Analyses) -> list[tuple[str, str]]:
             ("recommendations", _("Recommendations")),
             *([("change", _("Change since last period"))] if found.change is not None else []),
             *([("trend", _("Trend"))] if found.trend is not None else []),
-            ("brands", _("Brands across platforms")), ("activity", _("Activity and formats")),
+            ("brands", _("Brands across platforms")), ("views", _("What earns engagement")),
+            ("activity", _("Activity and formats")),
             ("engagement", _("Engagement")), ("fans", _("Talking with fans")), ("purpose", _("Purpose mix")),
             ("style", _("Style")), ("timing", _("Timing")), ("audience", _("Audience quality")),
             ("top", _("Top posts")), ("breakouts", _("Breakout posts")), ("coverage", _("Data coverage")),
