@@ -344,3 +344,24 @@ def test_hashtags_csv_lists_the_top_tags_per_brand(built, tmp_path):
     table = views.hashtags(posts, accounts)
     assert table[table["label"] == "A"][["hashtag", "posts"]].values.tolist() == [["新品", 2], ["夏天", 1]]
     assert "'=cmd" in render.csv_safe(table)["hashtag"].tolist()
+
+
+# -- charts: zero engagement and a median of 0 are shown, not hidden --------------------------------------------
+def test_posts_without_engagement_are_a_share_not_the_left_edge():
+    from benchmark.report import charts
+
+    with use_language("en"):
+        chart = charts.box_strip([charts.Row(label="A", role="own", values=[0, 0, 1, 2, 3, 4, 5, 6, 7, 8])], "‰", "t")
+    row = chart["rows"][0]
+    assert row["zero"] == "20 % of posts had no engagement"
+    assert row["p10"] > chart["label_w"] + 1  # the distribution is of the posts with engagement
+
+
+def test_an_account_with_a_median_of_zero_stays_in_the_audience_scatter():
+    from benchmark.report import charts
+
+    with use_language("en"):
+        chart = charts.scatter([("A", "own", 1000.0, 5.0), ("Quiet", "peer", 50_000.0, 0.0)], "t", 0.001, 0.1)
+    assert [p["full"] for p in chart["points"]] == ["A", "Quiet"]
+    quiet = chart["points"][1]
+    assert "median 0" in quiet["title"] and quiet["y"] == chart["top"] + chart["plot_h"]

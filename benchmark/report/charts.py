@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.i18n import _, format_count, format_number, weekday_names
+from benchmark.metrics.catalog import format_share
 
 WIDTH = 760
 LABEL_W = 200
@@ -173,13 +174,14 @@ def _tick_text(value: float) -> str:
 
 def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> dict:
     """Per-row distribution on a log axis: box (quartiles), whiskers (10th-90th percentile), median, and a
-    strip of `points` evenly spaced quantiles. Zeros are drawn at the left edge."""
+    strip of `points` evenly spaced quantiles, all of the posts with engagement; the share of posts without
+    any is written beside the row (a log axis has no place for 0)."""
     positive = np.concatenate([np.asarray(r.values, dtype=float)[np.asarray(r.values, dtype=float) > 0]
                                for r in rows] or [np.array([])])
     lo = 10 ** math.floor(math.log10(np.quantile(positive, 0.01))) if positive.size else 0.01
     hi = 10 ** math.ceil(math.log10(positive.max())) if positive.size else 1.0
     hi = hi * 10 if hi <= lo else hi
-    plot_w = WIDTH - LABEL_W - 20
+    plot_w = WIDTH - LABEL_W - 150  # room for "x % of posts had no engagement"
     row_h = 30
 
     def x_of(v: float) -> float:
@@ -188,11 +190,15 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
 
     items = []
     for i, row in enumerate(rows):
-        values = np.sort(np.asarray(row.values, dtype=float))
-        values = values[~np.isnan(values)]
+        every = np.sort(np.asarray(row.values, dtype=float))
+        every = every[~np.isnan(every)]
+        values = every[every > 0]
+        zeros = int(every.size - values.size)
         y = 20 + i * row_h
         item = {"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label, "n": int(values.size),
-                "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"])}
+                "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"]),
+                "zero": _("{share} of posts had no engagement").format(share=format_share(zeros / every.size))
+                if zeros else ""}
         if values.size:
             q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
             sample = np.quantile(values, np.linspace(0, 1, min(points, values.size)))
@@ -202,12 +208,12 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
                                     "{zero} with no engagement").format(
                              label=row.label, median=format_number(q[2], digits=2), unit=unit,
                              q1=format_number(q[1], digits=2), q3=format_number(q[3], digits=2),
-                             posts=format_count(values.size), zero=format_count(int((values <= 0).sum()))),
+                             posts=format_count(every.size), zero=format_count(zeros)),
                          "dots": [{"x": x_of(v), "dy": (k % 5 - 2) * 2.5} for k, v in enumerate(sample)]})
         items.append(item)
     ticks = [{"x": x_of(t), "text": _tick_text(t)} for t in _log_ticks(lo, hi)]
     return {"kind": "box", "title": title, "unit": unit, "width": WIDTH, "height": 20 + len(rows) * row_h + 24,
-            "label_w": LABEL_W, "rows": items, "ticks": ticks, "axis_y": 20 + len(rows) * row_h + 4}
+            "label_w": LABEL_W, "plot_w": plot_w, "rows": items, "ticks": ticks, "axis_y": 20 + len(rows) * row_h + 4}
 
 
 def _ramp(t: float) -> str:
@@ -249,12 +255,13 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
             hollow_factor: float) -> dict:
     """Followers (x) against median engagements per post (y), both on log axes, one dot per account; the
     dashed line is the panel's median engagement rate, the dotted one `hollow_factor` times it."""
-    pts = [(label, role, x, y) for label, role, x, y in rows if x and y and x > 0 and y > 0]
+    # A median of 0 engagements has no place on a log axis: such accounts sit on the bottom edge, said so.
+    pts = [(label, role, x, y) for label, role, x, y in rows if x and x > 0 and y == y and y >= 0]
     left, bottom, width, height = 70, 40, WIDTH, 360
     plot_w, plot_h = width - left - 150, height - bottom - 20
     if not pts:
         return {"kind": "scatter", "title": title, "width": width, "height": 60, "points": [], "empty": True}
-    xs, ys = [p[2] for p in pts], [p[3] for p in pts]
+    xs, ys = [p[2] for p in pts], [p[3] for p in pts if p[3] > 0] or [1.0]
     x_lo, x_hi = 10 ** math.floor(math.log10(min(xs))), 10 ** math.ceil(math.log10(max(xs)) + 1e-9)
     y_lo, y_hi = 10 ** math.floor(math.log10(min(ys))), 10 ** math.ceil(math.log10(max(ys)) + 1e-9)
 
@@ -262,13 +269,17 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
         return round(left + (math.log10(v) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) * plot_w, 1)
 
     def sy(v: float) -> float:
+        if v <= 0:
+            return 20 + plot_h
         return round(20 + plot_h - (math.log10(v) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo))
                      * plot_h, 1)
 
     points = [{"x": sx(x), "y": sy(y), "label": fit(label, 140), "full": label,
                "color": ROLE_COLORS.get(role, ROLE_COLORS["peer"]),
-               "title": _("{label}: {followers} followers, median {engagements} engagements per post").format(
-                   label=label, followers=format_count(round(x)), engagements=format_number(y, digits=1))}
+               "title": (_("{label}: {followers} followers, median {engagements} engagements per post").format(
+                   label=label, followers=format_count(round(x)), engagements=format_number(y, digits=1)) if y > 0
+                   else _("{label}: {followers} followers, median 0 engagements per post (drawn on the bottom "
+                          "edge)").format(label=label, followers=format_count(round(x))))}
               for label, role, x, y in pts]
     lines = []
     for factor, dash, name in ((1.0, "6 4", _("panel median ER")),
