@@ -163,7 +163,7 @@ def test_side_by_side_puts_the_exemplar_next_to_own(report):
     fans = report["fans"]
     block = fans.split("我们的品牌 and the exemplars", 1)[1]
     assert block.index("我们的品牌") < block.index("Best")
-    assert "Answered <b>80.0 %</b> of 10 fans' comments" in block
+    assert "Answered <b>80.0 %</b> of 10 fan comments" in block
 
 
 def test_report_xlsx_has_the_conversation_sheet(report):

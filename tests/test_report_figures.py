@@ -106,7 +106,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     store = Store(url)
     accounts = [{"platform": "weibo", "account_id": f"100000000{i}", "followers": 10_000 * i,
                  "crawled_at": at(1, 0), "label": f"=label{i}" if i == 4 else None} for i in range(1, 6)]
-    store.write_batch("r1", account_rows=accounts, post_rows=own_posts() + other_posts() + hostile_posts())
+    # One fan comment under an own post, not answered: "of 1 fans' comments" / a full 100 % bar before.
+    comment = {"platform": "weibo", "comment_id": "c1", "post_id": "t0", "author_id": "fan1",
+               "author_is_organization": False, "created_at": at(3, 5), "text": "好喝吗？", "likes": 0}
+    store.write_batch("r1", account_rows=accounts, post_rows=own_posts() + other_posts() + hostile_posts(),
+                      comment_rows=[comment])
     store.close()
     config = load_config(config_path)
     with use_language("en"):
@@ -365,3 +369,9 @@ def test_an_account_with_a_median_of_zero_stays_in_the_audience_scatter():
     assert [p["full"] for p in chart["points"]] == ["A", "Quiet"]
     quiet = chart["points"][1]
     assert "median 0" in quiet["title"] and quiet["y"] == chart["top"] + chart["plot_h"]
+
+
+def test_one_fan_comment_reads_as_one(built):
+    html = built["html"]
+    assert "of 1 fans" not in html and "of 1 fan comment" not in html
+    assert "1 fan comment sampled, not answered." in html

@@ -181,7 +181,7 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
     lo = 10 ** math.floor(math.log10(np.quantile(positive, 0.01))) if positive.size else 0.01
     hi = 10 ** math.ceil(math.log10(positive.max())) if positive.size else 1.0
     hi = hi * 10 if hi <= lo else hi
-    plot_w = WIDTH - LABEL_W - 150  # room for "x % of posts had no engagement"
+    plot_w = WIDTH - LABEL_W - 200  # room for "x % of posts had no engagement"
     row_h = 30
 
     def x_of(v: float) -> float:

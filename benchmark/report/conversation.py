@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup, escape
 
-from benchmark.i18n import _, format_count, format_number
+from benchmark.i18n import _, format_count, format_number, ngettext
 from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value, term
 from benchmark.metrics.compute import fan_questions
 from benchmark.report import charts
@@ -92,6 +93,8 @@ def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd
         "asked": n_asked, "answered": len(answered),
         "reply_rate": format_value("comment_reply_rate", values.at[acct, "comment_reply_rate"]),
         "median_h": format_value("response_time_median_h", values.at[acct, "response_time_median_h"]),
+        "answered_text": _answered_text(n_asked, len(answered), values.at[acct, "comment_reply_rate"],
+                                        values.at[acct, "response_time_median_h"]),
         "buckets": [{"name": names[bucket], "count": count, "share": _share_text(count, n_asked)}
                     for bucket, count in zip(BUCKETS, bucket_counts, strict=True)]
         + [{"name": names[UNANSWERED], "count": n_asked - len(answered),
@@ -132,6 +135,21 @@ def _reply_examples(answered: pd.DataFrame, posts: pd.DataFrame) -> list[dict[st
     urls = dict(zip(posts["post_id"], posts["url"], strict=True)) if "url" in posts.columns else {}
     return [{"fan": excerpt(r["text"]), "answer": excerpt(r["answer_text"]), "after": _hours(r["hours"]),
              "href": safe_href(urls.get(r["post_id"]))} for _, r in ranked.iterrows()]
+
+
+def _answered_text(asked: int, answered: int, rate: float, median_h: float) -> Markup:
+    """'Answered 80.0 % of 10 fan comments; median first answer after 3.0 h.' (plural-aware; no median
+    when nothing was answered: never 'after —')."""
+    if not answered:
+        return Markup(escape(ngettext("{count} fan comment sampled, not answered.",
+                                      "{count} fan comments sampled, none answered.", asked).format(
+            count=str(format_count(asked)))))
+    text = ngettext("Answered {rate} of {count} fan comment; median first answer after {median}.",
+                    "Answered {rate} of {count} fan comments; median first answer after {median}.", asked)
+    bold = {key: Markup("<b>") + escape(value) + Markup("</b>") for key, value in (
+        ("rate", format_value("comment_reply_rate", rate)),
+        ("median", format_value("response_time_median_h", median_h)))}
+    return Markup(escape(text)).format(count=str(format_count(asked)), **bold)
 
 
 def _hours(hours: float) -> str:
