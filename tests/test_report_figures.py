@@ -375,3 +375,19 @@ def test_one_fan_comment_reads_as_one(built):
     html = built["html"]
     assert "of 1 fans" not in html and "of 1 fan comment" not in html
     assert "1 fan comment sampled, not answered." in html
+
+
+def test_one_comment_is_not_drawn_as_a_full_bar():
+    from benchmark.report import charts
+
+    with use_language("en"):
+        chart = charts.stacked([charts.Row(label="A", role="own", parts=[("praise", 1.0, 1), ("other", 0.0, 0)])],
+                               ("praise", "other"), "t", unit="{count} comments", min_total=10)
+    row = chart["rows"][0]
+    assert row["segments"] == [] and row["note"] == "too few to draw (n = 1)"
+
+
+def test_sales_is_not_drawn_in_a_colour_that_reads_as_good(built):
+    legend = {item["text"]: item["color"] for item in built["context"]["charts"]["purpose"]["legend"]}
+    green = {"#59a14f", "#1a9850", "#91cf60", "#1a7f37"}
+    assert legend["sales"] not in green

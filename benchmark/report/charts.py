@@ -31,6 +31,9 @@ GREY = "#e4e4e4"
 # Fan voice and answer delays: colours that carry the meaning (complaints red, fast answers green).
 VOICE_COLORS = {"complaint": "#d1495b", "praise": "#59a14f", "question": "#4e79a7", "other": "#bab0ac"}
 DELAY_COLORS = ("#1a9850", "#91cf60", "#fdae61", "#d73027", "#c9cdd2")  # 0-2 h ... over 24 h, not answered
+# Purposes: no colour that reads as "good" (green) for sales.
+PURPOSE_COLORS = {"brand": "#4e79a7", "communication": "#76b7b2", "sales": "#f28e2b", "service": "#b07aa1",
+                  "other": "#bab0ac"}
 
 
 @dataclass
@@ -117,10 +120,11 @@ def dot_plot(rows: Sequence[dict[str, Any]], title: str) -> dict:
 
 def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | None = None,
             unit: str | None = None, colors: dict[str, str] | None = None,
-            names: dict[str, str] | None = None) -> dict:
+            names: dict[str, str] | None = None, min_total: int = 0) -> dict:
     """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend; `unit` names
     what the counts in the tooltips count ("{count} posts", a message with {count}); `colors` (part →
-    colour) replaces the default palette; `names` (part → what the reader sees) translates the part codes."""
+    colour) replaces the default palette; `names` (part → what the reader sees) translates the part codes.
+    A row resting on fewer than `min_total` items says so instead of a bar (one comment is no 100 %)."""
     plot_w = WIDTH - LABEL_W - 20
     empty = _("no posts") if empty is None else empty
     unit = _("{count} posts") if unit is None else unit
@@ -131,6 +135,11 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | 
     items = []
     for i, row in enumerate(rows):
         y, x0, segments = top + i * ROW_H, float(LABEL_W), []
+        total = sum(count for _part, _share, count in row.parts)
+        if 0 < total < min_total:
+            items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label, "segments": [],
+                          "empty": True, "note": _("too few to draw (n = {count})").format(count=format_count(total))})
+            continue
         for part, share, count in row.parts:
             if share and share > 0:
                 w = share * plot_w
@@ -142,7 +151,7 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | 
                                  "text": f"{share * 100:.0f}%" if w > 30 else ""})
                 x0 += w
         items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label,
-                      "segments": segments, "empty": not segments})
+                      "segments": segments, "empty": not segments, "note": ""})
     return {"kind": "stacked", "title": title, "width": WIDTH, "height": top + len(rows) * ROW_H + 8,
             "label_w": LABEL_W, "legend": legend, "rows": items, "empty": empty}
 

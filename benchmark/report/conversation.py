@@ -20,6 +20,7 @@ from benchmark.metrics.compute import fan_questions
 from benchmark.report import charts
 
 EXCERPT_CHARS = 160
+MIN_DRAWN = 10  # a share of fewer comments is told as a count, not drawn as a bar
 EXAMPLES_PER_CLASS = 2
 REPLY_EXAMPLES = 3
 COMPLAINT_TERMS = 10
@@ -57,12 +58,12 @@ def conversation(comments: pd.DataFrame, posts: pd.DataFrame, accounts: pd.DataF
             [charts.Row(label=s["display"], role=s["role"], parts=s["bucket_parts"]) for s in with_data],
             parts, _("When fans' top-level comments got their first answer"),
             empty=_("no fans' top-level comments"), unit=_("{count} comments"),
-            colors=dict(zip(parts, charts.DELAY_COLORS, strict=True)), names=names),
+            colors=dict(zip(parts, charts.DELAY_COLORS, strict=True)), names=names, min_total=MIN_DRAWN),
         "voice_chart": charts.stacked(
             [charts.Row(label=s["display"], role=s["role"], parts=s["voice_parts"]) for s in with_data],
             VOICE_CLASSES, _("What fans write in the comments"), empty=_("no fan comments with text"),
             unit=_("{count} comments"), colors=charts.VOICE_COLORS,
-            names={voice: term("voice", voice) for voice in VOICE_CLASSES}),
+            names={voice: term("voice", voice) for voice in VOICE_CLASSES}, min_total=MIN_DRAWN),
         "side_by_side": _side_by_side(accounts, by_acct),
         "bucket_parts": [names[part] for part in parts],
         "voice_parts": [term("voice", voice) for voice in VOICE_CLASSES],

@@ -868,7 +868,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
                                   names=names("author", AUTHOR_CLASSES)),
         "purpose": charts.stacked(_share_rows(accounts, values, "purpose_share.", PURPOSE_LABELS,
                                               counts(originals, "purpose", PURPOSE_LABELS)), PURPOSE_LABELS,
-                                  _("Purpose of original posts"), names=names("purpose", PURPOSE_LABELS)),
+                                  _("Purpose of original posts"), names=names("purpose", PURPOSE_LABELS),
+                                  colors=charts.PURPOSE_COLORS),
         "audience": charts.scatter(
             [(a["display"], a["role"], values.at[acct, "followers"], values.at[acct, "engagement_median"])
              for acct, a in accounts.iterrows()],
