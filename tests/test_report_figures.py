@@ -391,3 +391,10 @@ def test_sales_is_not_drawn_in_a_colour_that_reads_as_good(built):
     legend = {item["text"]: item["color"] for item in built["context"]["charts"]["purpose"]["legend"]}
     green = {"#59a14f", "#1a9850", "#91cf60", "#1a7f37"}
     assert legend["sales"] not in green
+
+
+def test_a_cut_row_label_keeps_its_platform():
+    from benchmark.report import charts
+
+    label = charts.fit("悦享咖啡 Joy Coffee Roasters Shanghai · Mastodon", charts.LABEL_W - 8)
+    assert label.endswith("… · Mastodon") and charts.text_width(label, charts.FONT_PX) <= charts.LABEL_W - 8

@@ -54,10 +54,14 @@ def text_width(text: str, font_px: float = FONT_PX) -> float:
 
 
 def fit(text: str, max_px: float, font_px: float = FONT_PX) -> str:
-    """The text cut with an ellipsis so it fits in max_px."""
+    """The text cut with an ellipsis so it fits in max_px. A row label that carries its platform after " · "
+    ("Brand · Weibo") keeps the platform: the name is cut, not the platform."""
     text = " ".join(str(text).split())
     if text_width(text, font_px) <= max_px:
         return text
+    name, dot, platform = text.rpartition(" · ")
+    if dot and name and text_width(f"… · {platform}", font_px) < max_px / 2:
+        return fit(name, max_px - text_width(f" · {platform}", font_px), font_px) + f" · {platform}"
     out = ""
     for ch in text:
         if text_width(out + ch + "…", font_px) > max_px:
