@@ -118,9 +118,9 @@ def report(panel: dict) -> dict:
 
 def test_writes_the_three_files_and_prints_the_path(report):
     # Issue 16: the views of engagement by type, weeks and hashtags come with their CSV files.
-    assert sorted(p.name for p in report["out"].iterdir()) == ["engagement_by_type.csv", "findings.csv", "hashtags.csv",
-                                                                "index.html", "metrics.csv",
-                                                                "posts.csv", "report.xlsx", "weekly.csv"]
+    assert sorted(p.name for p in report["out"].iterdir()) == [
+        "engagement_by_type.csv", "findings.csv", "followers.csv", "hashtags.csv", "index.html", "metrics.csv",
+        "posts.csv", "report.xlsx", "weekly.csv"]
     assert report["proc"].stdout.strip().splitlines()[-1] == str(report["out"] / "index.html")
     assert "computing metrics" in report["proc"].stderr  # progress goes to stderr
 

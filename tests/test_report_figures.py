@@ -111,6 +111,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
                "author_is_organization": False, "created_at": at(3, 5), "text": "好喝吗？", "likes": 0}
     store.write_batch("r1", account_rows=accounts, post_rows=own_posts() + other_posts() + hostile_posts(),
                       comment_rows=[comment])
+    for day in (8, 15, 22):  # weekly crawls of the own account: follower growth as a line
+        store.write_batch(f"w{day}", account_rows=[{"platform": "weibo", "account_id": "1000000001",
+                                                    "followers": 10_000 + 100 * day, "crawled_at": at(day, 3)}])
     store.close()
     config = load_config(config_path)
     with use_language("en"):
@@ -398,3 +401,22 @@ def test_a_cut_row_label_keeps_its_platform():
 
     label = charts.fit("悦享咖啡 Joy Coffee Roasters Shanghai · Mastodon", charts.LABEL_W - 8)
     assert label.endswith("… · Mastodon") and charts.text_width(label, charts.FONT_PX) <= charts.LABEL_W - 8
+
+
+
+def test_follower_growth_is_a_line_where_snapshots_exist(built):
+    lines = built["context"]["views"]["followers"]
+    assert len(lines) == 1 and [line["label"] for line in lines[0]["lines"]] == ["Own"]
+    rows = read_csv(built, "followers.csv")
+    assert [int(r["followers"]) for r in rows if r["label"] == "Own"] == [10_000, 10_800, 11_500, 12_200]
+
+
+def test_the_demo_ships_earlier_follower_snapshots():
+    from benchmark.sample.panel import demo_panel, follower_history
+
+    panel = demo_panel(datetime(2026, 12, 7, tzinfo=UTC), seed=7)
+    history = follower_history(panel)
+    assert history == follower_history(demo_panel(datetime(2026, 12, 7, tzinfo=UTC), seed=7))  # reproducible
+    own = [r for r in history if r["account_id"] == next(a.id for a in panel.accounts
+                                                          if a.role == "own" and a.platform == "weibo")]
+    assert len(own) == 12 and own[0]["followers"] > own[-1]["followers"]  # one a week back, growing

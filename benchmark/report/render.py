@@ -291,7 +291,7 @@ def _rules(config: BenchmarkConfig) -> Any:
 # What a report folder may hold: an existing folder with anything else is not replaced (`-o ~` by mistake).
 REPORT_FILES = frozenset({"index.html", "metrics.csv", "posts.csv", "findings.csv", "report.xlsx", "deltas.csv",
                           "metrics_previous.csv", "trend.csv", "engagement_by_type.csv", "weekly.csv",
-                          "hashtags.csv"})
+                          "hashtags.csv", "followers.csv"})
 
 
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -338,6 +338,8 @@ def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, finding
     csv_safe(views.by_type(panel.posts, accounts)).to_csv(folder / "engagement_by_type.csv", index=False)
     csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False)
     csv_safe(views.hashtags(panel.posts, accounts)).to_csv(folder / "hashtags.csv", index=False)
+    csv_safe(views.followers(panel.snapshots, accounts, panel.bounds_utc)).to_csv(
+        folder / "followers.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
@@ -552,7 +554,9 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "views": {"types": views.by_type_view(views.by_type(panel.posts, accounts), accounts),
                   "share": views.share_chart(values, accounts),
                   "weekly": views.weekly_view(views.weekly(panel.posts, accounts), accounts),
-                  "hashtags": views.hashtags_view(views.hashtags(panel.posts, accounts), accounts)},
+                  "hashtags": views.hashtags_view(views.hashtags(panel.posts, accounts), accounts),
+                  "followers": views.followers_view(views.followers(panel.snapshots, accounts, panel.bounds_utc),
+                                                    accounts)},
         "summary": summary(accounts, values, findings),
         "brands": _brands(panel, values),
         "tables": _tables(accounts, values, ns),

@@ -132,3 +132,44 @@ def hashtags_view(table: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str,
                               "median": format_number(r["engagement_median"]) if r["engagement_median"] == r[
                                   "engagement_median"] else "—"} for _i, r in mine.iterrows()]})
     return out
+
+
+# -- follower growth as a line -------------------------------------------------------------------------------
+def followers(snapshots: pd.DataFrame, accounts: pd.DataFrame, bounds: tuple[Any, Any]) -> pd.DataFrame:
+    """The follower snapshots the period's growth rests on (insights.snapshot_bounds), per account."""
+    from benchmark.report.insights import snapshot_bounds
+
+    lo, hi = snapshot_bounds(bounds)
+    taken = snapshots["crawled_at"]
+    mine = snapshots[(taken >= lo) & (taken < hi) & snapshots["followers"].notna()]
+    out = _with_ids(mine[["acct", "crawled_at", "followers"]], accounts)
+    out["followers"] = out["followers"].round().astype("Int64")  # counts print as 12, not 12.0
+    return out
+
+
+def followers_view(table: pd.DataFrame, accounts: pd.DataFrame) -> list[dict]:
+    """Per platform with an account of at least 3 snapshots: followers per week (the week's last snapshot),
+    one line per such account (each line on the same axis, so growth reads as slope)."""
+    out = []
+    if table.empty:
+        return out
+    week = pd.to_datetime(table["crawled_at"]).dt.normalize()
+    week = (week - pd.to_timedelta(week.dt.day_of_week, unit="D")).dt.date
+    table = table.assign(week=week).sort_values("crawled_at")
+    for platform in dict.fromkeys(accounts["platform"]):
+        on = table[table["platform"] == platform]
+        counts = on.groupby("account_id").size()
+        shown = accounts[(accounts["platform"] == platform)
+                         & accounts["account_id"].isin(counts[counts >= 3].index)]
+        if shown.empty:
+            continue
+        weeks = sorted(on["week"].unique())
+        series = []
+        for _i, a in shown.iterrows():
+            last = on[on["account_id"] == a["account_id"]].groupby("week")["followers"].last()
+            series.append({"label": a["display"], "role": a["role"],
+                           "values": [float(last.get(w, np.nan)) for w in weeks]})
+        out.append(charts.line_chart(series, [f"{w:%m-%d}" for w in weeks], lambda v: format_count(round(v)).short,
+                                     _("Followers per week on {platform}").format(platform=term("platform", platform)),
+                                     width=charts.WIDTH, height=220))
+    return out

@@ -1181,3 +1181,21 @@ def panel_config_toml(panel: Panel) -> str:
             ids = ", ".join(_toml_string(a.handle or a.id) for a in account.affiliates)
             lines.append(f"affiliates = [{ids}]")
     return "\n".join(lines) + "\n"
+
+
+def follower_history(panel: Panel, weeks: int = 12) -> list[dict[str, Any]]:
+    """Earlier follower snapshots of the panel's Weibo accounts, one a week back from the anchor: what the
+    weekly crawls before the demo's would have stored, so the demo report can draw follower growth as a line.
+    Rows for `Store.write_batch(account_rows=...)` (a Weibo account is stored under its uid, its config id).
+    Deterministic per (account, seed): bought followers stay flat, the others grow 0.2-1.2 % a week."""
+    rows = []
+    for account in panel.accounts:
+        if account.platform != "weibo":
+            continue
+        rng = seeded("history", account.id, panel.seed)
+        rate = 0.0 if account.archetype == "bought_followers" else rng.uniform(0.002, 0.012)
+        for k in range(1, weeks + 1):
+            rows.append({"platform": account.platform, "account_id": account.id, "name": account.name,
+                         "followers": round(account.followers / (1 + rate) ** k),
+                         "crawled_at": panel.anchor - timedelta(weeks=k)})
+    return rows
