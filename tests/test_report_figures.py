@@ -420,3 +420,15 @@ def test_the_demo_ships_earlier_follower_snapshots():
     own = [r for r in history if r["account_id"] == next(a.id for a in panel.accounts
                                                           if a.role == "own" and a.platform == "weibo")]
     assert len(own) == 12 and own[0]["followers"] > own[-1]["followers"]  # one a week back, growing
+
+
+
+def test_the_demo_history_is_one_snapshot_a_week(tmp_path):
+    from benchmark.sample.panel import demo_panel, write_follower_history
+
+    panel = demo_panel(datetime(2026, 12, 7, tzinfo=UTC), seed=7)
+    store = Store(f"sqlite:///{tmp_path / 'history.sqlite3'}")
+    written = write_follower_history(store, panel)
+    weibo = sum(1 for a in panel.accounts if a.platform == "weibo")
+    assert written == 12 * weibo and store.count("account_snapshots") == written
+    store.close()

@@ -1199,3 +1199,15 @@ def follower_history(panel: Panel, weeks: int = 12) -> list[dict[str, Any]]:
                          "followers": round(account.followers / (1 + rate) ** k),
                          "crawled_at": panel.anchor - timedelta(weeks=k)})
     return rows
+
+
+def write_follower_history(store: Any, panel: Panel, weeks: int = 12) -> int:
+    """Write `follower_history` into `store` (a benchmark.store.Store) as one batch per week, oldest first, so
+    each week is its own snapshot (a batch keeps one row per account). Call it BEFORE the demo's crawl: the
+    crawl then stores the current counts last. Returns the number of snapshots written."""
+    by_week: dict[datetime, list[dict[str, Any]]] = {}
+    for row in follower_history(panel, weeks):
+        by_week.setdefault(row["crawled_at"], []).append(row)
+    for moment in sorted(by_week):
+        store.write_batch(f"demo-history-{moment:%Y%m%d}", account_rows=by_week[moment])
+    return sum(len(rows) for rows in by_week.values())
