@@ -104,7 +104,7 @@ def dot_plot(rows: Sequence[dict[str, Any]], title: str) -> dict:
     """The scorecard as a picture: one line per metric (each on its own scale from 0), a dot for own, the
     peers' median and the best exemplar. rows: name, own, peer, best (floats, NaN when undefined) and their
     texts own_text, peer_text, best_text."""
-    label_w, plot_w, row_h = LABEL_W, WIDTH - LABEL_W - 40, 30
+    label_w, plot_w, row_h = LABEL_W + 60, WIDTH - LABEL_W - 100, 30  # metric names are long
     items = []
     for i, row in enumerate(rows):
         known = [v for v in (row["own"], row["peer"], row["best"]) if v == v]
