@@ -52,10 +52,13 @@ def _tidy(accounts: pd.DataFrame, found: dict[str, Metric]) -> pd.DataFrame:
     frames = []
     for metric in METRIC_IDS:
         value, n = found[metric]
+        counts = n.reindex(accounts.index).fillna(0).astype("int64").to_numpy()
+        values = value.reindex(accounts.index).astype("float64").to_numpy()
         frames.append(pd.DataFrame({
             "acct": accounts.index.to_numpy(), "metric": metric,
-            "value": value.reindex(accounts.index).astype("float64").to_numpy(),
-            "n": n.reindex(accounts.index).fillna(0).astype("int64").to_numpy(),
+            # A value resting on nothing is undefined, never 0: an account with no posts in the period
+            # must not pull a peer median down (issue 16). `posts` is the count itself: 0 is what was stored.
+            "value": values if metric == "posts" else np.where(counts > 0, values, np.nan), "n": counts,
         }))
     tidy = pd.concat(frames, ignore_index=True)
     info = accounts[["platform", "account_id", "label", "role"]]

@@ -30,13 +30,13 @@ Progress = Callable[[str], None]
 POST_COLUMNS = (
     "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
     "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
-    "ref_author_is_organization", "reply_to_author_id",
+    "ref_author_is_organization", "reply_to_author_id", "date_only",
 )
 # Columns a comparison period (`lean=True`, metrics only) does not read: links, names and counters that only
 # the current period's pages and posts.csv show.
 LEAN_SKIPPED = frozenset({"url", "views", "pinned", "ref_author_name"})
 _RAW_TEXT = {"created_at", "hashtags", "mentions", "links"}  # parsed by pandas, not per value
-_AS_INT = {"pinned", "ref_author_is_organization"}  # booleans as 0/1/NULL, so they become float columns
+_AS_INT = {"pinned", "ref_author_is_organization", "date_only"}  # booleans as 0/1/NULL, so they become float columns
 COMMENT_COLUMNS = (
     "comment_id", "post_id", "author_id", "author_is_organization", "created_at", "parent_comment_id",
     "is_by_post_author", "text", "likes",
@@ -132,6 +132,8 @@ def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: A
     start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
     columns = tuple(c for c in POST_COLUMNS if not (lean and c in LEAN_SKIPPED))
     with engine.connect() as conn:
+        if "date_only" not in {c["name"] for c in inspect(conn).get_columns("posts")}:  # an older store
+            columns = tuple(c for c in columns if c != "date_only")
         accounts = _panel_accounts(conn, config)
         say(_("reading posts of {count} accounts, {since} to {until}").format(
             count=len(accounts), since=config.period_start, until=config.period_end))
@@ -287,7 +289,8 @@ def _typed_posts(frame: pd.DataFrame) -> pd.DataFrame:
     frame["created_at"] = _to_utc_naive(frame["created_at"])
     frame["kind"] = pd.Categorical(frame["kind"], categories=POST_KINDS)
     frame["format"] = pd.Categorical(frame["format"], categories=POST_FORMATS)
-    for name in ("likes", "comments", "reposts", "quotes", "views", "pinned", "ref_author_is_organization"):
+    for name in ("likes", "comments", "reposts", "quotes", "views", "pinned", "ref_author_is_organization",
+                 "date_only"):
         if name in frame.columns:
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     return frame

@@ -142,6 +142,15 @@ def parse_weibo_time(value: str, *, now: datetime) -> datetime | None:
         return None
 
 
+def weibo_time_is_date_only(value: str) -> bool:
+    """True when a Weibo `created_at` names a day but no time of day (`MM-DD`, `YYYY-MM-DD`: lists show older
+    posts that way); such a post is stored at 00:00 Shanghai and kept out of every hour-of-day figure."""
+    if not isinstance(value, str):
+        return False
+    month_day, full = _MONTH_DAY.fullmatch(value.strip()), _FULL_DATE.fullmatch(value.strip())
+    return bool(month_day and month_day[3] is None) or bool(full and full[4] is None)
+
+
 def _parse_time(value: str, now: datetime) -> datetime | None:
     match = _RFC.fullmatch(value)
     if match:
@@ -355,6 +364,7 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
         post_id=post_id,
         account_id=account_id,
         created_at=created_at,
+        date_only=weibo_time_is_date_only(raw_created),
         url=f"{WEIBO_WEB}/{account_id}/{short_id or post_id}",
         text=text,
         likes=counts[0],
