@@ -159,3 +159,60 @@ def test_lexicon_tables(tmp_path):
     assert config.voice_lexicon == {"complaint": ["发货太慢"]}
     error = error_for(tmp_path, GOOD + '\n[voice.lexicon]\ncomplaint = "发货太慢"\n')
     assert error.key == "voice.lexicon.complaint" and error.line == 29
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "line", "suggestion"),
+    [
+        ('timezone = "Asia/Shanghai"', 'timezon = "Asia/Shanghai"', "benchmark.timezon", 4, "timezone"),
+        ('timezone = "Asia/Shanghai"', 'langauge = "en"', "benchmark.langauge", 4, "language"),
+        ("period = {", "periodd = {", "benchmark.periodd", 3, "period"),
+        ("[[account]]\nplatform = \"bluesky\"", "[[acount]]\nplatform = \"bluesky\"", "acount", 13, "account"),
+        ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'rol = "peer"\n\n[[account]]\nplatform = "mastodon"',
+         "account[1].rol", 16, "role"),
+    ],
+)
+def test_typos_are_rejected_at_their_line_with_the_closest_name(tmp_path, old, new, key, line, suggestion):
+    assert old in GOOD
+    error = error_for(tmp_path, GOOD.replace(old, new, 1))
+    assert (error.key, error.line) == (key, line)
+    assert f"did you mean {suggestion}?" in str(error)
+
+
+def test_a_misspelt_table_is_rejected_with_the_closest_name(tmp_path):
+    error = error_for(tmp_path, GOOD + "\n[threshold]\nsales_floor_share = 0.3\n")
+    assert (error.key, error.line) == ("threshold", 28)
+    assert "did you mean thresholds?" in str(error)
+    error = error_for(tmp_path, GOOD + "\n[purpose.lexicn]\nsales = [\"x\"]\n")
+    assert (error.key, error.line) == ("purpose.lexicn", 28)
+    assert "did you mean lexicon?" in str(error)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5"])
+def test_thresholds_must_be_finite_and_not_negative(tmp_path, value):
+    error = error_for(tmp_path, GOOD + f"\n[thresholds]\nsales_floor_share = {value}\n")
+    assert (error.key, error.line) == ("thresholds.sales_floor_share", 29)
+    assert "a number of 0 or more" in str(error)
+
+
+@pytest.mark.parametrize("name", [".", "..", "..."])
+def test_a_name_of_dots_is_rejected(tmp_path, name):
+    error = error_for(tmp_path, GOOD.replace('name = "2026Q3"', f'name = "{name}"'))
+    assert (error.key, error.line) == ("benchmark.name", 2)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
+    config = load_config(write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode("utf-8")))
+    assert config.name == "2026Q3"
+
+
+@pytest.mark.parametrize(
+    "period",
+    ["{ start = 0001-01-01, end = 9999-12-31 }", "{ start = 2026-01-01, end = 9999-12-31 }",
+     "{ start = 0001-01-01, end = 2026-01-01 }", '"9999Q4"', '"0001"'],
+)
+def test_a_period_out_of_range_is_one_clear_error(tmp_path, period):
+    text = GOOD.replace("{ start = 2026-07-01, end = 2026-09-30 }", period)
+    error = error_for(tmp_path, text)
+    assert error.key.startswith("benchmark.period") and error.line == 3
+    assert "between 1990-01-01 and 2100-12-31" in str(error)
