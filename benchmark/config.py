@@ -29,7 +29,8 @@ ID_PATTERNS = {
         N_("a handle such as brand.bsky.social or a DID such as did:plc:abc123"),
     ),
     "mastodon": (
-        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$"),
+        # The instance is a host name ending in letters: not an IP address, no port, no path.
+        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*$"),
         N_("user@instance, such as brand@mastodon.social"),
     ),
     "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), N_("a public channel name such as durov")),
