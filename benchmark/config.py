@@ -207,6 +207,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
 def unknown_key_message(key: str, known: tuple[str, ...] | list[str], what: str = "key") -> Message:
     """'unknown key (did you mean timezone?)', or the list of valid names when none is close."""
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if what == "argument":
+        if close:
+            return Message("unknown argument (did you mean {suggestion}?)", suggestion=close[0])
+        return Message("unknown argument (expected one of {known})", known=", ".join(known))
     if what == "table":
         if close:
             return Message("unknown table (did you mean {suggestion}?)", suggestion=close[0])
@@ -396,3 +400,50 @@ def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> Acco
                           loc.key_line("affiliates", header))
     return AccountConfig(platform=platform, id=account_id, role=role, label=label,
                          affiliates=tuple(normalize_id(platform, str(a)) for a in affiliates), line=header)
+
+
+# -- the command line's `-a NAME=VALUE` spider arguments: the same rules as the config ---------------------------
+SPIDER_ARGUMENTS = ("accounts", "since", "until", "comments")
+
+
+def parse_day(value: str, name: str) -> date:
+    """A `-a since=`/`--until` date typed by the user; ValueError(Message) names the option."""
+    try:
+        day = date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(Message("{name} {value} is not a date: use YYYY-MM-DD", name=name,
+                                 value=repr(value))) from exc
+
+    def out_of_range(message: Message) -> ValueError:
+        return ValueError(Message("{name}: {reason}", name=name, reason=message))
+
+    check_period_range(day, day, error=out_of_range)
+    return day
+
+
+def parse_account_ids(platform: str, text: str) -> list[str]:
+    """`-a accounts=ID,ID`: each id checked with the config's rules for the platform (an id reaches a URL)."""
+    ids = [normalize_id(platform, part) for part in str(text).split(",") if part.strip()]
+    if not ids:
+        raise ValueError(Message("accounts: no account id given"))
+    pattern, hint = ID_PATTERNS[platform]
+    for account_id in ids:
+        if not pattern.match(account_id):
+            raise ValueError(Message("accounts: {id} is not a valid {platform} id: expected {hint}",
+                                     id=repr(account_id), platform=platform, hint=Message(hint)))
+    return ids
+
+
+def check_spider_arguments(platform: str, arguments: dict[str, str]) -> None:
+    """Reject what a crawl would otherwise ignore or trip on: unknown names (`-a acounts=`), bad dates,
+    out-of-range periods, ids the config would refuse. Names starting with '_' are a scheduler's (scrapyd)."""
+    for name in arguments:
+        if name not in SPIDER_ARGUMENTS and not name.startswith("_"):
+            raise ValueError(Message("-a {name}: {reason}", name=name,
+                                     reason=unknown_key_message(name, SPIDER_ARGUMENTS, what="argument")))
+    since = parse_day(arguments["since"], "since") if arguments.get("since") is not None else None
+    until = parse_day(arguments["until"], "until") if arguments.get("until") is not None else None
+    if since and until and since > until:
+        raise ValueError(Message("since {start} is after until {end}", start=str(since), end=str(until)))
+    if arguments.get("accounts") is not None and platform in ID_PATTERNS:
+        parse_account_ids(platform, arguments["accounts"])

@@ -136,12 +136,17 @@ def test_a_command_line_mistake_is_one_line_and_exit_2(tmp_path, good_config, ar
     assert not (tmp_path / "store.sqlite3").exists()  # nothing was crawled
 
 
-def test_the_help_of_every_command_is_readable():
-    for command in ("crawl", "report", "demo", "enqueue", "benchmark"):
-        done = scrapy(command, "--help")
+@pytest.mark.parametrize("command", ["crawl", "report", "demo", "enqueue", "benchmark"])
+def test_the_help_of_every_command_is_readable(command):
+    """Scrapy's help formatter underlines every part ending in ':' as a heading, wrapped help lines included."""
+    for columns in ("50", "60", "70", "100"):
+        done = scrapy(command, "--help", env=environment(COLUMNS=columns))
         assert done.returncode == 0, done.stderr
-        assert not re.search(r"^\s*={3,}\s*$", done.stdout, flags=re.M), done.stdout  # no underlined "heading"
+        lines = done.stdout.splitlines()
         assert f"scrapy {command}" in done.stdout
+        for i, line in enumerate(lines):
+            if re.fullmatch(r"[=-]{3,}", line):  # an underline: the line above must be a section title
+                assert not lines[i - 1].startswith(" ") and len(lines[i - 1]) == len(line), (columns, done.stdout)
 
 
 # -- from any folder ----------------------------------------------------------------------------------------------
