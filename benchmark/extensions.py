@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-ACCOUNT_WIDTH = 40  # display cells: a long Mastodon id is cut with "…" rather than push the columns apart
+# Display cells: a long label or Mastodon id is cut with "…" rather than push the table off the screen.
+LABEL_WIDTH = 30
+ID_WIDTH = 40
 
 
 def width(text: str) -> int:
@@ -53,13 +55,13 @@ def summary_lines(rows: list[dict[str, Any]], language: str, stopped: list[tuple
     """The table: a header, one row per account, the line about stopped crawls, and a last line that says
     whether everything is complete. Columns are as wide as their widest cell (in display cells)."""
     _ = gettext_for(language)
-    headers = [_("status"), _("platform"), _("account"), _("posts"), _("pages")]
-    cells = [[row["status"], row["platform"], fit(account_name(row), ACCOUNT_WIDTH), str(row["posts"]),
-              str(row["pages"])] for row in rows]
+    headers = [_("status"), _("platform"), _("account"), _("id"), _("posts"), _("pages")]
+    cells = [[row["status"], row["platform"], fit(row.get("label") or row["account_id"], LABEL_WIDTH),
+              fit(row["account_id"], ID_WIDTH), str(row["posts"]), str(row["pages"])] for row in rows]
     widths = [max(width(line[i]) for line in [headers, *cells]) for i in range(len(headers))]
 
     def line(values: list[str], note: str = "") -> str:
-        text = "  ".join(pad(value, widths[i], right=i >= 3) for i, value in enumerate(values))
+        text = "  ".join(pad(value, widths[i], right=i >= 4) for i, value in enumerate(values))
         return ("  " + text + (f"  {note}" if note else "")).rstrip()
 
     out = [_("Summary: {count} account(s)").format(count=len(rows)), line(headers)]
