@@ -263,3 +263,21 @@ def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(t
     progress = [line for line in lines if re.match(r"^  \[\d+/12\] ", line)]
     assert len(progress) == 12, done.stderr
     assert "Traceback" not in done.stderr and "] INFO:" not in done.stderr
+
+
+def test_in_another_scrapy_project_the_installed_crawl_is_scrapys_own(tmp_path):
+    """The entry points reach every Scrapy project of the environment: ours must not impose its rules there."""
+    other = tmp_path / "other"
+    (other / "shop" / "spiders").mkdir(parents=True)
+    (other / "scrapy.cfg").write_text("[settings]\ndefault = shop.settings\n", encoding="utf-8")
+    (other / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (other / "shop" / "settings.py").write_text('BOT_NAME = "shop"\nSPIDER_MODULES = ["shop.spiders"]\n',
+                                                encoding="utf-8")
+    (other / "shop" / "spiders" / "__init__.py").write_text(
+        "import scrapy\n\n\nclass Prices(scrapy.Spider):\n    name = 'prices'\n\n    async def start(self):\n"
+        "        print('price spider ran with', self.currency)\n        return\n        yield\n", encoding="utf-8")
+    env = environment(PYTHONPATH=os.pathsep.join([installed(tmp_path), str(other)]), HOME=str(tmp_path))
+    done = scrapy("crawl", "prices", "-a", "currency=EUR", "--nolog", cwd=other, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "price spider ran with EUR" in done.stdout
+    assert not (other / "logs").exists() and not (other / "data").exists()

@@ -70,7 +70,9 @@ def use_project(settings: Settings, config: str | None = None) -> Path:
     are the project's, not the current folder's. Outside any project (the installed package run from anywhere),
     the project's settings module is loaded here, and the root is the folder of `--config`, else the current
     folder. A `--config` typed on the command line is relative to the current folder, like any path typed."""
-    if settings.get("BOT_NAME") != "benchmark":  # outside a project: Scrapy loaded its defaults only
+    from scrapy.utils.project import inside_project
+
+    if not inside_project():  # Scrapy loaded its defaults only; inside another project, leave its settings be
         settings.setmodule("benchmark.settings", priority="project")
     root = project_root() or (Path(config).resolve().parent if config else Path.cwd())
     if config:
@@ -88,6 +90,12 @@ def use_project(settings: Settings, config: str | None = None) -> Path:
                      priority=settings.getpriority("BENCHMARK_DB"))
     settings.set("BENCHMARK_ROOT", str(root), priority="cmdline")
     return root
+
+
+def is_benchmark(settings: Settings) -> bool:
+    """False in another Scrapy project of the same environment, where the installed `crawl` entry point must
+    behave as Scrapy's own."""
+    return settings.get("BOT_NAME") == "benchmark"
 
 
 def print_error(message: str, language: str) -> None:

@@ -19,6 +19,7 @@ from benchmark.commands._common import (
     add_verbose,
     hide_password,
     install_console_warnings,
+    is_benchmark,
     log_to_file,
     print_error,
     readable_help,
@@ -61,6 +62,8 @@ class Command(ScrapyCrawlCommand):
         super().process_options(args, opts)
         assert self.settings is not None
         self.root = use_project(self.settings, getattr(opts, "config", None))
+        if not is_benchmark(self.settings):
+            return
         self.settings.set("BENCHMARK_PROGRESS", True, priority="cmdline")
         self.settings.set("BENCHMARK_SUMMARY_AT_EXIT", True, priority="cmdline")
         self.error = self.check(args, dict(getattr(opts, "spargs", {}) or {}))
@@ -100,6 +103,9 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        if not is_benchmark(self.settings):
+            super().run(args, opts)
+            return
         language = console_language(self.settings)
         if self.error is not None:
             print_error(self.error, language)
