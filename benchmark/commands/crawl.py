@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
@@ -135,7 +136,7 @@ class Command(ScrapyCrawlCommand):
         else:
             panel = [a.label for a in config.accounts_for(platform)] if config else []
         start = spider_args.get("since") or (config.period_start.isoformat() if config else "")
-        end = spider_args.get("until") or (config.period_end.isoformat() if config else "")
+        end = spider_args.get("until") or (config.period_end if config else date.today()).isoformat()  # as the spider
         say_start(platform_counts={platform: len(panel)}, labels=panel, period=(start, end),
                   store=self.settings.get("BENCHMARK_DB", ""), log_file=self.log_file, language=language)
 
