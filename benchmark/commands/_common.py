@@ -68,13 +68,13 @@ def use_project(settings: Settings, config: str | None = None) -> Path:
 
     In a project (a scrapy.cfg here or above), relative paths in the settings (config, store, key file, logs)
     are the project's, not the current folder's. Outside any project (the installed package run from anywhere),
-    the project's settings module is loaded here, and the root is the folder of `--config`, else the current
-    folder. A `--config` typed on the command line is relative to the current folder, like any path typed."""
+    the project's settings module is loaded here, and the root is the current folder. A `--config` typed on the
+    command line is relative to the current folder, like any path typed."""
     from scrapy.utils.project import inside_project
 
     if not inside_project():  # Scrapy loaded its defaults only; inside another project, leave its settings be
         settings.setmodule("benchmark.settings", priority="project")
-    root = project_root() or (Path(config).resolve().parent if config else Path.cwd())
+    root = project_root() or Path.cwd()
     if config:
         settings.set("BENCHMARK_CONFIG", str(Path(config).resolve()), priority="cmdline")
     for name in PROJECT_PATHS:
