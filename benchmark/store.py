@@ -9,12 +9,17 @@ leaves whole batches or nothing.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -38,6 +43,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_DB_URL = "sqlite:///data/benchmark.sqlite3"
 SCHEMA_VERSION = 1
 
@@ -47,8 +54,8 @@ accounts = Table(
     "accounts",
     metadata,
     Column("platform", String(16), primary_key=True),
-    Column("account_id", String(128), primary_key=True),
-    Column("handle", String(256)),
+    Column("account_id", Text, primary_key=True),
+    Column("handle", Text),
     Column("name", Text),
     Column("url", Text),
     Column("is_organization", Boolean),
@@ -69,7 +76,7 @@ account_snapshots = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(64), nullable=False),
     Column("platform", String(16), nullable=False),
-    Column("account_id", String(128), nullable=False),
+    Column("account_id", Text, nullable=False),
     Column("crawled_at", DateTime, nullable=False),
     Column("followers", BigInteger),
     Column("following", BigInteger),
@@ -81,8 +88,8 @@ posts = Table(
     "posts",
     metadata,
     Column("platform", String(16), primary_key=True),
-    Column("post_id", String(128), primary_key=True),
-    Column("account_id", String(128), nullable=False, index=True),
+    Column("post_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False, index=True),
     Column("created_at", DateTime, nullable=False, index=True),
     Column("url", Text),
     Column("text", Text),
@@ -100,12 +107,12 @@ posts = Table(
     Column("hashtags", JSON),
     Column("mentions", JSON),
     Column("links", JSON),
-    Column("ref_post_id", String(128)),
-    Column("ref_author_id", String(128)),
+    Column("ref_post_id", Text),
+    Column("ref_author_id", Text),
     Column("ref_author_name", Text),
     Column("ref_author_is_organization", Boolean),
     Column("ref_author_followers", BigInteger),
-    Column("reply_to_author_id", String(128)),
+    Column("reply_to_author_id", Text),
     Column("crawled_at", DateTime),
     Column("first_seen", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
@@ -118,7 +125,7 @@ post_snapshots = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(64), nullable=False),
     Column("platform", String(16), nullable=False),
-    Column("post_id", String(128), nullable=False),
+    Column("post_id", Text, nullable=False),
     Column("crawled_at", DateTime, nullable=False),
     Column("likes", BigInteger),
     Column("comments", BigInteger),
@@ -132,14 +139,14 @@ comments = Table(
     "comments",
     metadata,
     Column("platform", String(16), primary_key=True),
-    Column("comment_id", String(128), primary_key=True),
-    Column("post_id", String(128), nullable=False, index=True),
-    Column("author_id", String(128)),
+    Column("comment_id", Text, primary_key=True),
+    Column("post_id", Text, nullable=False, index=True),
+    Column("author_id", Text),
     Column("author_name", Text),
     Column("author_is_organization", Boolean),
     Column("created_at", DateTime),
     Column("text", Text),
-    Column("parent_comment_id", String(128)),
+    Column("parent_comment_id", Text),
     Column("is_by_post_author", Boolean),
     Column("likes", BigInteger),
     Column("crawled_at", DateTime),
@@ -166,7 +173,7 @@ crawl_accounts = Table(
     metadata,
     Column("run_id", String(64), primary_key=True),
     Column("platform", String(16), primary_key=True),
-    Column("account_id", String(128), primary_key=True),
+    Column("account_id", Text, primary_key=True),
     Column("role", String(16)),
     Column("label", Text),
     Column("status", String(16), nullable=False),
@@ -217,7 +224,7 @@ def create_store_engine(url: str = DEFAULT_DB_URL) -> Engine:
     if is_sqlite:
         # SQLite gives its -wal and -shm files the permissions of the database file.
         _prepare_sqlite_file(url)
-    engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True, json_serializer=json_dumps)
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
@@ -298,12 +305,239 @@ def _insert(engine: Engine, table: Table) -> Any:
     return insert(table)
 
 
+
+# -- what the store accepts -------------------------------------------------------------------------------
+# A hostile or broken answer must never cost the rest of the crawl (issue 14): every value is made storable
+# here where that does not change its meaning, and a row that cannot be stored truthfully is refused alone.
+TEXT_MAX = 100_000  # characters of any one text; real posts are at most a few thousand (Weibo long text)
+ID_MAX = 1_000  # characters of a key or indexed id; PostgreSQL's btree rejects entries over ~2,700 bytes
+JSON_MAX = 1_000_000  # characters of one JSON column
+INT64 = (-(2**63), 2**63 - 1)
+INT32 = (-(2**31), 2**31 - 1)
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+class Refused(ValueError):
+    """A value that cannot be stored without lying about it; `reason` is the stats/refusal code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    table: str
+    platform: str
+    account_id: str  # "" when unknown (a comment whose post is not stored)
+    key: str  # the row's id (post, comment or account id): never its text
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    """What `Store.write_batch` did: the accounts that had rows in the batch, and the rows it refused
+    (everything else is committed)."""
+
+    accounts: set[tuple[str, str]] = field(default_factory=set)
+    refused: list[RefusedRow] = field(default_factory=list)
+    stored: int = 0
+    retried: bool = False  # the batch failed as a whole and was written row by row
+
+
+def clean_text(value: str) -> str:
+    """Lone surrogates (invalid UTF-8) become U+FFFD, NUL characters are removed (PostgreSQL cannot hold them),
+    and the text is cut at TEXT_MAX characters. Anything else is returned as is."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _SURROGATES.sub("\ufffd", value)
+    return value[:TEXT_MAX] if len(value) > TEXT_MAX else value
+
+
+def _text(value: Any) -> Any:
+    return clean_text(value) if value.__class__ is str else value
+
+
+def _key(value: Any) -> Any:
+    if value.__class__ is str:
+        value = clean_text(value)
+        if len(value) > ID_MAX:
+            raise Refused("id_too_long")
+    return value
+
+
+def _number(value: Any, low: int, high: int) -> Any:
+    """A count as an integer within the column's range. Out of range, not finite or not whole: refused, not
+    clamped — a clamped count is still a made-up one, and it would flow into every sum and median."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer()):
+            raise Refused("number_out_of_range")
+        value = int(value)
+    if isinstance(value, int) and not low <= value <= high:
+        raise Refused("number_out_of_range")
+    return value
+
+
+def _int64(value: Any) -> Any:
+    return _number(value, *INT64)
+
+
+def _int32(value: Any) -> Any:
+    return _number(value, *INT32)
+
+
+def _naive(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise Refused("bad_date")
+    try:
+        return utc_naive(value)
+    except (OverflowError, ValueError):  # e.g. year 9999 with a negative UTC offset
+        raise Refused("bad_date") from None
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    """SQLAlchemy's SQLite DATETIME text ("2026-08-01 04:00:00.000000"), so both write paths give the same bytes."""
+    value = _naive(value)
+    return None if value is None else value.isoformat(" ", "microseconds")
+
+
+def json_dumps(value: Any) -> str:
+    """The store's JSON: compact UTF-8 (orjson). Used by the engine too, so every JSON column has one format."""
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+def _json(value: Any) -> str:
+    try:
+        out = orjson.dumps(value, option=_JSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):  # lone surrogates, 2**64 and up, unknown types
+        out = None
+    if out is None or len(out) > JSON_MAX or b"\\u0000" in out:
+        try:
+            out = orjson.dumps(_clean_json(value), option=_JSON_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            raise Refused("bad_json") from None
+        if len(out) > JSON_MAX:
+            raise Refused("bad_json")
+    return out.decode()
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        return str(value)  # JSON cannot carry it as a number everywhere; as text it keeps its digits
+    return value
+
+
+_INDEXED_IDS = frozenset(("platform", "account_id", "post_id", "comment_id", "run_id"))
+
+
+def _converter(table: Table, column: Column, sqlite: bool) -> Any:
+    """The function that makes one column's value storable (None: stored as given)."""
+    kind = column.type
+    if isinstance(kind, JSON):
+        return _json
+    if isinstance(kind, DateTime):
+        return _sqlite_datetime if sqlite else _naive
+    if isinstance(kind, BigInteger):
+        return _int64
+    if isinstance(kind, Integer):
+        return _int32
+    if isinstance(kind, Boolean):
+        return None
+    if column.name in _INDEXED_IDS:
+        return _key
+    return _text
+
+
+@dataclass
+class _TablePlan:
+    """A table's upsert compiled once: its SQL and the generated function that turns an item row into the
+    positional tuple of that SQL (issue 19: per-row parameter processing was half of the store's time)."""
+
+    upsert: str
+    build: Any  # (row, now) -> tuple
+    snapshot: str | None = None
+    build_snapshot: Any = None  # (run_id, row, now) -> tuple
+
+
+def _generate(name: str, expressions: list[str], env: dict[str, Any], args: str) -> Any:
+    source = f"def {name}({args}):\n    g = row.get\n    return ({', '.join(expressions)},)\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<store {name}>", "exec"), env, namespace)  # code built from our own schema, never from data
+    return namespace[name]
+
+
+def _plan_for(table: Table, dialect: Any) -> _TablePlan:
+    sqlite = dialect.name == "sqlite"
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if sqlite else "%s"
+    keys = _KEYS[table.name]
+    env: dict[str, Any] = {}
+    expressions = []
+    names = []
+    for column in table.columns:
+        names.append(quote(column.name))
+        if column.name in ("first_seen", "last_seen"):
+            expressions.append("now")
+            continue
+        convert = _converter(table, column, sqlite)
+        value = f"g({column.name!r})"
+        if column.name == "crawled_at":  # an item without its crawl time was crawled now
+            value = f"({value} or now_aware)"
+        if convert is None:
+            expressions.append(value)
+        else:
+            env[f"c_{column.name}"] = convert
+            expressions.append(f"c_{column.name}({value})")
+    updates = [f"{quote(c.name)} = excluded.{quote(c.name)}" for c in table.columns
+               if c.name not in (*keys, "first_seen")]
+    upsert = (f"INSERT INTO {quote(table.name)} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "
+              f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {', '.join(updates)}")
+    if table.name == "posts":  # never move a stored post to another account (issue 14, item 4)
+        upsert += f" WHERE {quote(table.name)}.{quote('account_id')} = excluded.{quote('account_id')}"
+    env["now_aware"] = None
+    plan = _TablePlan(upsert, _generate(f"build_{table.name}", expressions, env, "row, now, now_aware=None"))
+    if table.name in _SNAPSHOTS:
+        snap = _SNAPSHOTS[table.name]
+        key_field = keys[1]
+        snap_env: dict[str, Any] = {}
+        snap_expressions = ["run_id", "g('platform')", f"g({key_field!r})"]
+        time_convert = _converter(snap, snap.c.crawled_at, sqlite)
+        snap_env["c_time"] = time_convert
+        snap_expressions.append("c_time(g('crawled_at') or now_aware)")
+        for field_name in _SNAPSHOT_FIELDS[table.name]:
+            snap_env[f"c_{field_name}"] = _converter(snap, snap.c[field_name], sqlite)
+            snap_expressions.append(f"c_{field_name}(g({field_name!r}))")
+        snap_names = ["run_id", "platform", key_field, "crawled_at", *_SNAPSHOT_FIELDS[table.name]]
+        plan.snapshot = (f"INSERT INTO {quote(snap.name)} ({', '.join(quote(n) for n in snap_names)}) "
+                         f"VALUES ({', '.join([mark] * len(snap_names))}) "
+                         f"ON CONFLICT ({quote('run_id')}, {quote('platform')}, {quote(key_field)}) DO NOTHING")
+        plan.build_snapshot = _generate(f"snapshot_{table.name}", snap_expressions, snap_env,
+                                        "run_id, row, now_aware")
+    return plan
+
+
 class Store:
     """Writes crawl output; reads are done by the report with pandas over the same engine."""
 
     def __init__(self, url: str = DEFAULT_DB_URL, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or create_store_engine(url)
+        self._plans = {table.name: _plan_for(table, self.engine.dialect) for table in (accounts, posts, comments)}
 
     # -- writes ---------------------------------------------------------------------------------
     def write_batch(
@@ -312,41 +546,122 @@ class Store:
         account_rows: Iterable[Mapping[str, Any]] = (),
         post_rows: Iterable[Mapping[str, Any]] = (),
         comment_rows: Iterable[Mapping[str, Any]] = (),
-    ) -> None:
-        """Upsert one batch of items and their snapshots in a single transaction."""
-        now = utcnow()
-        account_rows = _dedupe(account_rows, _KEYS["accounts"])
-        post_rows = _dedupe(post_rows, _KEYS["posts"])
-        comment_rows = _dedupe(comment_rows, _KEYS["comments"])
-        with self.engine.begin() as conn:
-            for table, rows in ((accounts, account_rows), (posts, post_rows), (comments, comment_rows)):
-                if not rows:
-                    continue
-                conn.execute(self._upsert_statement(table), [_row_for(table, row, now) for row in rows])
-            if account_rows:
-                conn.execute(
-                    self._snapshot_statement(account_snapshots),
-                    [_snapshot_row(run_id, "accounts", row, now) for row in account_rows],
-                )
-            if post_rows:
-                conn.execute(
-                    self._snapshot_statement(post_snapshots),
-                    [_snapshot_row(run_id, "posts", row, now) for row in post_rows],
-                )
+    ) -> BatchResult:
+        """Upsert one batch of items and their snapshots in a single transaction.
 
-    def _upsert_statement(self, table: Table) -> Any:
-        stmt = _insert(self.engine, table)
-        keys = _KEYS[table.name]
-        updated = {
-            col.name: stmt.excluded[col.name] for col in table.columns if col.name not in (*keys, "first_seen")
+        A row with a value that cannot be stored (see `Refused`), or a post already stored under another
+        account, is refused alone; if the database still rejects the batch, its rows are written one by one
+        (each with its snapshot, in its own transaction) and only the rows the database rejects are refused.
+        Nothing is kept for later: when this returns, every row is committed or listed in `refused`."""
+        result = BatchResult()
+        now_aware = datetime.now(UTC)
+        now = utc_naive(now_aware)
+        now_value = now.isoformat(" ", "microseconds") if self.engine.dialect.name == "sqlite" else now
+        rows = {
+            "accounts": _dedupe(account_rows, _KEYS["accounts"], result),
+            "posts": _dedupe(post_rows, _KEYS["posts"], result),
+            "comments": _dedupe(comment_rows, _KEYS["comments"], result),
         }
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=updated)
+        owners = self._comment_owners(rows["comments"], rows["posts"])
+        for name in ("accounts", "posts"):
+            result.accounts.update((row["platform"], row["account_id"]) for row in rows[name])
+        result.accounts.update(owner for owner in owners.values() if owner[1])
+        if rows["posts"]:
+            rows["posts"] = self._refuse_foreign_posts(rows["posts"], result)
+        units: list[tuple[str, Mapping[str, Any], tuple, tuple | None]] = []  # (table, row, params, snapshot)
+        for name, table_rows in rows.items():
+            plan = self._plans[name]
+            for row in table_rows:
+                try:
+                    params = plan.build(row, now_value, now_aware)
+                    snapshot = plan.build_snapshot(run_id, row, now_aware) if plan.snapshot else None
+                except Refused as exc:
+                    result.refused.append(_refused(name, row, exc.reason, owners))
+                    continue
+                units.append((name, row, params, snapshot))
+        if not units:
+            return result
+        try:
+            with self.engine.begin() as conn:
+                for name in ("accounts", "posts", "comments"):
+                    plan = self._plans[name]
+                    params = [u[2] for u in units if u[0] == name]
+                    if params:
+                        conn.exec_driver_sql(plan.upsert, params)
+                        if plan.snapshot:
+                            conn.exec_driver_sql(plan.snapshot, [u[3] for u in units if u[0] == name])
+            result.stored = len(units)
+        except Exception as exc:  # whatever the database says, the rows are tried one by one
+            logger.warning("store: a batch of %d rows failed (%s); writing its rows one by one", len(units),
+                           type(exc).__name__)
+            result.retried = True
+            self._write_one_by_one(units, result, owners)
+        return result
 
-    def _snapshot_statement(self, table: Table) -> Any:
-        # A post seen twice in one run (e.g. pinned and in the timeline) keeps its first snapshot.
-        return _insert(self.engine, table).on_conflict_do_nothing(
-            index_elements=["run_id", "platform", table.columns[3].name]
-        )
+    def _write_one_by_one(self, units: list[tuple[str, Mapping[str, Any], tuple, tuple | None]],
+                          result: BatchResult, owners: dict[tuple[str, str], tuple[str, str]]) -> None:
+        unavailable = False
+        for name, row, params, snapshot in units:
+            if unavailable:  # the database is gone or locked: trying 500 more rows would only take longer
+                result.refused.append(_refused(name, row, "store_unavailable", owners))
+                continue
+            plan = self._plans[name]
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(plan.upsert, params)
+                    if snapshot is not None:
+                        conn.exec_driver_sql(plan.snapshot, snapshot)
+                result.stored += 1
+            except OperationalError:
+                unavailable = True
+                result.refused.append(_refused(name, row, "store_unavailable", owners))
+            except Exception:  # this row's values, as the database judged them
+                result.refused.append(_refused(name, row, "database_error", owners))
+
+    def _refuse_foreign_posts(self, rows: list[Mapping[str, Any]], result: BatchResult) -> list[Mapping[str, Any]]:
+        """Posts whose id is already stored under another account of the platform are refused: an instance that
+        answers with another account's statuses must not move them (issue 14, item 4)."""
+        stored: dict[tuple[str, str], str] = {}
+        by_platform: dict[str, list[str]] = {}
+        for row in rows:
+            by_platform.setdefault(row["platform"], []).append(row["post_id"])
+        with self.engine.connect() as conn:
+            for platform, ids in by_platform.items():
+                for i in range(0, len(ids), 500):
+                    query = select(posts.c.post_id, posts.c.account_id).where(
+                        posts.c.platform == platform, posts.c.post_id.in_(ids[i : i + 500]))
+                    stored.update(((platform, post_id), account) for post_id, account in conn.execute(query))
+        kept = []
+        for row in rows:
+            owner = stored.get((row["platform"], row["post_id"]))
+            if owner is not None and owner != row["account_id"]:
+                result.refused.append(RefusedRow("posts", row["platform"], row["account_id"], str(row["post_id"]),
+                                                 "foreign_post"))
+            else:
+                kept.append(row)
+        return kept
+
+    def _comment_owners(self, comment_rows: list[Mapping[str, Any]],
+                        post_rows: list[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(platform, post id) -> (platform, account id) for the posts the batch's comments are under."""
+        if not comment_rows:
+            return {}
+        owners = {(r["platform"], r["post_id"]): (r["platform"], r["account_id"]) for r in post_rows}
+        missing: dict[str, set[str]] = {}
+        for row in comment_rows:
+            if (row["platform"], row["post_id"]) not in owners:
+                missing.setdefault(row["platform"], set()).add(row["post_id"])
+        if missing:
+            with self.engine.connect() as conn:
+                for platform, ids in missing.items():
+                    id_list = sorted(ids, key=str)
+                    for i in range(0, len(id_list), 500):
+                        query = select(posts.c.post_id, posts.c.account_id).where(
+                            posts.c.platform == platform, posts.c.post_id.in_(id_list[i : i + 500]))
+                        owners.update(((platform, p), (platform, a)) for p, a in conn.execute(query))
+        for row in comment_rows:
+            owners.setdefault((row["platform"], row["post_id"]), (row["platform"], ""))
+        return owners
 
     def start_run(self, run_id: str, spider: str, period: tuple[str, str] | None = None) -> None:
         with self.engine.begin() as conn:
@@ -396,47 +711,39 @@ class Store:
         self.engine.dispose()
 
 
-def _dedupe(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[Mapping[str, Any]]:
-    """Keep the last row per key: one INSERT … ON CONFLICT cannot touch the same row twice."""
+_SNAPSHOTS = {"accounts": account_snapshots, "posts": post_snapshots}
+
+
+def _refused(table: str, row: Mapping[str, Any], reason: str,
+             owners: dict[tuple[str, str], tuple[str, str]]) -> RefusedRow:
+    platform = str(row.get("platform") or "")
+    if table == "comments":
+        account_id = owners.get((row.get("platform"), row.get("post_id")), (platform, ""))[1]
+        key = row.get("comment_id")
+    else:
+        account_id = row.get("account_id") or ""
+        key = row.get("post_id") if table == "posts" else account_id
+    return RefusedRow(table, platform, str(account_id), str(key)[:ID_MAX], reason)
+
+
+def _dedupe(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...],
+            result: BatchResult | None = None) -> list[Mapping[str, Any]]:
+    """Keep the last row per key: one INSERT … ON CONFLICT cannot touch the same row twice. A post met again
+    under another account in the same batch is refused (the first account keeps it, as in the store)."""
     by_key: dict[tuple[Any, ...], Mapping[str, Any]] = {}
     for row in rows:
         key = tuple(row[k] for k in keys)
         earlier = by_key.get(key)
-        if earlier is not None and earlier.get("pinned") and not row.get("pinned"):
-            row = {**row, "pinned": True}  # a pinned post also met unpinned further down stays pinned
+        if earlier is not None:
+            if keys[1] == "post_id" and earlier["account_id"] != row["account_id"]:
+                if result is not None:
+                    result.refused.append(RefusedRow("posts", str(row["platform"]), str(row["account_id"]),
+                                                     str(row["post_id"])[:ID_MAX], "foreign_post"))
+                continue
+            if earlier.get("pinned") and not row.get("pinned"):
+                row = {**row, "pinned": True}  # a pinned post also met unpinned further down stays pinned
         by_key[key] = row
     return list(by_key.values())
-
-
-_COLUMN_PLAN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-
-def _plan(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(plain columns, datetime columns) of a table, computed once: this runs for every stored item."""
-    if table.name not in _COLUMN_PLAN:
-        names = [c.name for c in table.columns if c.name not in ("first_seen", "last_seen")]
-        times = tuple(c.name for c in table.columns if isinstance(c.type, DateTime) and c.name in names)
-        _COLUMN_PLAN[table.name] = (tuple(n for n in names if n not in times), times)
-    return _COLUMN_PLAN[table.name]
-
-
-def _row_for(table: Table, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    plain, times = _plan(table)
-    out = {name: row.get(name) for name in plain}
-    for name in times:
-        out[name] = utc_naive(row.get(name))
-    out["first_seen"] = out["last_seen"] = now
-    if "crawled_at" in times and out["crawled_at"] is None:
-        out["crawled_at"] = now
-    return out
-
-
-def _snapshot_row(run_id: str, kind: str, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    key_field = "account_id" if kind == "accounts" else "post_id"
-    snap = {"run_id": run_id, "platform": row["platform"], key_field: row[key_field]}
-    snap["crawled_at"] = utc_naive(row.get("crawled_at")) or now
-    snap.update({name: row.get(name) for name in _SNAPSHOT_FIELDS[kind]})
-    return snap
 
 
 def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:

@@ -166,3 +166,85 @@ def test_workers_creating_the_schema_at_once_do_not_collide(pg_server):
         engine = create_store_engine(url)
         assert set(inspect(engine).get_table_names()) == set(metadata.tables)
         engine.dispose()
+
+
+# ------------------------------------------------------------------ unstorable values (issue 14, items 1 and 4)
+
+
+@pytest.mark.parametrize("change", [
+    {"likes": 10**30}, {"views": 1e308}, {"reposts": float("inf")}, {"comments": float("nan")},
+    {"media_count": 2**40}, {"likes": -(2**70)},
+], ids=["10**30", "1e308", "inf", "nan", "media_count", "negative"])
+def test_an_unstorable_count_refuses_its_row_alone(store, change):
+    result = store.write_batch("run1", post_rows=[post("1"), {**post("2"), **change}, post("3")])
+    assert [(r.platform, r.account_id, r.key, r.reason) for r in result.refused] == [
+        ("weibo", "100001", "2", "number_out_of_range")]
+    assert store.known_post_ids("weibo", "100001") == {"1", "3"}
+    assert store.count("post_snapshots") == 2
+    assert result.accounts == {("weibo", "100001")}
+    store.write_batch("run1", post_rows=[post("4")])  # nothing is left behind to fail the next batch
+    assert store.known_post_ids("weibo", "100001") == {"1", "3", "4"}
+
+
+def test_text_is_made_storable_without_changing_what_it_says(store):
+    hostile = {**post("1"), "text": "a\ud800b\x00c" + "x" * 200_000, "hashtags": ["新\ud800品", "n\x00ul"],
+               "extra": {"note": "z\x00\udfff", "big": 10**30, "nested": [{"k": "\ud83d"}]},
+               "url": "https://example.org/" + "p" * 3000, "source_client": "\x00"}
+    result = store.write_batch("run1", post_rows=[hostile, post("2")])
+    assert result.refused == []
+    with store.engine.connect() as conn:
+        row = conn.execute(select(posts).where(posts.c.post_id == "1")).mappings().one()
+    assert row["text"] == ("a\ufffdbc" + "x" * 200_000)[:100_000]
+    assert row["hashtags"] == ["新\ufffd品", "nul"]
+    assert row["extra"] == {"note": "z\ufffd", "big": str(10**30), "nested": [{"k": "\ufffd"}]}
+    assert row["url"] == hostile["url"] and row["source_client"] == ""
+
+
+def test_ids_and_urls_are_as_long_as_real_platforms_send(store):
+    """A Mastodon status `uri` (the post id) and an account id longer than 128 characters are stored whole;
+    an id too long for an index is refused, alone."""
+    uri = "https://very-long-instance-name.example.social/users/" + "u" * 120 + "/statuses/" + "1" * 40
+    account_id = "someone-with-a-long-name@" + "i" * 150 + ".example"
+    long_post = {**post(uri), "account_id": account_id, "ref_post_id": uri, "reply_to_author_id": "x" * 300}
+    result = store.write_batch("run1", post_rows=[long_post, {**post("2"), "post_id": "9" * 5000}],
+                               account_rows=[{**account(5), "account_id": account_id, "handle": "h" * 400}])
+    assert [(r.key[:3], r.reason) for r in result.refused] == [("999", "id_too_long")]
+    assert store.known_post_ids("weibo", account_id) == {uri}
+    assert store.count("accounts") == 1 and store.count("post_snapshots") == 1
+
+
+def test_a_batch_the_database_rejects_is_written_row_by_row(store):
+    """A value no check foresaw (here a trigger that rejects one post): the batch fails, its rows are written
+    one by one, the good ones stored and only the bad one refused."""
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("CREATE TRIGGER poison BEFORE INSERT ON posts WHEN NEW.post_id = 'bad' "
+                                 "BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+        else:
+            conn.exec_driver_sql("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.post_id = 'bad' "
+                                 "THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+            conn.exec_driver_sql("CREATE TRIGGER poison BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION poison()")
+    result = store.write_batch("run1", account_rows=[account(10)], post_rows=[post("1"), post("bad"), post("3")])
+    assert result.retried
+    assert [(r.key, r.reason) for r in result.refused] == [("bad", "database_error")]
+    assert store.known_post_ids("weibo", "100001") == {"1", "3"}
+    assert store.count("accounts") == 1 and store.count("post_snapshots") == 2 and store.count("account_snapshots") == 1
+
+
+def test_a_stored_post_never_moves_to_another_account(store):
+    """Posts are keyed by (platform, post_id): a row with the id of another account's post is refused, the
+    stored row and its snapshots stay as they are — also when both arrive in one batch."""
+    store.write_batch("run1", post_rows=[post("1", likes=5)])
+    intruder = {**post("1", likes=999), "account_id": "intruder", "text": "taken over"}
+    result = store.write_batch("run2", post_rows=[intruder, {**post("2"), "account_id": "intruder"}])
+    assert [(r.account_id, r.key, r.reason) for r in result.refused] == [("intruder", "1", "foreign_post")]
+    with store.engine.connect() as conn:
+        row = conn.execute(select(posts).where(posts.c.post_id == "1")).mappings().one()
+        snapshots = conn.execute(select(post_snapshots.c.run_id, post_snapshots.c.likes)
+                                 .where(post_snapshots.c.post_id == "1")).all()
+    assert (row["account_id"], row["likes"], row["text"]) == ("100001", 5, "你好")
+    assert snapshots == [("run1", 5)]
+    assert store.known_post_ids("weibo", "intruder") == {"2"}
+    same_batch = store.write_batch("run3", post_rows=[post("7"), {**post("7"), "account_id": "intruder"}])
+    assert [(r.account_id, r.key, r.reason) for r in same_batch.refused] == [("intruder", "7", "foreign_post")]
+    assert "7" in store.known_post_ids("weibo", "100001")
