@@ -9,11 +9,13 @@ leaves whole batches or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     inspect,
     select,
     text,
@@ -46,7 +49,6 @@ from sqlalchemy.exc import OperationalError
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "sqlite:///data/benchmark.sqlite3"
-SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -168,6 +170,14 @@ crawl_runs = Table(
     Column("stats", JSON),
 )
 
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", Text),
+    Column("applied_at", DateTime),
+)
+
 crawl_accounts = Table(
     "crawl_accounts",
     metadata,
@@ -207,19 +217,36 @@ def utcnow() -> datetime:
 
 
 def _prepare_sqlite_file(url: str) -> None:
-    """Create the folder and an empty user-only (0600) database file before SQLite opens it."""
+    """Create the folder, and a new store whole: its tables are made in a user-only (0600) temporary file in
+    the same folder, which is then linked under the store's name. So the file never exists without its tables
+    (a crawl killed at the wrong moment left an empty file), and of several processes creating the same store
+    at once exactly one link succeeds; the others use it."""
     database = make_url(url).database
     if not database or database == ":memory:":
         return
     path = Path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    if path.exists():
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    try:
+        engine = create_engine(f"sqlite:///{temporary}", json_serializer=json_dumps)
+        try:
+            with engine.begin() as conn:
+                _migrate(conn)
+        finally:
+            engine.dispose()
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs is as good
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def create_store_engine(url: str = DEFAULT_DB_URL) -> Engine:
-    """An engine for `url` with the schema created; SQLite gets WAL and NORMAL sync (see research/scrapy.md)."""
+    """An engine for `url` with the schema created or migrated; SQLite gets WAL and NORMAL sync (see
+    research/scrapy.md)."""
     is_sqlite = url.startswith("sqlite")
     if is_sqlite:
         # SQLite gives its -wal and -shm files the permissions of the database file.
@@ -244,28 +271,116 @@ _SCHEMA_LOCK_KEY = 0x62656E6368  # "bench"
 
 
 def _create_schema(engine: Engine) -> None:
-    """Create missing tables. On PostgreSQL, workers starting together would race (both see no table, the
-    second CREATE fails): a transaction-scoped advisory lock makes them take turns."""
+    """Create or migrate the schema, one process at a time: on SQLite under BEGIN IMMEDIATE (the write lock,
+    taken before anything is read), on PostgreSQL under a transaction-scoped advisory lock. Processes starting
+    together take turns; each finds the schema as the previous one left it (issue 14, item 9)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                _migrate(conn)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-        metadata.create_all(conn)
-        _add_new_columns(conn)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        _migrate(conn)
 
 
-def _add_new_columns(conn: Connection) -> list[str]:
-    """A store made by an earlier version lacks the columns added since (all nullable): add them, so that
-    upgrading never asks the user to throw away a quarter's crawl. Returns the `table.column` names added."""
+# -- schema versions ----------------------------------------------------------------------------------------
+# The store records which migrations it has had in `schema_version` (one row per version). A new store is made
+# from `metadata` as it is now and recorded at SCHEMA_VERSION; an older one gets each later migration once, in
+# order, inside the locked transaction above. To add a column: add it to its Table above (nullable), then
+# append `Migration(<next version>, "<table>.<column>", (add_column("<table>", "<column>"),))` to MIGRATIONS.
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    steps: tuple[Callable[[Connection], None], ...]
+
+
+def add_column(table_name: str, column_name: str) -> Callable[[Connection], None]:
+    """A migration step: ALTER TABLE … ADD COLUMN, typed as the column is declared in `metadata`."""
+
+    def step(conn: Connection) -> None:
+        table = metadata.tables[table_name]
+        _add_column(conn, table, table.columns[column_name])
+
+    step.__name__ = f"add_column_{table_name}_{column_name}"
+    return step
+
+
+def _ids_as_text(conn: Connection) -> None:
+    """Ids, handles and urls as TEXT: a Mastodon status uri or account id can be longer than the 128 characters
+    of the first versions (PostgreSQL enforced it; SQLite never did). VARCHAR to TEXT does not rewrite the table."""
+    if conn.dialect.name != "postgresql":
+        return
+    quote = conn.dialect.identifier_preparer.quote
     inspector = inspect(conn)
-    added = []
+    names = set(inspector.get_table_names())
     for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
+        if table.name not in names:
+            continue
+        present = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name not in present and column.nullable and _add_column(conn, table, column):
-                added.append(f"{table.name}.{column.name}")
-    if "crawl_accounts.message_i18n" in added:  # a store of the first version: clean what it kept
-        _forget_fans_reply_handles(conn)
-    return added
+            found = present.get(column.name)
+            if isinstance(column.type, Text) and isinstance(found, String) and getattr(found, "length", None):
+                conn.execute(text(f"ALTER TABLE {quote(table.name)} ALTER COLUMN {quote(column.name)} TYPE TEXT"))
+
+
+def _forget_fans_reply_handles_step(conn: Connection) -> None:
+    _forget_fans_reply_handles(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # Version 1: the first release's schema (it had no schema_version table).
+    Migration(2, "crawl_accounts.message_i18n; fans' reply handles removed",
+              (add_column("crawl_accounts", "message_i18n"), _forget_fans_reply_handles_step)),
+    Migration(3, "ids, handles and urls as TEXT", (_ids_as_text,)),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def store_version(conn: Connection) -> int:
+    """The schema version of the store on `conn`: 0 for an empty database; stores made before versions were
+    recorded are recognised by their columns (1: the first release, 2: with crawl_accounts.message_i18n)."""
+    inspector = inspect(conn)
+    tables = set(inspector.get_table_names())
+    if "schema_version" in tables:
+        found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+        if found is not None:
+            return int(found)
+    if "crawl_accounts" not in tables:
+        return 0
+    columns = {column["name"] for column in inspector.get_columns("crawl_accounts")}
+    return 2 if "message_i18n" in columns else 1
+
+
+def _migrate(conn: Connection) -> list[int]:
+    """Bring the store on `conn` to SCHEMA_VERSION; returns the versions applied. The caller holds the lock."""
+    version = store_version(conn)
+    metadata.create_all(conn)  # a new store whole; in an old one, the tables added since (schema_version)
+    now = utcnow()
+    if version == 0:
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION, name="created", applied_at=now))
+        return []
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            continue
+        for step in migration.steps:
+            step(conn)
+        conn.execute(schema_version.insert().values(version=migration.version, name=migration.name,
+                                                    applied_at=now))
+        applied.append(migration.version)
+    if applied:
+        logger.info("store: migrated from schema version %d to %d", version, applied[-1])
+    return applied
 
 
 def _add_column(conn: Connection, table: Table, column: Column) -> bool:

@@ -50,6 +50,7 @@ def first_version_store(path) -> str:
     store.close()
     with sqlite3.connect(path) as conn:
         conn.execute("ALTER TABLE crawl_accounts DROP COLUMN message_i18n")
+        conn.execute("DROP TABLE schema_version")  # the first version did not record its schema version
     return url
 
 

@@ -12,11 +12,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from bench.distributed import ServerUnavailable, fresh_database, postgres_server
 from benchmark.items import Account, Post
 from benchmark.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
     Store,
     account_snapshots,
     crawl_accounts,
@@ -25,6 +27,7 @@ from benchmark.store import (
     metadata,
     post_snapshots,
     posts,
+    schema_version,
 )
 
 T0 = datetime(2026, 8, 1, 4, 0, tzinfo=UTC)
@@ -248,3 +251,90 @@ def test_a_stored_post_never_moves_to_another_account(store):
     same_batch = store.write_batch("run3", post_rows=[post("7"), {**post("7"), "account_id": "intruder"}])
     assert [(r.account_id, r.key, r.reason) for r in same_batch.refused] == [("intruder", "7", "foreign_post")]
     assert "7" in store.known_post_ids("weibo", "100001")
+
+
+# ------------------------------------------------------------------ schema creation and migrations (item 9)
+
+
+def _open_after_barrier(url: str, barrier, results) -> None:
+    barrier.wait()
+    try:
+        store = Store(url)
+        store.write_batch("run1", post_rows=[post("1")])
+        store.close()
+        results.put("ok")
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_many_processes_opening_a_fresh_store_at_once_all_succeed(store_url, tmp_path):
+    """12 crawls started together on a store that does not exist yet: before, 4 of 20 failed with "table
+    accounts already exists" on SQLite; and the file existed for a while without its tables."""
+    import multiprocessing
+    import sqlite3
+
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(12), context.Queue()
+    processes = [context.Process(target=_open_after_barrier, args=(store_url, barrier, results)) for _ in range(12)]
+    for process in processes:
+        process.start()
+    path = tmp_path / "db.sqlite3"
+    tables_seen = []
+    while any(p.is_alive() for p in processes):
+        if store_url.startswith("sqlite") and path.exists():
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
+                tables_seen.append({row[0] for row in conn.execute("SELECT name FROM sqlite_master")})
+    for process in processes:
+        process.join()
+    outcomes = [results.get(timeout=10) for _ in processes]
+    assert outcomes == ["ok"] * 12
+    assert all("posts" in tables for tables in tables_seen)
+    engine = create_store_engine(store_url)
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.execute(select(schema_version.c.version))] == [SCHEMA_VERSION]
+    engine.dispose()
+
+
+def degrade_to_version_2(url: str) -> None:
+    """Make the store look as the previous release left it: no schema_version, and on PostgreSQL the ids as
+    VARCHAR(128)."""
+    Store(url).close()
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE schema_version")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE posts ALTER COLUMN post_id TYPE VARCHAR(128)")
+            conn.exec_driver_sql("ALTER TABLE posts ALTER COLUMN account_id TYPE VARCHAR(128)")
+            conn.exec_driver_sql("ALTER TABLE accounts ALTER COLUMN handle TYPE VARCHAR(256)")
+    engine.dispose()
+
+
+def test_a_store_of_the_previous_version_is_migrated_once(store_url):
+    degrade_to_version_2(store_url)
+    store = Store(store_url)
+    with store.engine.connect() as conn:
+        versions = [row[0] for row in conn.execute(select(schema_version.c.version).order_by(schema_version.c.version))]
+    assert versions == [v.version for v in MIGRATIONS if v.version > 2]
+    uri = "https://instance.example/users/brand/statuses/" + "1" * 200
+    assert store.write_batch("r", post_rows=[{**post(uri), "account_id": "a" * 200}]).refused == []
+    store.close()
+    again = Store(store_url)  # nothing more to do
+    with again.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema_version)).scalar() == len(versions)
+    again.close()
+
+
+def test_migrations_run_once_each_in_order(store_url, monkeypatch):
+    """Adding a migration = one entry in MIGRATIONS: an existing store gets it once, a new store is made at
+    the latest version without running it."""
+    import benchmark.store as store_module
+
+    Store(store_url).close()
+    calls = []
+    extra = (store_module.Migration(SCHEMA_VERSION + 1, "first", (lambda conn: calls.append("first"),)),
+             store_module.Migration(SCHEMA_VERSION + 2, "second", (lambda conn: calls.append("second"),)))
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS + extra)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    Store(store_url).close()
+    Store(store_url).close()
+    assert calls == ["first", "second"]
