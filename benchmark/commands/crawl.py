@@ -32,6 +32,17 @@ class Command(ScrapyCrawlCommand):
                       file=sys.stderr)
                 self.exitcode = EXIT_CONFIG
                 return
+        if self.settings.getbool("PSEUDONYMISE_FANS", True):
+            from benchmark.privacy import check_key_file
+
+            try:  # an empty or cut key must stop the crawl before it starts, as one line (issue 14, item 12)
+                check_key_file(self.settings.get("PSEUDONYM_KEY_FILE", "data/pseudonym.key"))
+            except ConfigError as exc:
+                language = console_language(self.settings)
+                print(gettext_for(language)("error: {message}").format(message=exc.translate(language)),
+                      file=sys.stderr)
+                self.exitcode = EXIT_CONFIG
+                return
         super().run(args, opts)
         if self.exitcode == 0 and RedisWorker.refused:  # no job in Redis, or another period: fix and rerun
             self.exitcode = EXIT_CONFIG
