@@ -167,7 +167,7 @@ class StorePipeline:
         for row in refused:
             stats.inc_value(f"store/refused/{row.reason}")
             # One line per row: its id and the reason, never its text.
-            logger.warning("store: refused a %s row of %s %s (id %s): %s", row.table[:-1], row.platform,
+            logger.warning("store: refused a row of %s (%s %s, id %s): %s", row.table, row.platform,
                            row.account_id or "?", row.key[:200], row.reason)
             per_account.setdefault((row.platform, row.account_id), []).append(row.reason)
             if row.reason in LOST_REASONS and row.account_id:
