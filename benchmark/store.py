@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import operator
 import os
 import re
 import uuid
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -91,8 +93,8 @@ posts = Table(
     metadata,
     Column("platform", String(16), primary_key=True),
     Column("post_id", Text, primary_key=True),
-    Column("account_id", Text, nullable=False, index=True),
-    Column("created_at", DateTime, nullable=False, index=True),
+    Column("account_id", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
     Column("url", Text),
     Column("text", Text),
     Column("kind", String(16), nullable=False),
@@ -119,6 +121,9 @@ posts = Table(
     Column("first_seen", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
     Column("extra", JSON),
+    # What every read asks for: one account's posts in a period. One index instead of one on account_id and one
+    # on created_at: a post upsert updates one b-tree fewer (issue 19).
+    Index("ix_posts_account_created", "platform", "account_id", "created_at"),
 )
 
 post_snapshots = Table(
@@ -333,6 +338,13 @@ def _ids_as_text(conn: Connection) -> None:
                 conn.execute(text(f"ALTER TABLE {quote(table.name)} ALTER COLUMN {quote(column.name)} TYPE TEXT"))
 
 
+def _one_posts_index(conn: Connection) -> None:
+    conn.execute(text("DROP INDEX IF EXISTS ix_posts_account_id"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_posts_created_at"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_posts_account_created "
+                      "ON posts (platform, account_id, created_at)"))
+
+
 def _forget_fans_reply_handles_step(conn: Connection) -> None:
     _forget_fans_reply_handles(conn)
 
@@ -342,6 +354,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "crawl_accounts.message_i18n; fans' reply handles removed",
               (add_column("crawl_accounts", "message_i18n"), _forget_fans_reply_handles_step)),
     Migration(3, "ids, handles and urls as TEXT", (_ids_as_text,)),
+    Migration(4, "posts: one (platform, account_id, created_at) index", (_one_posts_index,)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -578,6 +591,25 @@ def _converter(table: Table, column: Column, sqlite: bool) -> Any:
     return _text
 
 
+def _expression(column: Column, convert: Any, value: str, sqlite: bool) -> str:
+    """Python source for one column's parameter. The common case (an ASCII id, a count in range, an aware UTC
+    time, an empty list) is handled inline; anything else calls the column's converter (`c`)."""
+    kind = column.type
+    if convert is None:
+        return value
+    if isinstance(kind, JSON):
+        return f"(('[]' if v.__class__ is list else '{{}}') if not (v := {value}) and v.__class__ in EMPTY else c(v))"
+    if isinstance(kind, DateTime):
+        fast = "v.isoformat(' ', 'microseconds')[:26]" if sqlite else "v.replace(tzinfo=None)"
+        return f"({fast} if (v := {value}).__class__ is datetime and (v.tzinfo is UTC or v.tzinfo is None) else c(v))"
+    if isinstance(kind, Integer):  # BigInteger too
+        low, high = INT64 if isinstance(kind, BigInteger) else INT32
+        return f"(v if (v := {value}) is None or (v.__class__ is int and {low} <= v <= {high}) else c(v))"
+    limit = ID_MAX if convert is _key else TEXT_MAX
+    return (f"(v if (v := {value}).__class__ is not str or (v.isascii() and len(v) <= {limit} and '\\x00' not in v) "
+            "else c(v))")
+
+
 @dataclass
 class _TablePlan:
     """A table's upsert compiled once: its SQL and the generated function that turns an item row into the
@@ -586,13 +618,28 @@ class _TablePlan:
     upsert: str
     build: Any  # (row, now) -> tuple
     snapshot: str | None = None
-    build_snapshot: Any = None  # (run_id, row, now) -> tuple
+    build_snapshot: Any = None  # (run_id, the row's tuple) -> tuple
 
 
-def _generate(name: str, expressions: list[str], env: dict[str, Any], args: str) -> Any:
-    source = f"def {name}({args}):\n    g = row.get\n    return ({', '.join(expressions)},)\n"
+def _generate(name: str, fields: list[str], expressions: list[str], converters: list[Any]) -> Any:
+    """One function per table: the row's fields in one C call (itemgetter), then `return (<expression>, ...)`,
+    each converter bound in the function's globals. Rows lacking a field go through `row.get` instead."""
+    env: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "EMPTY": (list, dict),
+                           "fetch": operator.itemgetter(*fields)}
+    parts = []
+    for index, (expression, convert) in enumerate(zip(expressions, converters, strict=True)):
+        env[f"c{index}"] = convert
+        parts.append(expression.replace("c(v)", f"c{index}(v)"))
+    local = [f"f{index}" for index in range(len(fields))]
+    body = ", ".join(parts)
+    for index, field_name in enumerate(fields):
+        body = body.replace(f"g({field_name!r})", local[index])
+    source = (f"def {name}(row, now):\n"
+              f"    try:\n        {', '.join(local)}, = fetch(row)\n"
+              f"    except KeyError:\n        {', '.join(local)}, = [row.get(k) for k in {tuple(fields)!r}]\n"
+              f"    return ({body},)\n")
     namespace: dict[str, Any] = {}
-    exec(compile(source, f"<store {name}>", "exec"), env, namespace)  # code built from our own schema, never from data
+    exec(compile(source, f"<store {name}>", "exec"), env, namespace)  # code built from our own schema, never data
     return namespace[name]
 
 
@@ -601,48 +648,40 @@ def _plan_for(table: Table, dialect: Any) -> _TablePlan:
     quote = dialect.identifier_preparer.quote
     mark = "?" if sqlite else "%s"
     keys = _KEYS[table.name]
-    env: dict[str, Any] = {}
-    expressions = []
-    names = []
+    expressions, converters, names, fields = [], [], [], []
     for column in table.columns:
         names.append(quote(column.name))
         if column.name in ("first_seen", "last_seen"):
             expressions.append("now")
+            converters.append(None)
             continue
+        fields.append(column.name)
         convert = _converter(table, column, sqlite)
-        value = f"g({column.name!r})"
+        expression = _expression(column, convert, f"g({column.name!r})", sqlite)
         if column.name == "crawled_at":  # an item without its crawl time was crawled now
-            value = f"({value} or now_aware)"
-        if convert is None:
-            expressions.append(value)
-        else:
-            env[f"c_{column.name}"] = convert
-            expressions.append(f"c_{column.name}({value})")
+            expression = f"(now if (w := g('crawled_at')) is None else {_expression(column, convert, 'w', sqlite)})"
+        expressions.append(expression)
+        converters.append(convert)
     updates = [f"{quote(c.name)} = excluded.{quote(c.name)}" for c in table.columns
                if c.name not in (*keys, "first_seen")]
     upsert = (f"INSERT INTO {quote(table.name)} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "
               f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {', '.join(updates)}")
     if table.name == "posts":  # never move a stored post to another account (issue 14, item 4)
         upsert += f" WHERE {quote(table.name)}.{quote('account_id')} = excluded.{quote('account_id')}"
-    env["now_aware"] = None
-    plan = _TablePlan(upsert, _generate(f"build_{table.name}", expressions, env, "row, now, now_aware=None"))
+    plan = _TablePlan(upsert, _generate(f"build_{table.name}", fields, expressions, converters))
     if table.name in _SNAPSHOTS:
+        # The snapshot's values are the row's, already made storable: taken from its tuple by position (the
+        # snapshot columns have the same types as the table's).
         snap = _SNAPSHOTS[table.name]
         key_field = keys[1]
-        snap_env: dict[str, Any] = {}
-        snap_expressions = ["run_id", "g('platform')", f"g({key_field!r})"]
-        time_convert = _converter(snap, snap.c.crawled_at, sqlite)
-        snap_env["c_time"] = time_convert
-        snap_expressions.append("c_time(g('crawled_at') or now_aware)")
-        for field_name in _SNAPSHOT_FIELDS[table.name]:
-            snap_env[f"c_{field_name}"] = _converter(snap, snap.c[field_name], sqlite)
-            snap_expressions.append(f"c_{field_name}(g({field_name!r}))")
-        snap_names = ["run_id", "platform", key_field, "crawled_at", *_SNAPSHOT_FIELDS[table.name]]
+        snap_names = ["platform", key_field, "crawled_at", *_SNAPSHOT_FIELDS[table.name]]
+        positions = [[c.name for c in table.columns].index(n) for n in snap_names]
+        take = operator.itemgetter(*positions)
+        plan.build_snapshot = lambda run_id, params: (run_id, *take(params))
+        snap_names.insert(0, "run_id")
         plan.snapshot = (f"INSERT INTO {quote(snap.name)} ({', '.join(quote(n) for n in snap_names)}) "
                          f"VALUES ({', '.join([mark] * len(snap_names))}) "
                          f"ON CONFLICT ({quote('run_id')}, {quote('platform')}, {quote(key_field)}) DO NOTHING")
-        plan.build_snapshot = _generate(f"snapshot_{table.name}", snap_expressions, snap_env,
-                                        "run_id, row, now_aware")
     return plan
 
 
@@ -669,8 +708,8 @@ class Store:
         (each with its snapshot, in its own transaction) and only the rows the database rejects are refused.
         Nothing is kept for later: when this returns, every row is committed or listed in `refused`."""
         result = BatchResult()
-        now_aware = datetime.now(UTC)
-        now = utc_naive(now_aware)
+        now = utcnow()
+        # The time as the fast path binds it: SQLAlchemy's SQLite DATETIME text, or a datetime for PostgreSQL.
         now_value = now.isoformat(" ", "microseconds") if self.engine.dialect.name == "sqlite" else now
         rows = {
             "accounts": _dedupe(account_rows, _KEYS["accounts"], result),
@@ -681,79 +720,86 @@ class Store:
         for name in ("accounts", "posts"):
             result.accounts.update((row["platform"], row["account_id"]) for row in rows[name])
         result.accounts.update(owner for owner in owners.values() if owner[1])
-        if rows["posts"]:
-            rows["posts"] = self._refuse_foreign_posts(rows["posts"], result)
-        units: list[tuple[str, Mapping[str, Any], tuple, tuple | None]] = []  # (table, row, params, snapshot)
+        units: dict[str, list[tuple[Mapping[str, Any], tuple, tuple | None]]] = {}
         for name, table_rows in rows.items():
             plan = self._plans[name]
+            built = units[name] = []
             for row in table_rows:
                 try:
-                    params = plan.build(row, now_value, now_aware)
-                    snapshot = plan.build_snapshot(run_id, row, now_aware) if plan.snapshot else None
+                    params = plan.build(row, now_value)
+                    snapshot = plan.build_snapshot(run_id, params) if plan.snapshot else None
                 except Refused as exc:
                     result.refused.append(_refused(name, row, exc.reason, owners))
                     continue
-                units.append((name, row, params, snapshot))
-        if not units:
+                built.append((row, params, snapshot))
+        count = sum(len(built) for built in units.values())
+        if not count:
             return result
         try:
             with self.engine.begin() as conn:
-                for name in ("accounts", "posts", "comments"):
+                for name, built in units.items():
+                    if not built:
+                        continue
                     plan = self._plans[name]
-                    params = [u[2] for u in units if u[0] == name]
-                    if params:
-                        conn.exec_driver_sql(plan.upsert, params)
-                        if plan.snapshot:
-                            conn.exec_driver_sql(plan.snapshot, [u[3] for u in units if u[0] == name])
-            result.stored = len(units)
+                    done = conn.exec_driver_sql(plan.upsert, [unit[1] for unit in built])
+                    if name == "posts" and done.rowcount != len(built):
+                        built = units[name] = self._refuse_foreign_posts(conn, built, result)
+                    if plan.snapshot and built:
+                        conn.exec_driver_sql(plan.snapshot, [unit[2] for unit in built])
+            result.stored = sum(len(built) for built in units.values())
         except Exception as exc:  # whatever the database says, the rows are tried one by one
-            logger.warning("store: a batch of %d rows failed (%s); writing its rows one by one", len(units),
+            logger.warning("store: a batch of %d rows failed (%s); writing its rows one by one", count,
                            type(exc).__name__)
             result.retried = True
             self._write_one_by_one(units, result, owners)
         return result
 
-    def _write_one_by_one(self, units: list[tuple[str, Mapping[str, Any], tuple, tuple | None]],
+    def _write_one_by_one(self, units: dict[str, list[tuple[Mapping[str, Any], tuple, tuple | None]]],
                           result: BatchResult, owners: dict[tuple[str, str], tuple[str, str]]) -> None:
         unavailable = False
-        for name, row, params, snapshot in units:
-            if unavailable:  # the database is gone or locked: trying 500 more rows would only take longer
-                result.refused.append(_refused(name, row, "store_unavailable", owners))
-                continue
+        for name, built in units.items():
             plan = self._plans[name]
-            try:
-                with self.engine.begin() as conn:
-                    conn.exec_driver_sql(plan.upsert, params)
-                    if snapshot is not None:
-                        conn.exec_driver_sql(plan.snapshot, snapshot)
-                result.stored += 1
-            except OperationalError:
-                unavailable = True
-                result.refused.append(_refused(name, row, "store_unavailable", owners))
-            except Exception:  # this row's values, as the database judged them
-                result.refused.append(_refused(name, row, "database_error", owners))
+            for row, params, snapshot in built:
+                if unavailable:  # the database is gone or locked: trying 500 more rows would only take longer
+                    result.refused.append(_refused(name, row, "store_unavailable", owners))
+                    continue
+                try:
+                    with self.engine.begin() as conn:
+                        if conn.exec_driver_sql(plan.upsert, params).rowcount == 0:  # another account's post
+                            result.refused.append(_refused(name, row, "foreign_post", owners))
+                            continue
+                        if snapshot is not None:
+                            conn.exec_driver_sql(plan.snapshot, snapshot)
+                    result.stored += 1
+                except OperationalError:
+                    unavailable = True
+                    result.refused.append(_refused(name, row, "store_unavailable", owners))
+                except Exception:  # this row's values, as the database judged them
+                    result.refused.append(_refused(name, row, "database_error", owners))
 
-    def _refuse_foreign_posts(self, rows: list[Mapping[str, Any]], result: BatchResult) -> list[Mapping[str, Any]]:
-        """Posts whose id is already stored under another account of the platform are refused: an instance that
-        answers with another account's statuses must not move them (issue 14, item 4)."""
+    def _refuse_foreign_posts(self, conn: Connection, built: list[tuple[Mapping[str, Any], tuple, tuple | None]],
+                              result: BatchResult) -> list[tuple[Mapping[str, Any], tuple, tuple | None]]:
+        """After an upsert that changed fewer rows than it was given: the posts whose id is stored under another
+        account (the upsert's WHERE left them alone) are refused, and get no snapshot. An instance that answers
+        with another account's statuses must not move them (issue 14, item 4)."""
         stored: dict[tuple[str, str], str] = {}
         by_platform: dict[str, list[str]] = {}
-        for row in rows:
+        for row, _params, _snapshot in built:
             by_platform.setdefault(row["platform"], []).append(row["post_id"])
-        with self.engine.connect() as conn:
-            for platform, ids in by_platform.items():
-                for i in range(0, len(ids), 500):
-                    query = select(posts.c.post_id, posts.c.account_id).where(
-                        posts.c.platform == platform, posts.c.post_id.in_(ids[i : i + 500]))
-                    stored.update(((platform, post_id), account) for post_id, account in conn.execute(query))
+        for platform, ids in by_platform.items():
+            for i in range(0, len(ids), 500):
+                query = select(posts.c.post_id, posts.c.account_id).where(
+                    posts.c.platform == platform, posts.c.post_id.in_(ids[i : i + 500]))
+                stored.update(((platform, post_id), account) for post_id, account in conn.execute(query))
         kept = []
-        for row in rows:
+        for unit in built:
+            row = unit[0]
             owner = stored.get((row["platform"], row["post_id"]))
             if owner is not None and owner != row["account_id"]:
                 result.refused.append(RefusedRow("posts", row["platform"], row["account_id"], str(row["post_id"]),
                                                  "foreign_post"))
             else:
-                kept.append(row)
+                kept.append(unit)
         return kept
 
     def _comment_owners(self, comment_rows: list[Mapping[str, Any]],

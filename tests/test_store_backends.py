@@ -338,3 +338,21 @@ def test_migrations_run_once_each_in_order(store_url, monkeypatch):
     Store(store_url).close()
     Store(store_url).close()
     assert calls == ["first", "second"]
+
+
+def test_posts_have_one_index_for_an_accounts_period(store_url):
+    """Migration 4: the two single-column indexes of earlier stores become one (platform, account_id,
+    created_at) index, the shape of every read of posts."""
+    degrade_to_version_2(store_url)
+    engine = create_store_engine(store_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_posts_account_created")
+        conn.exec_driver_sql("CREATE INDEX ix_posts_account_id ON posts (account_id)")
+        conn.exec_driver_sql("CREATE INDEX ix_posts_created_at ON posts (created_at)")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version > 3")
+    engine.dispose()
+    Store(store_url).close()
+    engine = create_store_engine(store_url)
+    indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("posts")}
+    engine.dispose()
+    assert indexes == {"ix_posts_account_created": ["platform", "account_id", "created_at"]}
