@@ -5,6 +5,9 @@ Idempotent by construction: posts, accounts and comments are upserted by their n
 adds one snapshot row per account and per post (unique per run), which is what follower growth and
 count history are computed from. Each batch is written in one transaction, so a killed crawl
 leaves whole batches or nothing.
+
+A value that cannot be stored costs only its row (`Store.write_batch` refuses it and says why; see `Refused`),
+never the batch; the schema carries its version (`schema_version`, `MIGRATIONS`).
 """
 
 from __future__ import annotations
