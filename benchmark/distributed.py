@@ -188,6 +188,8 @@ return 1
 
 # The reason of an account given up after DISTRIBUTED_MAX_ATTEMPTS (SETTLE stores it as a Message's JSON).
 LOST_MESSAGE = N_("its crawl was lost with a dead worker {count} times: crawl it again")
+# The reason a worker gives for an account whose items it could not store (it stays open in the job).
+STORE_LOST_MESSAGE = N_("its items could not be stored: it stays open in the job for another worker")
 
 SETTLE = """
 local base = ARGV[1]
@@ -269,6 +271,9 @@ class SharedTracker(AccountTracker):
         super().__init__()
         self.worker = worker
         self._final: list[AccountProgress] | None = None
+        # Accounts whose items this worker could not store: left open in the job (see RedisWorker.checkpoint),
+        # so this worker's crawl is not complete whatever the job's final statuses will say.
+        self.lost: dict[str, AccountProgress] = {}
 
     def take_deltas(self) -> list[dict[str, Any]]:
         deltas = [{"id": p.account_id, "posts": p.posts, "pages": p.pages, "failed_pages": p.failed_pages,
@@ -287,7 +292,9 @@ class SharedTracker(AccountTracker):
         return tracker.rows()
 
     def problems(self) -> list[AccountProgress]:
-        return [p for p in self.final() if p.status != "ok"]
+        problems = [p for p in self.final() if p.status != "ok"]
+        named = {p.account_id for p in problems}
+        return problems + [p for account_id, p in self.lost.items() if account_id not in named]
 
 
 # ----------------------------------------------------------------------------------------- the worker
@@ -398,6 +405,11 @@ class RedisWorker:
         self.busy, self.idle = True, False
         account_id, entry, attempt = (_text(v) for v in got)
         self.starting[account_id] += 1
+        # A new attempt at an account this worker could not store before: its items are tried afresh.
+        self.tracker.lost.pop(account_id, None)
+        pipeline = store_pipeline(self.crawler)
+        if pipeline is not None:
+            pipeline.lost_accounts.discard((self.spider.platform, account_id))
         if attempt != "1":
             self.crawler.stats.inc_value("distributed/accounts_recrawled")
             logger.warning("%s %s: crawling it again (attempt %s): a worker died with its work", self.spider.name,
@@ -437,16 +449,24 @@ class RedisWorker:
 
     def checkpoint(self, flush: bool = True) -> None:
         """Commit the store batch, then release finished requests and merge progress into Redis, in that order:
-        a request counts as done only once its items are committed."""
+        a request counts as done only once its items are committed. The requests of an account whose items the
+        store could not take (store down, locked, full: `StorePipeline.lost_accounts`) are never released: the
+        account stays open in the job, so it is crawled again (or given up as partial after
+        DISTRIBUTED_MAX_ATTEMPTS) instead of the job ending `done` without its posts (issue 14, item 10)."""
         in_progress = self.in_progress()
         finished = [request for request in self.held if request not in in_progress]
+        if flush and (finished or self.started):
+            flush_store(self.crawler)
+        lost = self.lost_accounts()
+        withheld = [request for request in finished if self.held[request] in lost]
+        if withheld or any(account in lost for account in self.started):
+            self.withhold(lost, withheld)
+            finished = [request for request in finished if self.held.get(request) is not None]
         done = Counter(self.held[request] for request in finished) + self.started
         deltas = self.tracker.take_deltas()
         busy = bool(len(finished) < len(self.held) or +self.starting)
         if not done and not deltas and busy == self.busy:
             return
-        if done and flush:
-            flush_store(self.crawler)
         self.scripts["release"](keys=[self.keys.workers],
                                 args=[self.keys.account_prefix, self.id, json.dumps(dict(done)),
                                       json.dumps(deltas, ensure_ascii=False), json.dumps(list(TERMINAL)),
@@ -455,6 +475,26 @@ class RedisWorker:
             del self.held[request]
         self.started.clear()
         self.busy = busy
+
+    def lost_accounts(self) -> set[str]:
+        """Ids of this spider's accounts with items the store could not take."""
+        pipeline = store_pipeline(self.crawler)
+        lost = getattr(pipeline, "lost_accounts", ()) if pipeline is not None else ()
+        return {account_id for platform, account_id in lost if platform == self.spider.platform}
+
+    def withhold(self, lost: set[str], requests: list[Request]) -> None:
+        """Forget the given requests of lost accounts without releasing them (their `open` stays > 0)."""
+        for request in requests:
+            del self.held[request]
+        for account_id in list(self.started):
+            if account_id in lost:
+                del self.started[account_id]
+        for account_id in lost - set(self.tracker.lost):
+            self.crawler.stats.inc_value("distributed/accounts_withheld")
+            logger.error("%s %s: its items could not be stored; the account stays open in the job",
+                         self.spider.name, account_id)
+            self.tracker.lost[account_id] = AccountProgress(
+                self.spider.platform, account_id, status="partial", message=Message(STORE_LOST_MESSAGE))
 
     # -- idle: more work, wait, re-crawl lost accounts, or done -----------------------------------------------
     def on_idle(self, spider: Spider) -> None:
@@ -542,16 +582,24 @@ async def first_requests(spider: Any, account: AccountConfig) -> list[Request]:
         spider.panel = panel
 
 
-def flush_store(crawler: Crawler) -> None:
-    """Commit the store pipeline's buffered items now (the pipeline otherwise waits for a full batch)."""
+def store_pipeline(crawler: Crawler) -> Any:
+    """The crawl's StorePipeline, or None."""
     from benchmark.pipelines import StorePipeline
 
     engine = crawler.engine
-    if engine is None:
-        return
+    if engine is None or engine.scraper is None:
+        return None
     for component in engine.scraper.itemproc.middlewares:
         if isinstance(component, StorePipeline):
-            component.flush()
+            return component
+    return None
+
+
+def flush_store(crawler: Crawler) -> None:
+    """Commit the store pipeline's buffered items now (the pipeline otherwise waits for a full batch)."""
+    pipeline = store_pipeline(crawler)
+    if pipeline is not None:
+        pipeline.flush()
 
 
 def _schedule(coroutine: Any) -> Any:

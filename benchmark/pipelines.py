@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from benchmark import signals as benchmark_signals
+from benchmark.i18n import N_, Message
 from benchmark.items import POST_FORMATS, POST_KINDS, Account, Comment, Post
-from benchmark.store import Store
+from benchmark.store import BatchResult, RefusedRow, Store
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -103,6 +105,9 @@ class StorePipeline:
         self.run_id = uuid.uuid4().hex
         self.buffers: dict[type, list[dict]] = {Account: [], Post: [], Comment: []}
         self.store: Store | None = None
+        # Accounts that lost rows because the store could not be written (not because of their values): a
+        # distributed worker must not report their work as done (benchmark/distributed.py).
+        self.lost_accounts: set[tuple[str, str]] = set()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -125,17 +130,54 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
+        """Write the buffered items in one transaction. The buffers are emptied first, whatever happens: a batch
+        kept after a failure would fail every later write too (issue 14). Rows the store refuses are counted
+        (`store/refused/<reason>`), logged, and their accounts marked `partial`; then `batch_committed` says which
+        accounts' items so far are all settled (stored or refused)."""
         if self.store is None or not any(self.buffers.values()):
             return
-        self.store.write_batch(
-            self.run_id,
-            account_rows=self.buffers[Account],
-            post_rows=self.buffers[Post],
-            comment_rows=self.buffers[Comment],
-        )
-        self.crawler.stats.inc_value("store/batches")
+        batch = {kind: list(buffer) for kind, buffer in self.buffers.items()}
         for buffer in self.buffers.values():
             buffer.clear()
+        try:
+            result = self.store.write_batch(self.run_id, account_rows=batch[Account], post_rows=batch[Post],
+                                            comment_rows=batch[Comment])
+        except Exception as exc:  # the store itself failed (not one row): every row of the batch is lost
+            logger.error("store: a batch of %d items could not be written (%s)",
+                         sum(len(rows) for rows in batch.values()), type(exc).__name__)
+            result = _lost_batch(batch)
+        stats = self.crawler.stats
+        if result.stored:
+            stats.inc_value("store/batches")
+        if result.retried:
+            stats.inc_value("store/batches_retried_by_row")
+        if result.refused:
+            self._refused(result.refused)
+        # Accounts whose rows could not be written (store down, locked, full) are not settled: left out.
+        lost = {(r.platform, r.account_id) for r in result.refused if r.reason in LOST_REASONS}
+        settled = result.accounts - lost
+        if settled:
+            self.crawler.signals.send_catch_log(benchmark_signals.batch_committed, accounts=settled)
+
+    def _refused(self, refused: list[RefusedRow]) -> None:
+        stats = self.crawler.stats
+        spider = self.crawler.spider
+        tracker = getattr(spider, "tracker", None)
+        per_account: dict[tuple[str, str], list[str]] = {}
+        for row in refused:
+            stats.inc_value(f"store/refused/{row.reason}")
+            # One line per row: its id and the reason, never its text.
+            logger.warning("store: refused a row of %s (%s %s, id %s): %s", row.table, row.platform,
+                           row.account_id or "?", row.key[:200], row.reason)
+            per_account.setdefault((row.platform, row.account_id), []).append(row.reason)
+            if row.reason in LOST_REASONS and row.account_id:
+                self.lost_accounts.add((row.platform, row.account_id))
+        if tracker is not None:
+            for (platform, account_id), reasons in per_account.items():
+                if account_id:
+                    tracker.fail(platform, account_id, "partial", refused_message(reasons))
+        self.crawler.signals.send_catch_log(benchmark_signals.rows_refused,
+                                            refused=[(r.platform, r.account_id, r.reason) for r in refused])
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
@@ -147,6 +189,43 @@ class StorePipeline:
         rows = tracker.rows() if tracker is not None else []
         self.store.finish_run(self.run_id, reason, self.crawler.stats.get_stats(), rows)
         self.store.close()
+
+
+# Why the store refused a row (`store/refused/<reason>`), as words for the account's reason.
+REFUSED_REASONS = {
+    "number_out_of_range": N_("a count too large to be true"),
+    "id_too_long": N_("an id too long to store"),
+    "bad_date": N_("a date out of range"),
+    "bad_json": N_("a value that is not storable"),
+    "foreign_post": N_("a post already stored under another account"),
+    "database_error": N_("the database rejected it"),
+    "store_unavailable": N_("the store could not be written"),
+    "store_error": N_("the store could not be written"),
+}
+# Reasons that say nothing about the data: the same items would be stored by another try.
+LOST_REASONS = ("store_unavailable", "store_error")
+
+
+def refused_message(reasons: list[str]) -> Message:
+    """The account's reason for refused rows, e.g. "2 item(s) not stored: a count too large to be true"."""
+    first = reasons[0]
+    words = Message(REFUSED_REASONS[first]) if first in REFUSED_REASONS else first
+    return Message("{count} item(s) not stored: {reason}", count=len(reasons), reason=words)
+
+
+def _lost_batch(batch: dict[type, list[dict]]) -> BatchResult:
+    result = BatchResult()
+    for kind, rows in batch.items():
+        for row in rows:
+            if kind is Comment:
+                result.refused.append(RefusedRow("comments", row["platform"], "", str(row["comment_id"]),
+                                                 "store_error"))
+                continue
+            result.accounts.add((row["platform"], row["account_id"]))
+            key = row["post_id"] if kind is Post else row["account_id"]
+            result.refused.append(RefusedRow("posts" if kind is Post else "accounts", row["platform"],
+                                             row["account_id"], str(key), "store_error"))
+    return result
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -27,15 +27,58 @@ _REPLY_TO = re.compile(r"^(回复|回覆)@[^:：\s]+[:：]")
 _LEADING_MENTIONS = re.compile(r"^(?:@[\w.\-]+(?:@[\w.\-]+)?\s+)+")
 
 
-def load_or_create_key(path: str | Path) -> bytes:
+KEY_HEX_LENGTH = 64  # 32 random bytes, written as hexadecimal
+
+
+def check_key_file(path: str | Path) -> bytes | None:
+    """The key in `path`, None when there is no file yet; ConfigError (one line naming the file) when the file
+    is not exactly 64 hexadecimal characters. An empty or cut key (a crash while it was written, by versions
+    before the file was created atomically) must not be used: with an empty key, anyone can recompute the
+    pseudonyms from the fans' public ids."""
+    from benchmark.config import ConfigError
+    from benchmark.i18n import Message
+
     path = Path(path)
-    if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(path, "", Message("cannot read the pseudonym key: {reason}",
+                                            reason=exc.strerror or type(exc).__name__)) from None
+    value = raw.strip()
+    if len(value) != KEY_HEX_LENGTH or any(c not in b"0123456789abcdefABCDEF" for c in value):
+        raise ConfigError(path, "", Message(
+            "the pseudonym key must be {expected} hexadecimal characters, not {found} bytes: restore it from a "
+            "backup, or delete the file to start new pseudonyms (fans will not match earlier crawls)",
+            expected=KEY_HEX_LENGTH, found=len(raw)))
+    return bytes.fromhex(value.decode("ascii"))
+
+
+def load_or_create_key(path: str | Path) -> bytes:
+    """The key in `path`, created on first use: written and synced in a user-only (0600) temporary file in the
+    same folder, then linked under its name. A crash leaves no half-written key, and of two crawls creating it at
+    once the second uses the first one's key (a link never replaces a file, where os.replace would: two
+    processes would then pseudonymise with different keys)."""
+    key = check_key_file(path)
+    if key is not None:
+        return key
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex())
+    key = secrets.token_bytes(KEY_HEX_LENGTH // 2)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key.hex())
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return load_or_create_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
 
 

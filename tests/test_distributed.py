@@ -237,6 +237,51 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_server, redis_url, sample_ur
         assert any(not s for s in stats)  # the killed worker never closed its run
 
 
+def test_a_worker_whose_final_store_write_fails_does_not_report_its_work_done(pg_server, redis_url, sample_url,
+                                                                             config, tmp_path):
+    """The store refuses every post and profile with "disk full" (a PostgreSQL trigger, SQLSTATE 53100); the
+    worker stops after 30 items (CLOSESPIDER_ITEMCOUNT), so its close is its final store write. Before: the close
+    flush failed ("Scraper close failure"), the worker released its requests anyway, exit 0, accounts counted done."""
+    import redis
+
+    with fresh_database(pg_server) as db_url:
+        Store(db_url).close()
+        engine = create_engine(db_url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE FUNCTION disk_full() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full' "
+                                 "USING ERRCODE = '53100'; END $$ LANGUAGE plpgsql")
+            for table in ("posts", "accounts"):
+                conn.exec_driver_sql(f"CREATE TRIGGER disk_full BEFORE INSERT ON {table} FOR EACH ROW "
+                                     "EXECUTE FUNCTION disk_full()")
+        engine.dispose()
+        prefix = f"lost{uuid.uuid4().hex[:6]}"
+        settings = crawl_settings(sample_url, db_url, config, redis_url, prefix, **{
+            **QUICK, "DISTRIBUTED_CHECKPOINT_INTERVAL": "600", "BENCHMARK_DB_BATCH": "100000",
+            "CLOSESPIDER_ITEMCOUNT": "30", "CONCURRENT_REQUESTS": "2"})
+        assert enqueue(settings, "weibo").returncode == 0
+        worker = start_worker(settings, log_path=tmp_path / "w.log")
+        code = worker.wait(timeout=120)
+        log = (tmp_path / "w.log").read_text()
+        assert code == 3, log[-3000:]
+        assert "store/refused/store_unavailable" in log and "Scraper close failure" not in log
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = JobKeys(f"{prefix}:weibo")
+            status = job_status(client, keys)
+            assert status["reporter"] == ""  # the job is not done
+            opened = {_id.decode(): int(client.hget(keys.account(_id.decode()), "open") or 0)
+                      for _id in client.hkeys(keys.job_accounts)}
+            not_stored = [account for account in opened if client.hget(keys.account(account), "status") == b"partial"]
+            assert not_stored, log[-3000:]
+            # Their requests were not released: the accounts stay open, to be crawled again.
+            assert all(opened[account] > 0 for account in not_stored), opened
+        finally:
+            client.close()
+        assert rows(db_url, "select count(*) as n from posts")[0]["n"] == 0
+        assert rows(db_url, "select count(*) as n from crawl_runs")[0]["n"] == 1  # the run itself was recorded
+        assert job_statuses(db_url) == []  # nobody wrote the job's statuses as if it were done
+
+
 def wait_for_posts(db_url: str, at_least: int, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     engine = create_engine(db_url)

@@ -6,6 +6,8 @@ import os
 import stat
 from datetime import UTC, datetime
 
+import pytest
+
 from benchmark.items import Comment, Post
 from benchmark.privacy import Pseudonymiser, load_or_create_key
 
@@ -72,3 +74,62 @@ def test_an_affiliate_listed_by_handle_stays_in_clear_under_its_did():
     fan = rules.apply(sky("did:plc:fan", "fan.bsky.social", reply_to_handle="fan.bsky.social"))
     assert fan.ref_author_id.startswith("anon:") and fan.reply_to_author_id.startswith("anon:")
     assert "ref_author_handle" not in fan.extra and "reply_to_handle" not in fan.extra  # no fan handle kept
+
+
+@pytest.mark.parametrize("content", [b"", b"0123abcd", b"z" * 64, b"ab" * 40],
+                         ids=["empty", "short", "not-hex", "long"])
+def test_a_key_file_that_is_not_64_hex_characters_is_refused(tmp_path, content):
+    """An empty or cut key (a crash while it was being written) was accepted: with an empty key, anyone could
+    recompute every fan's pseudonym."""
+    from benchmark.config import ConfigError
+
+    path = tmp_path / "pseudonym.key"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as raised:
+        load_or_create_key(path)
+    assert str(path) in str(raised.value) and "64 hexadecimal characters" in str(raised.value)
+    assert path.read_bytes() == content  # never replaced: restoring the real key must stay possible
+    assert raised.value.translate("zh") != str(raised.value)
+
+
+def test_a_valid_key_file_is_read_with_its_newline(tmp_path):
+    path = tmp_path / "pseudonym.key"
+    path.write_text("AB" * 32 + "\n", encoding="ascii")
+    assert load_or_create_key(path) == bytes.fromhex("ab" * 32)
+
+
+def test_the_key_is_created_atomically(tmp_path, monkeypatch):
+    """Written in a temporary file then linked: a crash before the link leaves no key file at all, never an
+    empty one; nothing but the key is left in the folder."""
+    path = tmp_path / "data" / "pseudonym.key"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "link", crash)
+    with pytest.raises(KeyboardInterrupt):
+        load_or_create_key(path)
+    assert list(path.parent.iterdir()) == []
+    monkeypatch.undo()
+    key = load_or_create_key(path)
+    assert [p.name for p in path.parent.iterdir()] == ["pseudonym.key"] and path.read_text() == key.hex()
+
+
+def test_a_crawl_with_a_cut_key_stops_with_one_line_and_status_2(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.crawl_helpers import PROJECT_ROOT
+
+    key = tmp_path / "pseudonym.key"
+    key.write_text("0123", encoding="ascii")
+    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "weibo", "-a", "accounts=1669879400", "-a",
+                           "since=2026-07-01", "-s", f"PSEUDONYM_KEY_FILE={key}", "-s",
+                           f"BENCHMARK_DB=sqlite:///{tmp_path}/db.sqlite3", "-s", "WEIBO_BASE_URL=http://127.0.0.1:9"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if "pseudonym key" in line]
+    assert errors == [
+        f"error: {key}: the pseudonym key must be 64 hexadecimal characters, not 4 bytes: restore it from a backup, "
+        "or delete the file to start new pseudonyms (fans will not match earlier crawls)"]
+    assert "Traceback" not in done.stderr and "Spider opened" not in done.stderr

@@ -100,6 +100,13 @@ class Command(ScrapyCrawlCommand):
             if start > end:
                 return translate(Message("since {start} is after until {end}", start=str(start), end=str(end)),
                                  language)
+        if self.settings.getbool("PSEUDONYMISE_FANS", True):
+            from benchmark.privacy import check_key_file
+
+            try:  # an empty or cut key must stop the crawl before it starts, as one line (issue 14, item 12)
+                check_key_file(self.settings.get("PSEUDONYM_KEY_FILE", "data/pseudonym.key"))
+            except ConfigError as exc:
+                return exc.translate(language)
         return None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
