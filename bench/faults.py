@@ -30,7 +30,9 @@ from tests.crawl_helpers import run_crawl  # noqa: E402
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
 # The server's slow faults sleep 3 s; the crawler gives up after 2 s and retries.
-FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "8", "BAN_BACKOFF_BASE": "0.05", "LOG_LEVEL": "WARNING"}
+FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "8", "BAN_BACKOFF_BASE": "0.05", "LOG_LEVEL": "WARNING",
+                  # Scrapy's memusage extension samples the crawl's peak RSS (VmHWM) into memusage/max.
+                  "MEMUSAGE_CHECK_INTERVAL_SECONDS": "0.5"}
 
 
 def scenario_spec(accounts: int = 20, posts: int = 250, seed: int = 13, behaviour: dict | None = None,
@@ -59,6 +61,12 @@ class CrawlFigures:
     stats: dict[str, Any]
     server: dict[str, Any] = field(default_factory=dict)  # /__faults (empty for a clean server)
     stderr: str = ""
+    posts_by_account: dict[str, list[str]] = field(default_factory=dict)  # account id → stored post ids
+
+    @property
+    def peak_mb(self) -> float:
+        """The crawl process's peak resident memory (Scrapy's memusage/max), in MB."""
+        return float(self.stats.get("memusage/max", 0)) / 2**20
 
     @property
     def duplicates(self) -> int:
@@ -94,7 +102,36 @@ def crawl_sample(spec: dict, workdir: Path, fault_seed: int | None = None, profi
         stats=stats,
         server=server,
         stderr=result.stderr,
+        posts_by_account=_by_account(result.rows("select account_id, post_id from posts")),
     )
+
+
+def _by_account(rows: list[dict]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["account_id"], []).append(row["post_id"])
+    return grouped
+
+
+def verdicts(clean: CrawlFigures, run: CrawlFigures, spoiled: set[str] = frozenset()) -> dict[str, str]:
+    """Per account of `run`: "complete" (every post the clean crawl stored, less those the server `spoiled`, is
+    stored; none twice, none foreign), "not ok" (a status other than ok, with a reason), or what is wrong."""
+    out = {}
+    for account_id, (status, message) in run.statuses.items():
+        wanted = set(clean.posts_by_account.get(account_id, ())) - set(spoiled)
+        stored = run.posts_by_account.get(account_id, [])
+        foreign = set(stored) - set(clean.posts_by_account.get(account_id, ()))
+        if len(stored) != len(set(stored)):
+            out[account_id] = "DUPLICATES"
+        elif foreign:
+            out[account_id] = f"FOREIGN POSTS STORED: {len(foreign)}"
+        elif status != "ok":
+            out[account_id] = "not ok" if message else "NOT OK WITHOUT A REASON"
+        elif wanted <= set(stored):
+            out[account_id] = "complete"
+        else:
+            out[account_id] = f"OK BUT {len(wanted - set(stored))} POSTS MISSING"
+    return out
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -132,7 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fault = faults.draw(self.path) if faults is not None else None
         if fault is None:
-            self._write(self.server.site.handle(self.path, host), send_body)
+            reply = self.server.site.handle(self.path, host)
+            if faults is not None:  # a hostile answer (benchmark.sample.faults.HOSTILE), when the profile has one
+                reply = faults.rewrite(self.path, reply, lambda path: self.server.site.handle(path, host))
+            self._write(reply, send_body)
         else:
             self._serve_faulty(fault, host, send_body)
 
