@@ -67,6 +67,8 @@ REQUEST_DROPPED = N_("a page request was dropped as a duplicate: {url}")
 REPEATED_PAGE = N_("the server repeated a page (no new post on it)")
 CURSOR_STUCK = N_("the next-page cursor did not move ({cursor})")
 PAGE_CAP = N_("stopped after {count} pages (MAX_PAGES_PER_ACCOUNT)")
+POST_NOT_STORED = N_("a post was not stored: {reason}")
+NOT_ALL_STORED = N_("only {stored} of its {posts} posts reached the store")
 
 
 def reason_words(code: str) -> str:
@@ -102,6 +104,8 @@ class BenchmarkSpider(scrapy.Spider):
         self.max_pages = 1000  # MAX_PAGES_PER_ACCOUNT
         self.checkpoint: CompletionCheckpoint | None = None
         self.scraped_posts: dict[str, int] = {}  # account id → posts through the pipelines (buffered)
+        self.committed_posts: dict[str, int] = {}  # account id → posts through the pipelines before a commit
+        self.commits_seen = False  # the store says when it commits (benchmark.signals.batch_committed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:
@@ -115,6 +119,8 @@ class BenchmarkSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.on_item_lost, signal=signals.item_dropped)
+        crawler.signals.connect(spider.on_item_lost, signal=signals.item_error)
         crawler.signals.connect(spider.on_batch_committed, signal=store_signals.batch_committed)
         jobdir = crawler.settings.get("JOBDIR")
         if jobdir:
@@ -223,6 +229,7 @@ class BenchmarkSpider(scrapy.Spider):
             for progress in self.tracker.accounts.values():
                 if progress.status == "ok" and not progress.resumed:
                     self.tracker.fail(progress.platform, progress.account_id, "partial", early)
+        self.check_stored()
         self.tracker.settle(early)
 
     def load_json(self, response: Response) -> Any:
@@ -333,17 +340,45 @@ class BenchmarkSpider(scrapy.Spider):
             account_id = getattr(item, "account_id", "")
             self.scraped_posts[account_id] = self.scraped_posts.get(account_id, 0) + 1
 
+    def on_item_lost(self, item: Any, spider: scrapy.Spider, exception: Any = None, failure: Any = None,
+                     **_kwargs: Any) -> None:
+        """A post a pipeline dropped or failed on is not stored: its account is not complete."""
+        if spider is not self or not getattr(item, "post_id", None) or hasattr(item, "comment_id"):
+            return
+        error = failure.value if failure is not None else exception
+        self.tracker.fail(self.platform, getattr(item, "account_id", ""), "partial",
+                          Message(POST_NOT_STORED, reason=str(error) if failure is None else
+                                  error.__class__.__name__))
+
     def on_batch_committed(self, accounts: Any = None, **_kwargs: Any) -> None:
-        """A store commit: every account complete whose kept posts all went through the pipelines before it
-        is recorded complete in JOBDIR (the checkpoint a resumed crawl trusts)."""
+        """A store commit. The posts of its accounts that went through the pipelines before it are stored; an
+        account complete whose kept posts are all stored is recorded complete in JOBDIR (the checkpoint a
+        resumed crawl trusts)."""
+        self.commits_seen = True
+        for platform, account_id in accounts or ():
+            if platform == self.platform:
+                self.committed_posts[account_id] = self.scraped_posts.get(account_id, 0)
         if self.checkpoint is None:
             return
         done = [progress for progress in self.tracker.accounts.values()
                 if self.tracker.is_complete(progress.platform, progress.account_id)
                 and progress.account_id not in self.checkpoint.complete
-                and self.scraped_posts.get(progress.account_id, 0) >= progress.posts]
+                and self.committed_posts.get(progress.account_id, 0) >= progress.posts]
         if done:
             self.checkpoint.record(done)
+
+    def check_stored(self) -> None:
+        """At the end: an account whose kept posts were not all committed is not complete. (Only when the store
+        announces its commits; every flush, the last one included, comes before `closed`.)"""
+        if not self.commits_seen:
+            return
+        for progress in self.tracker.accounts.values():
+            if progress.resumed or progress.status != "ok" or not progress.posts:
+                continue
+            stored = self.committed_posts.get(progress.account_id, 0)
+            if stored < progress.posts:
+                self.tracker.fail(self.platform, progress.account_id, "partial",
+                                  Message(NOT_ALL_STORED, stored=stored, posts=progress.posts))
 
     # -- JOBDIR: resume from per-account checkpoints ----------------------------------------------------
     def resume(self) -> None:
