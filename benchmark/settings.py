@@ -119,3 +119,8 @@ REFRESH_WINDOW_DAYS = 14
 CRAWL_COMMENTS = False
 COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies
 COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded
+
+# --- Paging bounds (docs/reliability.md: `ok` is earned) ------------------------------------------------
+# Every account's paging stops after this many timeline pages (the account is then `partial`): a server whose
+# cursor never ends cannot keep a crawl running. 1,000 pages is 10,000 Weibo / 40,000 Mastodon posts.
+MAX_PAGES_PER_ACCOUNT = 1000
