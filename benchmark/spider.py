@@ -86,6 +86,9 @@ class BenchmarkSpider(scrapy.Spider):
     platform: str = ""
     base_url_setting: str = ""
     default_base_url: str = ""
+    # Crawls of this process that reached `closed`: a Ctrl-C during start-up can end one before (Scrapy never
+    # sends spider_closed then), and `scrapy crawl` must not call that a success.
+    crawls_closed: ClassVar[int] = 0
 
     def __init__(self, *args: Any, accounts: str | None = None, since: str | None = None,
                  until: str | None = None, **kwargs: Any) -> None:
@@ -221,6 +224,7 @@ class BenchmarkSpider(scrapy.Spider):
         A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts. Not so for a
         distributed worker: the job stays in Redis, other or restarted workers finish it, and the accounts'
         statuses are written once, by the worker that sees the job done."""
+        BenchmarkSpider.crawls_closed += 1
         if self.distributed is not None:
             return
         early = None

@@ -171,3 +171,50 @@ def kill_round(rng: random.Random, round_number: int, tmp_path, panel: Panel, se
     outcomes.append((with_jobdir, round(delay, 1), result.returncode, not_ok))
     assert set(verdict.values()) <= {"complete", "not ok"}, (round_number, with_jobdir, verdict)
     assert result.returncode == (3 if not_ok else 0), result.stderr[-3000:]
+
+
+def test_ctrl_c_right_after_spider_opened_is_no_success_and_the_resume_completes(tmp_path, panel, server_url,
+                                                                                  config):
+    """Before: exit 0 with no summary (Scrapy sends no spider_closed when stopped during start-up), and the
+    resumed JOBDIR crawl showed the own account ok with 0 posts."""
+    db = tmp_path / "store.sqlite3"
+    jobdir = {"JOBDIR": str(tmp_path / "job")}
+    process = subprocess.Popen(crawl_command(server_url, db, config, {**jobdir, "LOG_LEVEL": "INFO"}),
+                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "Spider opened" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    seen.append(process.stderr.read())
+    process.wait(timeout=120)
+    output = "".join(seen)
+    assert process.returncode == 3, output[-3000:]
+    assert "stopped before it began" in output or "account(s) not complete" in output
+
+    resumed = run_crawl("weibo", base_url=server_url, db_path=db, config_path=config, settings=jobdir)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    statuses = {r["account_id"]: r["status"] for r in resumed.rows(
+        "select account_id, status from crawl_accounts where run_id = "
+        "(select run_id from crawl_runs order by started_at desc limit 1)")}
+    verdict = account_verdicts(panel, resumed.rows("select account_id, post_id from posts"),
+                               {a: (s, "") for a, s in statuses.items()})
+    assert set(verdict.values()) == {"complete"}, verdict
+
+
+def test_a_corrupted_jobdir_queue_never_gives_0_posts_all_ok(tmp_path, panel, server_url, config):
+    """Before: a JOBDIR whose disk queue was garbage resumed with 0 posts, every account ok, exit 0."""
+    db = tmp_path / "store.sqlite3"
+    queue = tmp_path / "job" / "requests.queue"
+    queue.mkdir(parents=True)
+    (queue / "active.json").write_text('{"0": null', encoding="utf-8")
+    (queue / "p0").write_bytes(os.urandom(4096))
+    (tmp_path / "job" / "requests.seen").write_bytes(os.urandom(2048))
+    result = run_crawl("weibo", base_url=server_url, db_path=db, config_path=config,
+                       settings={"JOBDIR": str(tmp_path / "job")})
+    statuses = {r["account_id"]: (r["status"], r["message"] or "") for r in result.rows(
+        "select account_id, status, message from crawl_accounts")}
+    verdict = account_verdicts(panel, result.rows("select account_id, post_id from posts"), statuses)
+    assert set(verdict.values()) <= {"complete", "not ok"}, verdict
+    assert result.returncode == (3 if "not ok" in verdict.values() else 0), result.stderr[-3000:]

@@ -12,10 +12,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from benchmark.config import ConfigError, load_config
 from benchmark.distributed import RedisWorker
 from benchmark.extensions import CrawlReport
-from benchmark.i18n import console_language, gettext_for
+from benchmark.i18n import N_, console_language, gettext_for
+from benchmark.spider import BenchmarkSpider
 
 EXIT_CONFIG = 2
 EXIT_INCOMPLETE = 3
+STOPPED_BEFORE_START = N_("the crawl was stopped before it began: no account was crawled, none is complete")
 
 
 class Command(ScrapyCrawlCommand):
@@ -36,4 +38,7 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode == 0 and RedisWorker.refused:  # no job in Redis, or another period: fix and rerun
             self.exitcode = EXIT_CONFIG
         elif self.exitcode == 0 and CrawlReport.accounts_not_ok:
+            self.exitcode = EXIT_INCOMPLETE
+        elif self.exitcode == 0 and not BenchmarkSpider.crawls_closed:  # stopped during start-up (Ctrl-C)
+            print(gettext_for(console_language(self.settings))(STOPPED_BEFORE_START), file=sys.stderr)
             self.exitcode = EXIT_INCOMPLETE
