@@ -352,7 +352,7 @@ class BenchmarkSpider(scrapy.Spider):
         error = failure.value if failure is not None else exception
         self.tracker.fail(self.platform, getattr(item, "account_id", ""), "partial",
                           Message(POST_NOT_STORED, reason=str(error) if failure is None else
-                                  error.__class__.__name__))
+                                  error.__class__.__name__), page=False)
 
     def on_batch_committed(self, accounts: Any = None, **_kwargs: Any) -> None:
         """A store commit. The posts of its accounts that went through the pipelines before it are stored; an
@@ -382,7 +382,7 @@ class BenchmarkSpider(scrapy.Spider):
             stored = self.committed_posts.get(progress.account_id, 0)
             if stored < progress.posts:
                 self.tracker.fail(self.platform, progress.account_id, "partial",
-                                  Message(NOT_ALL_STORED, stored=stored, posts=progress.posts))
+                                  Message(NOT_ALL_STORED, stored=stored, posts=progress.posts), page=False)
 
     # -- JOBDIR: resume from per-account checkpoints ----------------------------------------------------
     def resume(self) -> None:

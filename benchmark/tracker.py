@@ -74,11 +74,12 @@ class AccountTracker:
         progress = self.get(platform, account_id)
         return progress.complete and progress.status == "ok"
 
-    def fail(self, platform: str, account_id: str, status: str, message: str) -> None:
-        """Record a problem. Terminal statuses win over `partial`; the first terminal reason is kept."""
+    def fail(self, platform: str, account_id: str, status: str, message: str, page: bool = True) -> None:
+        """Record a problem. Terminal statuses win over `partial`; the first terminal reason is kept.
+        `page=False`: a `partial` that is not a failed page (a post not stored), not counted as one."""
         progress = self.get(platform, account_id)
         if status == "partial":
-            progress.failed_pages += 1
+            progress.failed_pages += page
             if progress.status == "ok":
                 progress.status, progress.message = "partial", message
             return
