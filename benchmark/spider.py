@@ -334,9 +334,10 @@ class BenchmarkSpider(scrapy.Spider):
                           Message(CRAWLER_ERROR, error=failure.value.__class__.__name__))
 
     def on_request_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        """A request the scheduler refused (a duplicate): its page is missing."""
+        """A timeline request the scheduler refused (a duplicate): its page is missing. (Optional requests, such as
+        comments, only shorten their sample.)"""
         account_id = request.meta.get("account_id")
-        if spider is self and account_id is not None and request.callback is not None:
+        if spider is self and account_id is not None and "page" in request.meta:
             self.tracker.fail(self.platform, account_id, "partial", Message(REQUEST_DROPPED, url=request.url))
 
     def on_item_scraped(self, item: Any, spider: scrapy.Spider) -> None:

@@ -171,3 +171,12 @@ def test_a_resumed_account_recorded_complete_stays_ok_and_is_not_crawled_again(t
     assert resumed.pending_accounts() == []
     assert not (jobdir / "requests.queue").exists()  # Scrapy's queue of the interrupted run is not trusted
     assert settled(resumed, "finished") == ("ok", "")
+
+
+def test_a_page_request_dropped_as_a_duplicate_is_named(tmp_path: Path) -> None:
+    """Before, Scrapy's dupefilter dropped a Weibo page whose since_id did not move and the account stayed ok."""
+    spider = make_spider(tmp_path)
+    [page2] = answer(spider, spider.page_request(), [("a", 20)], "c1")
+    spider.crawler.signals.send_catch_log(signal=signals.request_dropped, request=page2, spider=spider)
+    status, message = settled(spider)
+    assert status == "partial" and "a page request was dropped as a duplicate" in message
