@@ -180,3 +180,32 @@ def test_a_page_request_dropped_as_a_duplicate_is_named(tmp_path: Path) -> None:
     spider.crawler.signals.send_catch_log(signal=signals.request_dropped, request=page2, spider=spider)
     status, message = settled(spider)
     assert status == "partial" and "a page request was dropped as a duplicate" in message
+
+
+def test_an_account_is_checkpointed_only_after_the_commit_that_holds_its_last_post(tmp_path: Path) -> None:
+    """The contract with the store (benchmark.signals.batch_committed): complete + every kept post through the
+    pipelines before a commit → recorded complete in JOBDIR; and, at the end, an account whose posts did not
+    all reach a commit is not ok."""
+    from benchmark import signals as store_signals
+
+    jobdir = tmp_path / "job"
+    spider = make_spider(tmp_path, JOBDIR=str(jobdir))
+    kept = [o for o in spider.parse_page(TextResponse(
+        spider.page_request().url, status=200, encoding="utf-8", request=spider.page_request(),
+        body=json.dumps({"posts": [["a", 20], ["b", 19]], "cursor": None}).encode())) if isinstance(o, Post)]
+    assert [p.post_id for p in kept] == ["a", "b"]
+    send = spider.crawler.signals.send_catch_log
+    send(signal=signals.item_scraped, item=kept[0], response=None, spider=spider)
+    send(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)})
+    checkpoint = CompletionCheckpoint(str(jobdir), "telegram", ("2026-09-01", "2026-09-30"))
+    assert checkpoint.load() == {}  # "b" is not stored yet
+    assert settled(spider) == ("partial", "only 1 of its 2 posts reached the store")
+
+    spider = make_spider(tmp_path, JOBDIR=str(jobdir))
+    for item in [o for o in spider.parse_page(TextResponse(
+            spider.page_request().url, status=200, encoding="utf-8", request=spider.page_request(),
+            body=json.dumps({"posts": [["a", 20], ["b", 19]], "cursor": None}).encode())) if isinstance(o, Post)]:
+        spider.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None, spider=spider)
+    spider.crawler.signals.send_catch_log(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)})
+    assert checkpoint.load() == {ACCOUNT: {"posts": 2, "pages": 1}}
+    assert settled(spider) == ("ok", "")
