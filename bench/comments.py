@@ -3,7 +3,7 @@
     python bench/comments.py [--runs 1] [--no-demo]
 
 1. On the demo panel served by the local sample server, `scrapy crawl <platform>` for Weibo, Bluesky and
-   Mastodon twice each, without and with `-a comments=1` (default caps: COMMENTS_PER_POST=50,
+   Mastodon twice each, without and with `-a comments=1` (default caps: COMMENTS_PER_POST=40,
    COMMENTS_MAX_POSTS=100), politeness off. Requests come from Scrapy's `downloader/request_count` in the
    store's crawl_runs; extra requests per post = (with - without) / posts stored. At the production pace
    (DOWNLOAD_DELAY=1 s, one connection per host) one extra request is about one extra second per host.
@@ -74,7 +74,7 @@ def requests_table(workdir: Path) -> None:
     panel = demo_panel(parse_moment(ANCHOR), seed=SEED)
     config = workdir / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
-    print("Comments crawl on the demo panel (sample server, politeness off, default caps 50 comments x 100 posts)")
+    print("Comments crawl on the demo panel (sample server, politeness off, default caps 40 comments x 100 posts)")
     print(f"{'platform':<9} {'posts':>5} {'req off':>7} {'req on':>7} {'extra':>6} {'extra/post':>10} "
           f"{'sampled':>7} {'extra/sampled':>13} {'comments':>8} {'s off':>6} {'s on':>6}")
     total_extra = total_posts = 0
@@ -93,7 +93,7 @@ def requests_table(workdir: Path) -> None:
 
 DEMO_VARIANTS = {  # label → extra `scrapy demo` arguments
     "without comments": [],
-    "CRAWL_COMMENTS=True (50 x 100)": ["-s", "CRAWL_COMMENTS=True"],
+    "CRAWL_COMMENTS=True (40 x 100)": ["-s", "CRAWL_COMMENTS=True"],
     "CRAWL_COMMENTS=True, 20 x 30": ["-s", "CRAWL_COMMENTS=True", "-s", "COMMENTS_PER_POST=20",
                                       "-s", "COMMENTS_MAX_POSTS=30"],
 }

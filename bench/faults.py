@@ -86,7 +86,9 @@ def crawl_sample(spec: dict, workdir: Path, fault_seed: int | None = None, profi
     config = workdir / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
     extra_args = ("--faults", str(fault_seed), "--fault-profile", profile) if fault_seed is not None else ()
-    with run_server_subprocess(spec, seed=None, anchor=spec["anchor"], extra_args=extra_args) as (url, _process):
+    # Weibo strict, as real Weibo: a request without the mobile web client's headers gets a login wall.
+    with run_server_subprocess(spec, seed=None, anchor=spec["anchor"],
+                               extra_args=("--strict-weibo", *extra_args)) as (url, _process):
         result = run_crawl(platform, base_url=url, db_path=workdir / "store.sqlite3", config_path=config,
                            settings={**FAULT_SETTINGS, **(settings or {})}, timeout=timeout)
         server = json.loads(urllib.request.urlopen(url + FAULTS_PATH, timeout=10).read()) if extra_args else {}

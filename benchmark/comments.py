@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PER_POST = 50
+DEFAULT_PER_POST = 40  # as settings.COMMENTS_PER_POST (docs/comments.md)
 DEFAULT_MAX_POSTS = 100
 
 

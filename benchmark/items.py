@@ -45,6 +45,7 @@ class Post:
     post_id: str
     account_id: str
     created_at: datetime
+    date_only: bool = False  # the platform gave a day but no time of day (Weibo `MM-DD`): no hour figures
     url: str | None = None
     text: str = ""
     kind: str = "original"  # POST_KINDS

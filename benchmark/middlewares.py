@@ -15,12 +15,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -170,28 +171,166 @@ class BanDetectionMiddleware:
 
 
 class SecretHeadersMiddleware:
-    """Adds secrets (the Weibo cookie) as request headers at download time only.
+    """The Weibo cookie (WEIBO_COOKIE), on requests to WEIBO_BASE_URL only, for the time of the download only.
 
+    Its place (DOWNLOADER_MIDDLEWARES 950) is why it works and why it never leaks:
+    - after CookiesMiddleware (700), which replaces any `Cookie` header with its jar's cookies: set before it,
+      the cookie never reached Weibo (issue 15). The jar's own cookies (those the site set) still go along;
+      the secret's names win over theirs.
+    - after HttpCacheMiddleware (900) and last before the download handler: on the way back, process_response
+      and process_exception run here first and take the Cookie header off, so the request that the cache
+      stores (`request_headers`), that RetryMiddleware or a spider copies into a retry, and that JOBDIR
+      pickles into its queues, never holds the secret (issue 14 item 11).
     The cookie never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
-    It is added only to requests for the platform's own host, never to third-party links.
     """
 
     def __init__(self, weibo_cookie: str, weibo_base: str) -> None:
-        self.weibo_cookie = weibo_cookie.strip()
-        from urllib.parse import urlsplit
-
-        self.weibo_host = urlsplit(weibo_base).netloc
+        self.pairs = cookie_pairs(weibo_cookie)
+        # Scheme, host and path of the base: "https://m.weibo.cn/" — never weibo.com, never another platform.
+        self.prefix = weibo_base.rstrip("/") + "/"
+        self.sent: set[int] = set()  # id() of the requests being downloaded with the cookie
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SecretHeadersMiddleware:
         cookie = crawler.settings.get("WEIBO_COOKIE", "")
-        if not cookie:
+        if not cookie_pairs(cookie):
             raise NotConfigured
-        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL", "https://m.weibo.cn"))
+        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL") or "https://m.weibo.cn")
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        from urllib.parse import urlsplit
-
-        if urlsplit(request.url).netloc == self.weibo_host and b"Cookie" not in request.headers:
-            request.headers[b"Cookie"] = self.weibo_cookie.encode("utf-8")
+        if not request.url.startswith(self.prefix):
+            return None
+        jar = request.headers.get(b"Cookie")
+        self.sent.add(id(request))
+        pairs = {**cookie_pairs(jar.decode("latin-1") if jar else ""), **self.pairs}
+        request.headers[b"Cookie"] = "; ".join(f"{name}={value}" for name, value in pairs.items()).encode("utf-8")
         return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        self._take_back(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
+        self._take_back(request)
+        return None
+
+    def _take_back(self, request: Request) -> None:
+        """The whole Cookie header goes: the jar's part may hold a login cookie Weibo renewed (Set-Cookie: SUB=…),
+        and CookiesMiddleware writes the jar's cookies again on the next download of a copy anyway."""
+        if id(request) in self.sent:  # else: not sent by us (another host, or answered from the cache)
+            self.sent.discard(id(request))
+            request.headers.pop(b"Cookie", None)
+
+
+def cookie_pairs(header: str) -> dict[str, str]:
+    """`SUB=…; SUBP=…` (a Cookie header or a pasted browser cookie) → {name: value}, in order; junk dropped."""
+    pairs: dict[str, str] = {}
+    for part in header.replace("\n", ";").replace("\r", ";").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name.strip():
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def failure_reason(failure: Failure) -> str:
+    """The reason code of a failed request: `too_large` for an answer cut off by DOWNLOAD_MAXSIZE, else the
+    exception's class name.
+
+    Scrapy says "too large" three ways: an announced size over the limit is a DownloadCancelledError naming the
+    "max size"; a body that grows over it (no or a false Content-Length) is the handler cancelling its own
+    download, a DownloadCancelledError without a message (nothing else cancels a download in these crawls:
+    timeouts and StopDownload have their own exceptions); a body over it once inflated is
+    HttpCompressionMiddleware's IgnoreRequest naming DOWNLOAD_MAXSIZE."""
+    value = failure.value
+    if isinstance(value, StoppedBeforeSent):
+        return "shutdown"
+    text = str(value)
+    if isinstance(value, DownloadCancelledError) and (not text or "max size" in text):
+        return "too_large"
+    if isinstance(value, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
+        return "too_large"
+    return value.__class__.__name__
+
+
+class StoppedBeforeSent(Exception):
+    """A request still waiting in a download slot (a back-off, a delay) when the crawl was told to stop."""
+
+
+class PromptShutdown:
+    """A first Ctrl-C (SIGINT/SIGTERM) stops the crawl within seconds, and nothing is sent after it.
+
+    Scrapy's graceful stop waits for every request the downloader holds, including those its slots hold back
+    for a delay: a request paused by a 418 back-off (30–120 s) or a Retry-After kept the crawl alive that long,
+    and was then sent (issue 14 item 15). At the first signal, before Scrapy's own handler starts its graceful
+    stop, this drops the requests that are waiting in a slot and not yet sent: each goes back to the scheduler
+    (with JOBDIR, the resumed crawl sends it; its Cookie header removed first) and its download fails with
+    StoppedBeforeSent, which the spider records as "stopped by Ctrl-C". Answers in transfer finish as before,
+    the pipelines write what was fetched. A second signal still kills at once (Scrapy's handler).
+
+    Off for scale-out workers (BENCHMARK_SCHEDULER): their open requests are counted per account in Redis and
+    finished by other workers (docs/scale-out.md), a bookkeeping this must not cut short.
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PromptShutdown:
+        from scrapy import signals
+
+        if crawler.settings.get("BENCHMARK_SCHEDULER"):
+            raise NotConfigured
+        extension = cls(crawler)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        return extension
+
+    def engine_started(self) -> None:
+        from twisted.internet import reactor
+
+        # Scrapy installs its shutdown handlers when the process starts running; wrap them once it runs.
+        reactor.callLater(0, self.wrap_handlers)  # type: ignore[attr-defined]
+
+    def wrap_handlers(self) -> None:
+        import signal as signals_module
+
+        for name in self.SIGNALS:
+            number = getattr(signals_module, name, None)
+            if number is None:
+                continue
+            previous = signals_module.getsignal(number)
+            if not callable(previous):
+                continue  # not Scrapy's handler (tests, embedding): leave the process's choice alone
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                from twisted.internet import reactor
+
+                reactor.callFromThread(self.drop_waiting)  # type: ignore[attr-defined]
+                previous(signum, frame)
+
+            signals_module.signal(number, handler)
+
+    def drop_waiting(self) -> None:
+        engine = self.crawler.engine
+        if self.stopping or engine is None:
+            return
+        self.stopping = True
+        scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
+        dropped = 0
+        for slot in list(engine.downloader.slots.values()):
+            later = getattr(slot, "latercall", None)
+            if later is not None:
+                later.cancel()
+                slot.latercall = None
+            while slot.queue:
+                request, waiting = slot.queue.popleft()
+                if scheduler is not None:
+                    headers = {name: values for name, values in request.headers.items() if name.lower() != b"cookie"}
+                    scheduler.enqueue_request(request.replace(headers=headers, dont_filter=True))
+                waiting.errback(StoppedBeforeSent(request.url.split("?")[0]))
+                dropped += 1
+        if dropped:
+            self.crawler.stats.inc_value("shutdown/requests_not_sent", dropped)
+            logger.info("Stopping: %d request(s) waiting for a delay or back-off were not sent", dropped)

@@ -79,6 +79,7 @@ class Pseudonymiser:
         if comment.is_by_post_author:
             # The brand's answer stays in clear, but not the name of the fan it answers.
             comment.text = _LEADING_MENTIONS.sub("@… ", _REPLY_TO.sub(r"\1@…:", comment.text or ""))
-        elif self._is_person(comment.author_id, comment.author_is_organization):
+        elif self._is_person(comment.author_id, comment.author_is_organization, comment.extra.get("author_handle")):
             comment.author_id = self.pseudonym(comment.author_id)
             comment.author_name = None
+            comment.extra.pop("author_handle", None)  # Bluesky: kept for panel accounts and affiliates only

@@ -16,6 +16,7 @@ BENCHMARK_CONFIG = os.environ.get("BENCHMARK_CONFIG", "benchmark.toml")
 BENCHMARK_DB = os.environ.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
 # Language of console summaries and reports: "zh" or "en"; empty = the config's language, else the system locale.
 BENCHMARK_LANGUAGE = ""
+BENCHMARK_MAX_TEXT_CHARS = 20_000  # stored post/comment text and bio are cut there (benchmark/limits.py)
 BENCHMARK_DB_BATCH = 500  # items per transaction: WAL + batches gives >300k upserts/s (research/scrapy.md §2.4)
 
 WEIBO_BASE_URL = "https://m.weibo.cn"
@@ -24,6 +25,8 @@ MASTODON_BASE_URL = ""  # empty: each account is read from its own instance
 TELEGRAM_BASE_URL = "https://t.me"
 # Secrets come from the environment only; they are sent as headers and never logged or stored.
 WEIBO_COOKIE = os.environ.get("WEIBO_COOKIE", "")
+# Without a cookie a Weibo crawl starts with a warning; False for a server that needs none (the demo's sample).
+WEIBO_COOKIE_NEEDED = True
 WEIBO_FETCH_LONG_TEXT = True  # one extra request per truncated ("全文") post
 
 # Fans' ids and names are stored as keyed pseudonyms (benchmark/privacy.py); False keeps them in clear.
@@ -53,9 +56,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # ours are synchronous, so 100 tasks for ~10 posts only cost time (−25 % crawl CPU measured, bench/README.md).
 CONCURRENT_ITEMS = 10
 DOWNLOAD_TIMEOUT = 30  # default 180: a hung request should be retried, not wait three minutes
+# Defaults 1 GB / 32 MB: a 200 MB answer, an endless stream or a gzip bomb took 1.1–2.2 GB of memory. The
+# biggest real answers are a few hundred KB (recorded fixtures: a Weibo app-API timeline page 464 KB, a Bluesky
+# thread 368 KB, a Telegram page 156 KB), so 8 MB leaves 15× headroom; bigger answers (also once inflated:
+# HttpCompressionMiddleware applies the same limit) are cut off and the account says so. 2 MB logs a warning.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 4  # default 2: hotel Wi-Fi
 # 429 is handled by RetryAfterMiddleware (honours Retry-After); 418/432 by BanDetectionMiddleware.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+# HTTPCACHE_ENABLED is off by default; turned on (development), a cached throttling answer would be served
+# again to every retry of the request, so nothing that is retried is cached (default: everything is).
+HTTPCACHE_IGNORE_HTTP_CODES = [*RETRY_HTTP_CODES, 418, 429, 432]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -63,12 +75,18 @@ DOWNLOADER_MIDDLEWARES = {
     # spider classifies it). Left on, these two would only warn that RefererMiddleware is off (see below).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "benchmark.middlewares.SecretHeadersMiddleware": 380,
-    "benchmark.middlewares.BanDetectionMiddleware": 540,
-    "benchmark.middlewares.RetryAfterMiddleware": 545,
+    # Last before the download handler: after CookiesMiddleware (700), which would drop a Cookie header set
+    # earlier, and after HttpCacheMiddleware (900); it takes the cookie off again first thing on the way back,
+    # so no retry copy, JOBDIR queue or cache entry holds it (benchmark/middlewares.py).
+    "benchmark.middlewares.SecretHeadersMiddleware": 950,
+    # Above RetryMiddleware (550): responses go through middlewares from high numbers to low, so these see a
+    # 503 + Retry-After (or a 418) before RetryMiddleware retries it at once (at 545 the wait was never kept).
+    "benchmark.middlewares.BanDetectionMiddleware": 560,
+    "benchmark.middlewares.RetryAfterMiddleware": 555,
 }
 ITEM_PIPELINES = {
     "benchmark.pipelines.ValidatePipeline": 100,
+    "benchmark.limits.TextCapPipeline": 150,  # a text longer than BENCHMARK_MAX_TEXT_CHARS is cut (and marked)
     "benchmark.pipelines.PseudonymisePipeline": 200,
     "benchmark.pipelines.StorePipeline": 800,
 }
@@ -81,6 +99,8 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "benchmark.extensions.CrawlReport": 500,
+    # A first Ctrl-C drops requests held back by a delay or back-off instead of waiting them out (middlewares.py).
+    "benchmark.middlewares.PromptShutdown": 0,
 }
 
 # Turned off on purpose: an in-process code-execution server (2.19) and telnet are not needed.
@@ -117,8 +137,15 @@ REFRESH_WINDOW_DAYS = 14
 
 # --- Comments (optional deeper crawl: `-a comments=1` or CRAWL_COMMENTS=True) ---------------------------
 CRAWL_COMMENTS = False
-COMMENTS_PER_POST = 50  # first N top-level comments per post, with their inline replies
+COMMENTS_PER_POST = 40  # first N top-level comments per post (+ replies); why 40: docs/comments.md
 COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded
+
+# --- The console of the commands (benchmark/commands/_common.py, benchmark/extensions.py) -----------------------
+# `scrapy crawl`/`benchmark`/`demo` turn these on: a line per account as it completes, and one summary table printed
+# by the command, last. Scrapy's log then goes to logs/<spider>-<time>.log in the project (LOG_FILE), unless
+# -L/--loglevel, -s LOG_LEVEL=..., --logfile or --verbose asks for it on the console.
+BENCHMARK_PROGRESS = False
+BENCHMARK_SUMMARY_AT_EXIT = False
 
 # --- Paging bounds (docs/reliability.md: `ok` is earned) ------------------------------------------------
 # Every account's paging stops after this many timeline pages (the account is then `partial`): a server whose

@@ -26,6 +26,7 @@ from twisted.internet.error import DNSLookupError
 from benchmark import signals as store_signals
 from benchmark.config import AccountConfig, BenchmarkConfig, ConfigError, load_config, normalize_id, parse_date
 from benchmark.i18n import N_, Message
+from benchmark.middlewares import failure_reason
 from benchmark.tracker import AccountTracker
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ REASON_WORDS = {
                      "closespider_errorcount", "closespider_timeout_no_item"), N_("a CLOSESPIDER_* limit was reached")),
     **dict.fromkeys(("DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"), N_("the request timed out")),
     **dict.fromkeys(("DNSLookupError", "CannotResolveHostError"), N_("the host name could not be resolved")),
+    "too_large": N_("the answer was larger than DOWNLOAD_MAXSIZE allows"),
     "ConnectionRefusedError": N_("the connection was refused"),
     **dict.fromkeys(("ResponseDataLossError", "PartialDownloadError", "ResponseFailed"), N_("the answer was cut off")),
     **dict.fromkeys(("ConnectionLost", "ConnectionDone", "ResponseNeverReceived", "DownloadFailedError"),
@@ -310,7 +312,7 @@ class BenchmarkSpider(scrapy.Spider):
         fetched for it), the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         account_id = request.meta.get("account_id", "?")
-        reason = failure.value.__class__.__name__
+        reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("%s %s: request failed after retries (%s): %s", self.platform, account_id, reason,
                        request.url)

@@ -84,6 +84,7 @@ posts = Table(
     Column("post_id", String(128), primary_key=True),
     Column("account_id", String(128), nullable=False, index=True),
     Column("created_at", DateTime, nullable=False, index=True),
+    Column("date_only", Boolean, default=False),  # a day without a time of day (stored at 00:00 local)
     Column("url", Text),
     Column("text", Text),
     Column("kind", String(16), nullable=False),

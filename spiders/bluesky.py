@@ -123,7 +123,8 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
 
         yield from self.follow(
-            response, page.posts, page.cursor, emit=emit,
+            # A page shorter than asked is the last one, whatever its cursor says.
+            response, page.posts, None if parser.is_last_page(data, FEED_LIMIT) else page.cursor, emit=emit,
             request_for=lambda cursor, n: self.feed_request(account, owner_did, pinned_uri, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------

@@ -9,6 +9,7 @@ this module only routes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -19,13 +20,20 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message
+from benchmark.i18n import N_, Message, console_language
 from benchmark.items import Post
+from benchmark.middlewares import cookie_pairs
 from benchmark.parsers import weibo as parser
 from benchmark.spider import BenchmarkSpider
 
+logger = logging.getLogger(__name__)
 LOGIN_MARKERS = ("passport.weibo", "login.sina.com.cn", "weibo.com/login", "/signin", "visitor")
 COOKIE_HINT = Message("Weibo asks for a login: set WEIBO_COOKIE (see README, 'Giving a Weibo cookie')")
+NO_COOKIE = Message("WEIBO_COOKIE is not set: Weibo is crawled as an anonymous visitor, which meets login walls, "
+                    "short timelines and throttling (see README, 'Giving a Weibo cookie')")
+NOT_LOGGED_IN = Message("WEIBO_COOKIE is not logged in: Weibo says so for this cookie (expired, or not from "
+                        "m.weibo.cn); no Weibo account was crawled. Copy a fresh cookie from m.weibo.cn (see README, "
+                        "'Giving a Weibo cookie')")
 
 
 class WeiboSpider(CommentsCrawl, BenchmarkSpider):
@@ -34,17 +42,88 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
     base_url_setting = "WEIBO_BASE_URL"
     default_base_url = "https://m.weibo.cn"
     comments_on_reposts = True  # a Weibo repost is a status with comments of its own
+    cookie_login: bool | None = None  # what /api/config said of WEIBO_COOKIE (None: not asked, or no clear answer)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: set[str] = set()  # msgids of the start-of-crawl lines already said
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for account in self.pending_accounts():
+        """As the mobile web app does: first ask /api/config whether the cookie is logged in, then the accounts.
+        Without a cookie there is nothing to ask: one warning, and an anonymous crawl.
+
+        Distributed workers call this once per account (benchmark.distributed.first_requests): the answer is
+        kept (`cookie_login`), and the line at the start is said once per process."""
+        accounts = self.pending_accounts()
+        if not accounts:
+            return
+        if not cookie_pairs(self.settings.get("WEIBO_COOKIE", "")):
+            if self.settings.getbool("WEIBO_COOKIE_NEEDED", True):
+                self.say_once(logging.WARNING, NO_COOKIE)
+            for account in accounts:
+                yield self.profile_request(account)
+            return
+        if self.cookie_login is None:
+            # Carries the first account's meta so that a distributed worker counts it as that account's request.
+            yield scrapy.Request(self.url("/api/config"), callback=self.parse_config, errback=self.config_failed,
+                                 headers=self.client_headers(self.url("/")), dont_filter=True,
+                                 meta=self.account_meta(accounts[0]), cb_kwargs={"accounts": accounts})
+            return
+        for request in self.after_login_check(accounts):
+            yield request
+
+    def parse_config(self, response: Response, accounts: list[AccountConfig]) -> Iterator[scrapy.Request]:
+        data = self.load_json(response) if response.status == 200 else None
+        login = parser.config_login(data) if data is not None else None
+        if login is None and (300 <= response.status < 400 or (response.status == 200 and data is None)):
+            login = False  # the visitor redirect or the HTML login page: what Weibo answers a stale cookie
+        if login is None:
+            self.say_once(logging.WARNING, cookie_unchecked(f"HTTP {response.status}"))
+        else:
+            self.cookie_login = login
+        yield from self.after_login_check(accounts)
+
+    def config_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        # The network, not the cookie: each account meets (and records) the same trouble on its own.
+        self.say_once(logging.WARNING, cookie_unchecked(failure.value.__class__.__name__))
+        yield from self.after_login_check(failure.request.cb_kwargs["accounts"])
+
+    def after_login_check(self, accounts: list[AccountConfig]) -> Iterator[scrapy.Request]:
+        """The accounts' first requests, or, with a cookie Weibo says is not logged in, none: each account is
+        `login_wall` with that reason, untried."""
+        if self.cookie_login is False:
+            self.say_once(logging.ERROR, NOT_LOGGED_IN)
+            for account in accounts:
+                self.tracker.fail(self.platform, account.id, "login_wall", NOT_LOGGED_IN)
+            return
+        for account in accounts:
             yield self.profile_request(account)
 
+    def say_once(self, level: int, message: Message) -> None:
+        if message.msgid not in self.said:
+            self.said.add(message.msgid)
+            self.say(level, message)
+
+    def say(self, level: int, message: Message) -> None:
+        """One line for the user, in the console's language."""
+        logger.log(level, "%s", message.translate(console_language(self.settings)))
+
     # -- requests ------------------------------------------------------------------------------------
+    def client_headers(self, referer: str) -> dict[str, str]:
+        """What m.weibo.cn's own web app sends with each API call (research/weibo.md): without them real Weibo
+        treats the client as a script (visitor redirect, ok:-100). The cookie is added at download time only
+        (benchmark.middlewares.SecretHeadersMiddleware)."""
+        return {"Accept": "application/json, text/plain, */*", "X-Requested-With": "XMLHttpRequest",
+                "MWeibo-Pwa": "1", "Referer": referer}
+
+    def account_page(self, account_id: str) -> str:
+        return self.url(f"/u/{account_id}")
+
     def profile_request(self, account: AccountConfig) -> scrapy.Request:
         query = urlencode({"type": "uid", "value": account.id})
         return scrapy.Request(self.url(f"/api/container/getIndex?{query}"), callback=self.parse_profile,
                               errback=self.on_error, meta=self.account_meta(account),
-                              dont_filter=True)
+                              headers=self.client_headers(self.account_page(account.id)), dont_filter=True)
 
     def timeline_request(self, account: AccountConfig, since_id: str | None = None,
                          page: int = 1) -> scrapy.Request:
@@ -57,6 +136,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(self.url(f"/api/container/getIndex?{urlencode(params)}"),
                               callback=self.parse_timeline, errback=self.on_error,
                               meta=self.account_meta(account, page=page),
+                              headers=self.client_headers(self.account_page(account.id)),
                               dont_filter=page == 1)
 
     # -- callbacks -----------------------------------------------------------------------------------
@@ -118,7 +198,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(
             self.url(f"/comments/hotflow?{urlencode(params)}"), callback=self.parse_comments,
             errback=self.comments_request_failed, cb_kwargs={"post": post, "top_level": top_level},
-            headers={"Referer": self.url(f"/detail/{post.post_id}")},
+            headers=self.client_headers(self.url(f"/detail/{post.post_id}")),
             meta=self.account_meta(account, max_id=max_id),
         )
 
@@ -151,6 +231,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         return scrapy.Request(
             self.url(f"/statuses/extend?{urlencode({'id': post.post_id})}"), callback=self.parse_long_text,
             errback=self.long_text_failed, cb_kwargs={"post": post},
+            headers=self.client_headers(self.account_page(account.id)),
             meta=self.account_meta(account), dont_filter=True,
         )
 
@@ -164,7 +245,8 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
                 yield retry
                 return
         if full_text:
-            parser.apply_long_text(post, full_text)  # also picks up tags, mentions and links of the hidden part
+            # Also picks up tags, mentions and links of the hidden part (links from the long text's anchors).
+            parser.apply_long_text(post, full_text, parser.long_text_links(data))
         else:
             self.crawler.stats.inc_value("weibo/long_text_failed")
         yield post
@@ -204,6 +286,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             yield from self.retry_or_fail(response, "malformed_payload")
             return
         self.tracker.fail(self.platform, account_id, status, message)
+
+
+def cookie_unchecked(reason: str) -> Message:
+    return Message("WEIBO_COOKIE could not be checked ({reason}): crawling with it anyway", reason=reason)
 
 
 def _looks_like_login_page(response: Response) -> bool:

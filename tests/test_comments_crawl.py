@@ -123,7 +123,7 @@ class FailingProxy:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                status, headers, body = proxy.answer(self.path)
+                status, headers, body = proxy.answer(self.path, dict(self.headers.items()))
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
@@ -144,12 +144,12 @@ class FailingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def answer(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def answer(self, path: str, asked: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
         if comment_page_of(path) in self.failing:
             return 503, [("Content-Type", "text/html")], b"<html>busy</html>"
         connection = http.client.HTTPConnection(*self.upstream, timeout=10)
         try:
-            connection.request("GET", path)
+            connection.request("GET", path, headers=asked)  # the strict Weibo server reads them
             response = connection.getresponse()
             body = response.read()
             keep = [(k, v) for k, v in response.getheaders()
@@ -191,7 +191,7 @@ def panel() -> Panel:
 @pytest.fixture(scope="module")
 def proxy_url(panel: Panel) -> Iterator[tuple[str, dict[str, list[SamplePost]]]]:
     failing = {p: sampled_posts(panel, p, FLAKY[p])[1::2][:2] for p in PLATFORMS}
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
+    with run_server_subprocess(SPEC, seed=None, extra_args=("--strict-weibo",)) as (url, _process):
         proxy = FailingProxy(url, {post.id for posts in failing.values() for post in posts})
         proxy.thread.start()
         try:

@@ -136,6 +136,19 @@ def test_slow_answers_fire_on_a_long_median_time():
     assert dict(found[0].numbers)["median time to answer"] == "48.0 h"
 
 
+def test_a_finding_never_says_after_a_missing_time():
+    # Issue 16: no answer at all gives no median time; the text must not read "came after —."
+    found = fired(table({OWN: {"comment_reply_rate": 0.0, "response_time_median_h": math.nan}}), "slow_answers")
+    assert len(found) == 1 and "—" not in found[0].detail and "after" not in found[0].detail
+
+
+def test_a_tiny_share_is_not_printed_as_zero_percent():
+    metrics = table({PEER: {"hollow_followers": 1.0, "followers": 90_000, "er_vs_panel": 0.004, "er_median": 1e-6},
+                     OWN: {"followers": 1000}, BEST: {"followers": 5000}})
+    text = fired(metrics, "hollow_followers")[0].detail
+    assert "only 0.4 % of the engagement rate" in text, text
+
+
 def test_quick_answers_are_silent():
     assert fired(table({OWN: {"comment_reply_rate": 0.5, "response_time_median_h": 2.0}}), "slow_answers") == []
 

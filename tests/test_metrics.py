@@ -311,8 +311,10 @@ def test_bci_is_weibo_only(metrics):
 
 def test_account_without_posts_is_empty_not_zero(metrics):
     assert value(metrics, QUIET, "posts") == 0
-    for metric in ("er_median", "engagement_mean", "original_share", "format_diversity", "fan_repost_share",
-                   "purpose_share.sales", "followers", "bci", "broadcast_ratio", "hollow_followers"):
+    # Issue 16: a metric resting on nothing (n = 0) is undefined, the posting rate too.
+    for metric in ("posts_per_week", "er_median", "engagement_mean", "original_share", "format_diversity",
+                   "fan_repost_share", "purpose_share.sales", "followers", "bci", "broadcast_ratio",
+                   "hollow_followers"):
         assert math.isnan(value(metrics, QUIET, metric)), metric
 
 

@@ -68,7 +68,9 @@ THREAD_FILES = [
 
 
 def test_every_fixture_file_is_used_by_a_test() -> None:
-    source = Path(__file__).read_text(encoding="utf-8")
+    # The appview_* recordings of the local App View are read by tests/test_appview_recorded.py.
+    source = Path(__file__).read_text(encoding="utf-8") + (Path(__file__).parent / "test_appview_recorded.py"
+                                                           ).read_text(encoding="utf-8")
     used = set(POSTVIEW_FILES) | set(THREAD_FILES)
     unused = [p.name for p in FIXTURES.glob("*.json") if p.name not in used and p.name not in source]
     assert unused == []
@@ -506,12 +508,20 @@ def test_replies_of_a_recorded_celebrity_thread_become_comments() -> None:
 
 
 def test_nothing_but_author_id_and_name_says_who_a_fan_is() -> None:
-    """The pipeline pseudonymises author_id and author_name; the id and extra must not name the fan again."""
+    """The pipeline pseudonymises author_id and author_name, and drops the handle the parser leaves in extra
+    (for panel accounts listed by handle); the id and extra must not name the fan again."""
+    from benchmark.privacy import Pseudonymiser
+
     payload = big_thread()
+    rules = Pseudonymiser(b"k" * 32, "bluesky", ["jimmyfallon.bsky.social"])
     for comment in comments_of(payload, "jimmyfallon.bsky.social"):
         if comment.is_by_post_author:
             continue
         view = next(n["post"] for n in payload["thread"]["replies"] if n["post"]["cid"] == comment.comment_id)
+        # The one field that names the author; not even that for authors who opted out of logged-out apps.
+        hidden = comment.extra.get("author_opted_out", False)
+        assert comment.extra.get("author_handle") == (None if hidden else view["author"]["handle"])
+        rules.apply(comment)
         stored = json.dumps([comment.comment_id, comment.parent_comment_id, comment.extra])
         assert view["author"]["did"] not in stored and view["author"]["handle"] not in stored
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -519,3 +520,146 @@ def test_a_descendant_shown_twice_is_one_comment() -> None:
     dropped: list[str] = []
     assert len(comments_of(payload, dropped=dropped)) == 2
     assert dropped == ["descendant 2: duplicate_id"]
+
+
+# ---------------------------------------------------------------- every field the metrics read, on every recording
+# What the Mastodon REST API documents each field to be, read from the raw recorded status, next to what the parser
+# made of it. The lists of fields are benchmark.metrics.load's: a metric that starts reading a new field fails
+# test_the_field_checks_cover_every_field_the_metrics_read until it is checked here too.
+
+
+def _acct(account: dict, instance: str) -> str:
+    acct = account["acct"]
+    return acct if "@" in acct else f"{acct}@{instance}"
+
+
+def expected_post(status: dict, account_id: str) -> dict:
+    """Every metric-read Post field of one raw status, by the API's documented meaning."""
+    instance = account_id.split("@")[1]
+    shown = status["reblog"] or status
+    own_id = status["account"]["id"]
+    quote = (status.get("quote") or {}) if not status["reblog"] else {}
+    quoted = quote.get("quoted_status") or {}
+    original = status["reblog"] or quoted or None
+    reply_to = status.get("in_reply_to_account_id") if not status["reblog"] else None
+    kind = ("repost" if status["reblog"] else "reply" if reply_to and reply_to != own_id
+            else "quote" if quote else "original")
+    counts = {"likes": "favourites_count", "comments": "replies_count", "reposts": "reblogs_count",
+              "quotes": "quotes_count"}
+    types = {m["type"] for m in shown["media_attachments"]}
+    media_format = next((f for t, f in (("video", "video"), ("gifv", "gif"), ("audio", "audio"), ("image", "image"))
+                         if t in types), None)
+    by_author = original and original["account"]["id"] == own_id
+    return {
+        "post_id": status["uri"],
+        "created_at": datetime.fromisoformat(status["created_at"].replace("Z", "+00:00")),
+        "url": shown["url"] or shown["uri"],
+        "kind": kind,
+        "format": media_format or ("poll" if shown.get("poll") else "link" if shown.get("card") else "text"),
+        **{field: None if status["reblog"] else status.get(key) for field, key in counts.items()},
+        "views": None,  # Mastodon shows none
+        "pinned": status.get("pinned") is True,
+        "hashtags": {tag["name"].lower() for tag in shown["tags"]},
+        "mentions": [_acct(m, instance) for m in shown["mentions"]],
+        "links": {shown["card"]["url"]} if shown.get("card") else set(),  # a subset: the content's links too
+        "ref_author_id": (None if original is None else account_id if by_author
+                          else _acct(original["account"], instance)),
+        "ref_author_name": (None if original is None or by_author
+                            else original["account"]["display_name"] or original["account"]["username"]),
+        "ref_author_is_organization": (None if original is None or by_author
+                                       else bool(original["account"]["bot"] or original["account"].get("group"))),
+        "reply_to_author_id": (None if not reply_to else account_id if reply_to == own_id
+                               # the acct of the account replied to, from the mentions; its local id if not there
+                               else next((_acct(m, instance) for m in status["mentions"] if m["id"] == reply_to),
+                                         reply_to)),
+        "text": shown["content"],
+    }
+
+
+def seen_post(post) -> dict:
+    """The parser's Post in expected_post's terms (sets where order or case is the platform's, not ours)."""
+    return {**{field: getattr(post, field) for field in POST_METRIC_FIELDS},
+            "hashtags": {tag.lower() for tag in post.hashtags}}
+
+
+def recorded_statuses() -> list[tuple[str, dict]]:
+    return [(name, status) for name in STATUS_FILES if name not in ("context.json", THREAD)
+            for status in statuses_in(name)]
+
+
+def owner_of(status: dict) -> str:
+    account = status["account"]
+    host = account["url"].split("/")[2]
+    return account["acct"] if "@" in account["acct"] else f"{account['acct']}@{host}"
+
+
+def test_the_field_checks_cover_every_field_the_metrics_read() -> None:
+    from benchmark.metrics.load import COMMENT_COLUMNS, POST_COLUMNS
+
+    _name, status = recorded_statuses()[0]
+    assert set(POST_COLUMNS) == set(expected_post(status, owner_of(status))) == set(POST_METRIC_FIELDS)
+    assert set(COMMENT_COLUMNS) == set(expected_comments(load("context.json"), "halcy@mastodon.social")[0])
+
+
+POST_METRIC_FIELDS = (
+    "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
+    "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
+    "ref_author_is_organization", "reply_to_author_id",
+)
+
+
+@pytest.mark.parametrize(("name", "status"), recorded_statuses(),
+                         ids=[f"{n}:{s['id']}" for n, s in recorded_statuses()])
+def test_every_field_the_metrics_read_matches_the_recorded_status(name: str, status: dict) -> None:
+    account_id = owner_of(status)
+    page = parse([status], account_id=account_id)
+    [post] = page.posts
+    wanted, seen = expected_post(status, account_id), seen_post(post)
+    content, text = wanted.pop("text"), seen.pop("text")
+    card_link, links = wanted.pop("links"), seen.pop("links")
+    assert seen == wanted
+    assert card_link <= set(links)  # the link card's URL, besides the links of the content
+    # Text: the content without HTML; a link the content shows is a link, a mention or tag link is not.
+    assert "<" not in text and (bool(text.strip()) or not re.sub(r"<[^>]+>", "", content).strip())
+    mention_urls = {m["url"] for m in (status["reblog"] or status)["mentions"]}
+    assert not mention_urls & set(post.links)
+    assert all(link.startswith(("http://", "https://")) for link in post.links)
+
+
+def expected_comments(context: dict, post_author_id: str) -> list[dict]:
+    instance = post_author_id.split("@")[1]
+    ids = {s["id"] for s in context["descendants"]}
+    out = []
+    for status in context["descendants"]:
+        own = _acct(status["account"], instance).lower() == post_author_id.lower()
+        out.append({
+            "comment_id": f"{instance}/{status['id']}", "post_id": THREAD_POST,
+            "author_id": post_author_id if own else _acct(status["account"], instance),
+            "author_is_organization": bool(status["account"]["bot"] or status["account"].get("group")),
+            "created_at": datetime.fromisoformat(status["created_at"].replace("Z", "+00:00")),
+            "parent_comment_id": f"{instance}/{status['in_reply_to_id']}" if status["in_reply_to_id"] in ids else None,
+            "is_by_post_author": own, "likes": status["favourites_count"], "text": status["content"],
+        })
+    return out
+
+
+@pytest.mark.parametrize(("name", "author"), [("context.json", "halcy@mastodon.social"), (THREAD, THREAD_AUTHOR)])
+def test_every_comment_field_the_metrics_read_matches_the_recorded_context(name: str, author: str) -> None:
+    payload = load(name)
+    comments = comments_of(payload, author)
+    wanted = expected_comments(payload, author)
+    for comment, expected in zip(comments, wanted, strict=True):
+        content = expected.pop("text")
+        assert {field: getattr(comment, field) for field in expected} == expected
+        assert "<" not in comment.text and bool(comment.text.strip()) == bool(re.sub(r"<[^>]+>", "", content).strip())
+
+
+@pytest.mark.parametrize("name", ACCOUNT_FILES)
+def test_every_account_field_the_metrics_read_matches_the_recording(name: str) -> None:
+    body = load(name)
+    account_id = owner_of({"account": body})
+    account, status, _ = mastodon.parse_account(body, crawled_at=CRAWLED_AT, account_id=account_id)
+    assert status == "ok"
+    assert (account.account_id, account.handle, account.url, account.followers, account.is_organization) == (
+        account_id, account_id, body["url"], body["followers_count"], bool(body["bot"] or body.get("group")))
+    assert account.name == (body["display_name"] or body["username"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -405,3 +406,108 @@ def test_truncated_and_spliced_pages_never_raise(start: int, length: int, noise:
     _, page = parse(html[:start] + noise + html[start + length :])
     assert page.status in ("ok", "end", "not_found", "malformed")
     assert len(page.posts) + len(page.dropped) <= 20
+
+
+# ---------------------------------------------------------------- every field the metrics read, on every recording
+# What each recorded message shows, read with lxml (not the parser's parsel/CSS code), next to what the parser
+# made of it. The field list is benchmark.metrics.load's: a metric that starts reading a new post field fails
+# test_the_field_checks_cover_every_post_field_the_metrics_read until it is checked here too.
+TELEGRAM_POST_FIELDS = (
+    "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
+    "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
+    "ref_author_is_organization", "reply_to_author_id",
+)
+
+
+def _has_class(name: str) -> str:
+    return f'contains(concat(" ", normalize-space(@class), " "), " {name} ")'
+
+
+def _count(text: str) -> int:
+    """t.me's "5.19K" / "1.2M" / "884" as a number (the rounded ones are lower bounds)."""
+    text = text.strip().replace(" ", "")
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1:].upper(), 1)
+    return round(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def _is_mention(anchor: object) -> bool:
+    target = (anchor.get("href") or "").removeprefix("https://t.me/")
+    return anchor.text_content().startswith("@") and target != anchor.get("href") and "/" not in target \
+        and not target.startswith("+")
+
+
+def recorded_messages() -> list[tuple[str, str, object]]:
+    from lxml import html as lxml_html
+
+    out = []
+    for name, channel in ((CHANNEL_PAGE, "swiftui_dev"), *WIDGETS.items()):
+        document = lxml_html.fromstring(load(name))
+        for message in document.xpath(f"//div[{_has_class('tgme_widget_message')}][@data-post]"):
+            out.append((name, channel, message))
+    return out
+
+
+def expected_message(message: object, channel: str) -> dict:
+    data_post = message.get("data-post")
+    forward = message.xpath(f".//*[{_has_class('tgme_widget_message_forwarded_from_name')}]")
+    reply = message.xpath(f".//a[{_has_class('tgme_widget_message_reply')}]/@href")
+    reply_chat = reply[0].split("/")[3] if reply else None
+    text_node = message.xpath(f".//div[{_has_class('js-message_text')}]")[:1]
+    anchors = text_node[0].xpath(".//a") if text_node else []
+    preview = message.xpath(f".//a[{_has_class('tgme_widget_message_link_preview')}]/@href")
+    reactions = [r for r in message.xpath(f".//*[{_has_class('tgme_widget_message_reactions')}]"
+                                          f"//*[{_has_class('tgme_reaction')}]")
+                 if "tgme_reaction_paid" not in r.get("class", "")]
+    players = message.xpath(f".//a[{_has_class('tgme_widget_message_video_player')}]")
+    photos = message.xpath(f".//a[{_has_class('tgme_widget_message_photo_wrap')}]")
+    poll = message.xpath(f".//*[{_has_class('tgme_widget_message_poll')}]")
+    post_format = ("video" if any(p.xpath(f".//*[{_has_class('message_video_play')}]") for p in players)
+                   else "gif" if players else "image" if photos else "poll" if poll else None)
+    return {
+        "post_id": data_post,
+        "created_at": datetime.fromisoformat(message.xpath(".//a[contains(@class, 'tgme_widget_message_date')]"
+                                                           "//time/@datetime")[0]),
+        "url": f"https://t.me/{data_post}",
+        "kind": "repost" if forward else "reply" if reply_chat and reply_chat != channel else "original",
+        "format": post_format,  # None: a format the markup above does not decide (text, link, document...)
+        "likes": sum(_count("".join(r.xpath("./text()"))) for r in reactions),
+        "comments": None, "reposts": None, "quotes": None,  # a channel page shows none of them
+        "views": _count(message.xpath(f".//span[{_has_class('tgme_widget_message_views')}]/text()")[0]),
+        "pinned": False,  # the page does not say which post is pinned
+        # A hashtag links to a search (?q=%23tag), also when written #tag@channel (the channel's own tag).
+        "hashtags": sorted(unquote(a.get("href"))[4:] for a in anchors if (a.get("href") or "").startswith("?q=%23")),
+        # A mention links to the account (t.me/name); "@word" without that link (Swift's @State) names nobody.
+        "mentions": sorted(a.text_content().lstrip("@") for a in anchors if _is_mention(a)),
+        # Every other web link is a link: a text link to a group invite (t.me/+…) too.
+        "links": sorted({*(a.get("href") for a in anchors if (a.get("href") or "").startswith("http")
+                           and not _is_mention(a)), *preview}),
+        "ref_author_id": (forward[0].get("href").split("/")[3] if forward and forward[0].get("href") else None),
+        "ref_author_name": forward[0].text_content().strip() if forward else None,
+        "ref_author_is_organization": None,  # decided only for linked forwards (none recorded)
+        "reply_to_author_id": reply_chat,
+        "text": text_node[0].text_content() if text_node else "",
+    }
+
+
+def test_the_field_checks_cover_every_post_field_the_metrics_read() -> None:
+    from benchmark.metrics.load import POST_COLUMNS
+
+    _name, channel, message = recorded_messages()[0]
+    assert set(POST_COLUMNS) == set(expected_message(message, channel)) == set(TELEGRAM_POST_FIELDS)
+
+
+@pytest.mark.parametrize(("name", "channel", "message"), recorded_messages(),
+                         ids=[m.get("data-post") for _n, _c, m in recorded_messages()])
+def test_every_field_the_metrics_read_matches_the_recorded_message(name: str, channel: str, message: object) -> None:
+    _, page = parse(load(name), channel)
+    post = next(p for p in page.posts if p.post_id == message.get("data-post"))
+    wanted = expected_message(message, channel)
+    text, post_format = wanted.pop("text"), wanted.pop("format")
+    seen = {field: getattr(post, field) for field in wanted}
+    seen["hashtags"], seen["mentions"], seen["links"] = sorted(post.hashtags), sorted(post.mentions), sorted(post.links)
+    assert seen == wanted
+    assert post_format is None or post.format == post_format
+    assert bool(post.text.strip()) == bool(text.strip()) or post.extra.get("poll")  # a poll's text is its question
+    assert "<" not in post.text or "<" in text
+    assert post.counts_are_lower_bounds == any(
+        v[-1:].upper() in "KM" for v in message.xpath(f".//span[{_has_class('tgme_widget_message_views')}]/text()"))

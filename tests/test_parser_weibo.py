@@ -10,6 +10,7 @@ import ast
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -475,6 +476,41 @@ def test_apply_long_text_adds_what_the_full_text_reveals():
     assert "新话题" in post.hashtags and "某人" in post.mentions and "http://t.cn/A6xyzW1" in post.links
 
 
+SHOP_ANCHOR = ('<a data-url="http://t.cn/A6shop01" href="https://shop104431213.m.taobao.com/?sm=1" data-hide="">'
+               "<span class='url-icon'><img style='width: 1rem;height: 1rem' src='https://h5.sinaimg.cn/upload/"
+               "2015/09/25/3/timeline_card_small_web_default.png'></span><span class=\"surl-text\">网页链接</span></a>")
+
+
+def test_apply_long_text_takes_links_from_the_anchors_of_the_long_text():
+    """A long sales post cut in the timeline before its shop link: the link exists only as an anchor of
+    `longTextContent` (its text is "网页链接"), shaped as m.weibo.cn statuses/extend sends it."""
+    raw = copy.deepcopy(next(mblog for mblog in load(WEB_MYMBLOG)["list"] if mblog["isLongText"]))
+    post = parse_status(raw, crawled_at=CRAWLED_2025)
+    before = list(post.links)
+    extend = copy.deepcopy(load(M_EXTEND))
+    extend["data"]["longTextContent"] = (html_escape(post.text) + "<br />限时下单：" + SHOP_ANCHOR
+                                         + ' 领券 <a data-url="http://t.cn/A6only02" href="https://m.weibo.cn/'
+                                         'sinaurl?u=https%3A%2F%2Fitem.jd.com%2F100012.html" data-hide="">'
+                                         '<span class="surl-text">网页链接</span></a>')
+    full_text = parse_long_text(extend)
+    assert "网页链接" in full_text and "taobao" not in full_text  # the plain text has no URL to find
+    apply_long_text(post, full_text, weibo.long_text_links(extend))
+    assert "https://shop104431213.m.taobao.com/?sm=1" in post.links
+    assert "https://item.jd.com/100012.html" in post.links  # unwrapped from Weibo's redirector
+    assert post.links[:len(before)] == before
+
+
+def test_long_text_links_resolve_short_links_with_the_long_texts_url_struct():
+    payload = copy.deepcopy(load(WEB_LONGTEXT))
+    payload["data"]["longTextContent"] = "全文 http://t.cn/A6kept03 和 http://t.cn/A6home04"
+    payload["data"]["url_struct"] = [
+        {"short_url": "http://t.cn/A6kept03", "long_url": "https://www.tmall.com/shop/x"},
+        {"short_url": "http://t.cn/A6home04", "long_url": "https://weibo.com/1234/abc"}]
+    assert weibo.long_text_links(payload) == ["https://www.tmall.com/shop/x"]
+    for junk in (None, [], {"ok": 0}, {"ok": 1, "data": {"longTextContent": 5}}):
+        assert weibo.long_text_links(junk) == []
+
+
 # -- reposts ----------------------------------------------------------------------------------------------
 
 
@@ -840,3 +876,11 @@ def test_comments_end_and_errors():
     assert parse_comments(end, post_id="1", post_author_id="2", crawled_at=CRAWLED_2019) == ([], None, 0)
     for junk in (None, "x", {"ok": -100}, {"ok": 1, "data": {"data": [None, {"text": "no id"}]}}):
         assert parse_comments(junk, post_id="1", post_author_id="2", crawled_at=CRAWLED_2019)[0] == []
+
+
+def test_config_login_reads_data_login_and_the_login_answers():
+    assert weibo.config_login({"ok": 1, "data": {"login": True, "st": "x", "uid": "1"}}) is True
+    assert weibo.config_login({"ok": 1, "data": {"login": False, "st": "x"}}) is False
+    assert weibo.config_login({"ok": -100, "url": "https://passport.weibo.cn/signin/login"}) is False
+    for unclear in (None, [], {"ok": 1}, {"ok": 1, "data": {"login": "yes"}}, {"ok": 0, "msg": "x"}):
+        assert weibo.config_login(unclear) is None

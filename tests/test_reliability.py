@@ -30,7 +30,8 @@ def panel() -> Panel:
 
 @pytest.fixture(scope="module")
 def server_url():
-    with run_server_subprocess(SPEC, seed=None, anchor=SPEC["anchor"]) as (url, _process):
+    strict = ("--strict-weibo",)  # as real Weibo: no mobile web client headers, a login wall
+    with run_server_subprocess(SPEC, seed=None, anchor=SPEC["anchor"], extra_args=strict) as (url, _process):
         yield url
 
 

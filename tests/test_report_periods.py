@@ -133,8 +133,9 @@ def trended(panel: dict) -> dict:
 # -- --compare-previous ---------------------------------------------------------------------------------------
 def test_compare_previous_writes_the_previous_metrics_and_deltas(compared):
     names = sorted(p.name for p in compared["out"].iterdir())
-    assert names == ["deltas.csv", "findings.csv", "index.html", "metrics.csv", "metrics_previous.csv", "posts.csv",
-                     "report.xlsx"]
+    # Issue 16: the views' CSV files (engagement by type, followers, hashtags, weeks) are written too.
+    assert names == ["deltas.csv", "engagement_by_type.csv", "findings.csv", "followers.csv", "hashtags.csv",
+                     "index.html", "metrics.csv", "metrics_previous.csv", "posts.csv", "report.xlsx", "weekly.csv"]
     previous = rows(compared["out"] / "metrics_previous.csv")
     assert len(previous) == 4 * len(METRIC_IDS)
     own_before = {r["metric"]: r for r in previous if r["account_id"] == "1000000001"}

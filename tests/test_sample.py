@@ -319,7 +319,9 @@ def test_bluesky_feed_pages_cover_every_post_once(demo, site):
         items = [item for page in pages for item in page["feed"]]
         ids = [item["reason"]["uri"] if "reason" in item else item["post"]["uri"] for item in items]
         assert len(ids) == len(set(ids)) and set(ids) == {p.id for p in demo.posts("bluesky", account.id)}
-        assert all(len(page["feed"]) == 25 for page in pages[:-1]) and "cursor" not in pages[-1]
+        # As the real App View, the last page with posts still has a cursor; the page after it is empty.
+        assert all(len(page["feed"]) == 25 for page in pages[:-2]) and "cursor" in pages[-2]
+        assert pages[-1] == {"feed": []}
 
 
 def test_bluesky_payloads_carry_reposts_pins_embeds_and_facets(site):
@@ -519,6 +521,68 @@ def test_unknown_paths_answer_404_json(site):
     assert get(site, "/robots.txt").body == b"User-agent: *\nAllow: /\n"
 
 
+# ------------------------------------------------------------------------------------- strict Weibo
+
+STRICT_COOKIE = "SUB=_2A25-strict-sample; SUBP=0033WrSX"
+
+
+def mobile_headers(uid: str, cookie: str | None = STRICT_COOKIE) -> dict[str, str]:
+    headers = {"x-requested-with": "XMLHttpRequest", "mweibo-pwa": "1", "referer": f"https://m.weibo.cn/u/{uid}"}
+    if cookie:
+        headers["cookie"] = cookie
+    return headers
+
+
+def test_strict_weibo_refuses_what_real_weibo_refuses(demo):
+    strict = SampleSite(demo, clock=lambda: NOW, weibo_strict=True, weibo_cookie=STRICT_COOKIE)
+    uid = DEMO_OWN_WEIBO
+    timeline = f"/weibo/api/container/getIndex?containerid=107603{uid}"
+    assert strict.handle(timeline, HOST, mobile_headers(uid)).status == 200
+    # The pasted cookie may come with other cookies around it, in any order.
+    assert strict.handle(timeline, HOST, mobile_headers(uid, "XSRF-TOKEN=x; SUBP=0033WrSX; "
+                                                             "SUB=_2A25-strict-sample")).status == 200
+    no_cookie = strict.handle(timeline, HOST, mobile_headers(uid, cookie=None))
+    assert no_cookie.status == 302 and "passport.weibo.cn/visitor" in header(no_cookie, "Location")
+    stale = strict.handle(timeline, HOST, mobile_headers(uid, "SUB=_2A25-expired; SUBP=0033WrSX"))
+    assert stale.status == 302
+    for missing in ("x-requested-with", "mweibo-pwa", "referer"):
+        headers = mobile_headers(uid)
+        del headers[missing]
+        assert strict.handle(timeline, HOST, headers).status == 302, missing
+    other_page = {**mobile_headers(uid), "referer": "https://m.weibo.cn/u/1234567890"}
+    assert strict.handle(timeline, HOST, other_page).status == 302
+    mid = next(p.id for p in demo.posts("weibo", uid) if p.long_text)
+    extend = strict.handle(f"/weibo/statuses/extend?id={mid}", HOST, {**mobile_headers(uid), "cookie": ""})
+    assert extend.status == 200 and json.loads(extend.body)["ok"] == -100
+    assert "passport.weibo.cn/signin" in json.loads(extend.body)["url"]
+    assert json.loads(strict.handle(f"/weibo/statuses/extend?id={mid}", HOST, mobile_headers(uid)).body)["ok"] == 1
+    comments = {**mobile_headers(uid), "referer": f"https://m.weibo.cn/detail/{mid}"}
+    assert json.loads(strict.handle(f"/weibo/comments/hotflow?id={mid}&mid={mid}&max_id_type=0", HOST,
+                                    comments).body)["ok"] == 1
+    counts = json.loads(strict.handle("/__strict", HOST).body)
+    assert counts["weibo:cookie"] == 3 and counts["weibo:headers"] == 2 and counts["weibo:referer"] == 2
+    assert counts["weibo:served"] == 4 and "weibo:config" not in counts
+
+
+def test_api_config_says_logged_in_only_to_the_expected_cookie(demo):
+    strict = SampleSite(demo, clock=lambda: NOW, weibo_strict=True, weibo_cookie=STRICT_COOKIE)
+    config = "/weibo/api/config"
+    assert json.loads(strict.handle(config, HOST, mobile_headers("0")).body)["data"]["login"] is True
+    assert json.loads(strict.handle(config, HOST, mobile_headers("0", "SUB=old")).body)["data"]["login"] is False
+    assert json.loads(strict.handle(config, HOST, {}).body)["data"]["login"] is False
+    lenient = SampleSite(demo, clock=lambda: NOW)  # the demo: anonymous, nothing refused
+    assert json.loads(lenient.handle(config, HOST).body) == {
+        "ok": 1, "data": {"login": False, "st": "a1b2c3", "uid": "", "preferQuickapp": 0}}
+    assert lenient.handle(f"/weibo/api/container/getIndex?containerid=107603{DEMO_OWN_WEIBO}", HOST).status == 200
+
+
+def test_the_weibo_cookie_sent_to_another_platform_is_counted_as_a_leak(demo):
+    strict = SampleSite(demo, clock=lambda: NOW, weibo_strict=True, weibo_cookie=STRICT_COOKIE)
+    strict.handle("/telegram/s/nowhere", HOST, {"cookie": STRICT_COOKIE})
+    strict.handle("/telegram/s/nowhere", HOST, {})
+    assert json.loads(strict.handle("/__strict", HOST).body)["cookie_elsewhere"] == 1
+
+
 # ------------------------------------------------------------------------------------------ servers
 
 
@@ -682,6 +746,25 @@ def test_weibo_parser_reads_every_demo_page_without_drops(demo, site):
             assert post.kind == expected.kind and post.pinned == expected.pinned
             if expected.created_at > NOW - timedelta(hours=1):
                 assert abs(post.created_at - expected.created_at) <= timedelta(minutes=1)
+
+
+def test_long_demo_posts_keep_the_links_of_their_hidden_part(demo, site):
+    """Timeline (cut) + statuses/extend, as the spider reads them: every link of the post is kept, also those
+    after the cut, which the plain long text shows only as "网页链接" (issue 15 item 2)."""
+    weibo = pytest.importorskip("benchmark.parsers.weibo")
+    checked = 0
+    for account in accounts(demo, "weibo"):
+        truth = {p.id: p for p in demo.posts("weibo", account.id)}
+        for payload in weibo_pages(site, account.id):
+            page = weibo.parse_timeline(payload, account_id=account.id, crawled_at=NOW)
+            for post in page.posts:
+                if post.post_id not in page.needs_long_text:
+                    continue
+                extend = get_json(site, f"/weibo/statuses/extend?id={post.post_id}")
+                weibo.apply_long_text(post, weibo.parse_long_text(extend), weibo.long_text_links(extend))
+                assert set(truth[post.post_id].links) <= set(post.links), post.post_id
+                checked += bool(truth[post.post_id].links)
+    assert checked >= 2
 
 
 def test_weibo_parser_classifies_the_fault_behaviours(faulty):

@@ -160,18 +160,22 @@ def test_profile_problems_end_the_account_with_a_status(tmp_path: Path, status: 
 # ---------------------------------------------------------------- paging, period, pins
 
 
-def test_pinned_old_post_is_not_stored_and_does_not_stop_paging(tmp_path: Path) -> None:
+def test_pinned_old_post_is_not_stored_and_does_not_stop_paging(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # one timeline item fills a page: there may be more
     spider = make_spider(tmp_path, since="2025-02-08")  # starts 2025-02-07T16:00Z (Asia/Shanghai)
     request = first_feed_request(spider)
     old = post_item("atat_postview_external_link_card.json", PIN)  # 2025-02-07T14:00Z, pinned
-    items, [next_page] = run(spider.parse_feed, respond(request, feed(old, cursor="2025-02-07T14:00:03.165Z")))
+    recent = post_item("atat_postview_images.json")  # 2025-02-07T20:21Z
+    items, [next_page] = run(spider.parse_feed, respond(request, feed(old, recent,
+                                                                      cursor="2025-02-07T14:00:03.165Z")))
 
-    assert items == []
+    assert [p.post_id for p in items] == [recent["post"]["uri"]]
     assert "cursor=2025-02-07T14%3A00%3A03.165Z" in next_page.url
     assert not next_page.dont_filter and next_page.meta["page"] == 2 and next_page.meta["account_id"] == ACCOUNT
 
 
-def test_a_cursor_that_does_not_move_marks_the_account_partial(tmp_path: Path) -> None:
+def test_a_cursor_that_does_not_move_marks_the_account_partial(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # a full page: its cursor is followed
     spider = make_spider(tmp_path)
     request = first_feed_request(spider)
     page = feed(post_item("atat_postview_images.json"), cursor="2025-02-07T20:21:11.468Z")
@@ -192,7 +196,8 @@ def test_a_page_older_than_the_period_ends_the_feed(tmp_path: Path) -> None:
     assert status_of(spider) == ("ok", "")
 
 
-def test_pinned_post_is_stored_once_though_the_feed_shows_it_twice(tmp_path: Path) -> None:
+def test_pinned_post_is_stored_once_though_the_feed_shows_it_twice(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # page 1 is full (the pinned copy does not count)
     spider = make_spider(tmp_path)
     request = first_feed_request(spider)
     page1 = feed(post_item("atat_postview_images.json", PIN), post_item("atat_postview_video.json"), cursor="c1")

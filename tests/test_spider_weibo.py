@@ -2,23 +2,32 @@
 
 The panel covers what breaks Weibo crawlers: a multi-page timeline with an old pinned post, long posts,
 reposts of fans, brands and deleted posts, a 418 burst, and accounts behind login walls (three forms),
-a captcha and an unknown uid. Assertions are on the store's rows and statuses.
+a captcha and an unknown uid. Assertions are on the store's rows and statuses. The server is strict (like real
+Weibo, it refuses a request without the expected cookie or the mobile web client's headers) and counts what it
+refused on /__strict.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.http import TextResponse
+from scrapy.utils.test import get_crawler
 
 from benchmark.i18n import stored_message
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
+from spiders.weibo import WeiboSpider
 from tests.crawl_helpers import PROJECT_ROOT, run_crawl
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
@@ -55,8 +64,16 @@ def panel() -> Panel:
 
 @pytest.fixture(scope="module")
 def server_url():
-    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR) as (url, _process):
+    with run_server_subprocess(SPEC, seed=None, anchor=ANCHOR,
+                               extra_args=("--strict-weibo", "--weibo-cookie", FAKE_COOKIE)) as (url, _process):
         yield url
+
+
+def refused(url: str) -> dict[str, int]:
+    """What the strict server refused so far (missing cookie, headers or referer), and cookie leaks."""
+    with urllib.request.urlopen(f"{url}/__strict", timeout=5) as answer:
+        counts = json.loads(answer.read())
+    return {name: n for name, n in counts.items() if not name.endswith((":served", ":config"))}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +88,7 @@ def crawled(tmp_path_factory, panel, server_url):
                       env={"WEIBO_COOKIE": FAKE_COOKIE},
                       settings={"LOG_LEVEL": "DEBUG", "BENCHMARK_LANGUAGE": language},
                       extra=["-O", str(tmp / f"feed{i}.jsonl")]) for i, language in ((1, "en"), (2, "zh"))]
+    assert refused(server_url) == {}  # every request was made as the logged-in mobile web client
     return tmp, runs
 
 
@@ -179,9 +197,9 @@ def test_the_reasons_are_stored_in_english_and_shown_in_the_console_language(cra
     assert not_found["message"] == "no such Weibo account: its profile is empty (这里还没有内容)"
     shown = stored_message(not_found["message"], not_found["message_i18n"], "zh")
     assert shown == "微博账号不存在：主页为空（这里还没有内容）"
-    assert re.search(r"^  not_found\s+weibo:1000000007 .*微博账号不存在：主页为空", second.stderr, flags=re.M)
-    assert re.search(r"^  login_wall\s+weibo:1000000003 .*请设置 WEIBO_COOKIE", second.stderr, flags=re.M)
-    assert re.search(r"^  not_found\s+weibo:1000000007 .*no such Weibo account", first.stderr, flags=re.M)
+    assert re.search(r"^  not_found\s+weibo\s+.*\b1000000007\s.*微博账号不存在：主页为空", second.stderr, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo\s+.*\b1000000003\s.*请设置 WEIBO_COOKIE", second.stderr, flags=re.M)
+    assert re.search(r"^  not_found\s+weibo\s+.*\b1000000007\s.*no such Weibo account", first.stderr, flags=re.M)
 
 
 def test_418_burst_was_retried_with_backoff(crawled):
@@ -248,9 +266,57 @@ def test_accounts_argument_limits_the_crawl(tmp_path, panel, server_url):
     config = tmp_path / "benchmark.toml"
     config.write_text(panel_config_toml(panel), encoding="utf-8")
     result = run_crawl("weibo", base_url=server_url, db_path=tmp_path / "db.sqlite3", config_path=config,
-                       args={"accounts": BURST, "since": "2026-11-01"})
+                       args={"accounts": BURST, "since": "2026-11-01"}, env={"WEIBO_COOKIE": FAKE_COOKIE})
     assert result.returncode == 0, result.stderr[-2000:]
     rows = result.rows("select account_id, min(created_at) as first from posts group by account_id")
     assert [r["account_id"] for r in rows] == [BURST]
     assert str(rows[0]["first"]) >= "2026-10-31 16:00"  # 2026-11-01 in Asia/Shanghai
     assert datetime.fromisoformat(ANCHOR)  # the anchor is a valid moment
+
+
+# -- the login check, in process (distributed workers call start() once per account) ------------------------
+
+
+def weibo_spider(tmp_path: Path, cookie: str) -> WeiboSpider:
+    crawler = get_crawler(WeiboSpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "WEIBO_COOKIE": cookie,
+                                        "WEIBO_BASE_URL": "https://m.weibo.test", "BENCHMARK_LANGUAGE": "en"})
+    spider = WeiboSpider.from_crawler(crawler, accounts="1000000001,1000000002", since="2026-11-01",
+                                      until="2026-11-25")
+    crawler.spider = spider
+    return spider
+
+
+def start_of(spider: WeiboSpider) -> list[Request]:
+    async def collect() -> list[Request]:
+        return [request async for request in spider.start()]
+    return asyncio.run(collect())
+
+
+def answer(request: Request, payload: dict) -> TextResponse:
+    return TextResponse(request.url, status=200, body=json.dumps(payload).encode(), encoding="utf-8",
+                        request=request, headers={"Content-Type": "application/json"})
+
+
+def test_one_login_check_then_each_account_as_the_mobile_client(tmp_path):
+    spider = weibo_spider(tmp_path, FAKE_COOKIE)
+    [check] = start_of(spider)
+    assert check.url == "https://m.weibo.test/api/config" and check.meta["dont_redirect"]
+    profiles = list(check.callback(answer(check, {"ok": 1, "data": {"login": True}}), **check.cb_kwargs))
+    assert [r.meta["account_id"] for r in profiles] == ["1000000001", "1000000002"]
+    for request in profiles:
+        assert request.headers[b"X-Requested-With"] == b"XMLHttpRequest" and request.headers[b"MWeibo-Pwa"] == b"1"
+        assert request.headers[b"Referer"] == f"https://m.weibo.test/u/{request.meta['account_id']}".encode()
+        assert b"Cookie" not in request.headers  # added at download time only
+    # A distributed worker asks start() again for one account: the answer is known, no second check.
+    spider.panel = spider.panel[:1]
+    assert [r.url.split("?")[0] for r in start_of(spider)] == ["https://m.weibo.test/api/container/getIndex"]
+
+
+def test_a_stale_cookie_ends_every_account_untried(tmp_path, caplog):
+    spider = weibo_spider(tmp_path, FAKE_COOKIE)
+    [check] = start_of(spider)
+    assert list(check.callback(answer(check, {"ok": 1, "data": {"login": False}}), **check.cb_kwargs)) == []
+    assert {p.status for p in spider.tracker.accounts.values()} == {"login_wall"}
+    spider.panel = spider.panel[:1]
+    assert start_of(spider) == []
+    assert sum("WEIBO_COOKIE is not logged in" in r.getMessage() for r in caplog.records) == 1

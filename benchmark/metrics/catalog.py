@@ -9,7 +9,10 @@ CSV completeness check both read it. Definitions and names are English source st
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -265,17 +268,54 @@ def format_value(metric: str, value: float | None, language: str | None = None) 
     unit = METRICS[metric][0] if metric in METRICS else "number"
     if unit == "share":
         # Translators: a percentage; English keeps a space before %, Chinese writes 30.0%.
-        return _("{value} %").format(value=format_number(value * 100, digits=1))
+        return _("{value} %").format(value=_figure(value * 100, 1))
     if unit == "er":
+        if _ER_UNIT.get() == "percent":
+            return _("{value} %").format(value=_figure(value * 100, 3))
         # Translators: an engagement rate in per mille (‰).
-        return _("{value} ‰").format(value=format_number(value * 1000, digits=2))
+        return _("{value} ‰").format(value=_figure(value * 1000, 2))
     if unit == "count":
         return format_count(round(value))
     if unit == "flag":
         return _("yes") if value else _("no")
     if unit == "hours":
         # Translators: a duration in hours.
-        return _("{value} h").format(value=format_number(value, digits=1))
+        return _("{value} h").format(value=_figure(value, 1))
     if unit == "ratio" or abs(value) < 10:
-        return format_number(value, digits=2)
+        return _figure(value, 2)
     return format_number(value, digits=1)
+
+
+ER_UNITS = ("permille", "percent")  # how engagement rates are shown (`build_report(units=...)`)
+_ER_UNIT: ContextVar[str] = ContextVar("er_unit", default="permille")
+
+
+@contextmanager
+def use_er_unit(units: str | None) -> Iterator[None]:
+    """Show engagement rates in per mille (the default, usual in China) or in percent inside the block."""
+    token = _ER_UNIT.set(units or "permille")
+    try:
+        yield
+    finally:
+        _ER_UNIT.reset(token)
+
+
+def er_scale() -> tuple[int, str]:
+    """(factor, symbol) of the engagement-rate unit in use: (1000, '‰') or (100, '%')."""
+    return (100, "%") if _ER_UNIT.get() == "percent" else (1000, "‰")
+
+
+def format_share(share: float, digits: int = 0) -> str:
+    """A share (0.243) as a percentage with `digits` decimals, significant digits kept for tiny shares."""
+    if share is None or share != share:
+        return "—"
+    return _("{value} %").format(value=_figure(share * 100, digits))
+
+
+def _figure(value: float, digits: int) -> str:
+    """`value` with `digits` decimals, or, where that would print a non-zero value as 0, with two significant
+    digits (0.0042, not 0.00): a figure that rounds to zero reads as "none"."""
+    if value == 0 or abs(value) >= 0.5 * 10 ** -digits:
+        return format_number(value, digits=digits)
+    needed = -math.floor(math.log10(abs(value))) + 1
+    return format_number(value, digits=needed).rstrip("0")

@@ -52,10 +52,13 @@ def _tidy(accounts: pd.DataFrame, found: dict[str, Metric]) -> pd.DataFrame:
     frames = []
     for metric in METRIC_IDS:
         value, n = found[metric]
+        counts = n.reindex(accounts.index).fillna(0).astype("int64").to_numpy()
+        values = value.reindex(accounts.index).astype("float64").to_numpy()
         frames.append(pd.DataFrame({
             "acct": accounts.index.to_numpy(), "metric": metric,
-            "value": value.reindex(accounts.index).astype("float64").to_numpy(),
-            "n": n.reindex(accounts.index).fillna(0).astype("int64").to_numpy(),
+            # A value resting on nothing is undefined, never 0: an account with no posts in the period
+            # must not pull a peer median down (issue 16). `posts` is the count itself: 0 is what was stored.
+            "value": values if metric == "posts" else np.where(counts > 0, values, np.nan), "n": counts,
         }))
     tidy = pd.concat(frames, ignore_index=True)
     info = accounts[["platform", "account_id", "label", "role"]]
@@ -193,9 +196,20 @@ def fan_questions(comments: pd.DataFrame) -> pd.DataFrame:
     return top
 
 
+# Platforms whose comment counter counts direct replies only: Bluesky's replyCount (the App View counts the
+# posts whose reply.parent is the post) and Mastodon's replies_count (incremented on the in_reply_to status).
+# Their coverage compares top-level comments with it, or the answers under them would push it above 1.
+DIRECT_REPLY_COUNTERS = frozenset({"bluesky", "mastodon"})
+
+
 def _coverage(comments: pd.DataFrame, posts: pd.DataFrame, idx: pd.Index) -> Metric:
-    """Comments stored / Σ comment counters of the posts they came from; n = posts sampled."""
-    stored = comments.groupby("acct").size().reindex(idx, fill_value=0)
+    """Comments stored that the counters count / Σ comment counters of the posts they came from;
+    n = posts sampled."""
+    platform = posts.drop_duplicates("acct").set_index("acct")["platform"] if "platform" in posts.columns else None
+    direct = (comments["acct"].map(platform).isin(DIRECT_REPLY_COUNTERS) if platform is not None
+              else pd.Series(False, index=comments.index))
+    counted = comments[~direct | comments["parent_comment_id"].isna()]
+    stored = counted.groupby("acct").size().reindex(idx, fill_value=0)
     if "post_id" not in posts.columns:
         return pd.Series(np.nan, index=idx), pd.Series(0, index=idx)
     sampled = comments[["acct", "post_id"]].drop_duplicates()

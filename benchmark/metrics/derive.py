@@ -165,6 +165,9 @@ def _add_local_time(posts: pd.DataFrame, timezone: str) -> None:
     posts["weekday"] = local.dt.day_of_week.astype("int8")
     posts["hour"] = local.dt.hour.astype("int8")
     posts["created_local"] = local.dt.tz_localize(None)
+    # A post dated by day alone (Weibo `MM-DD`) sits at 00:00: it has no hour to show in a timing figure.
+    date_only = posts["date_only"] if "date_only" in posts.columns else pd.Series(0.0, index=posts.index)
+    posts["timed"] = ~(pd.to_numeric(date_only, errors="coerce").fillna(0) > 0).to_numpy()
 
 
 _EMPTY_JSON = ("[]", "", "null")

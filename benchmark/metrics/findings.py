@@ -22,6 +22,7 @@ from benchmark.metrics.catalog import (
     REPLY_PLATFORMS,
     RESPONSE_BUCKETS,
     VOICE_CLASSES,
+    format_share,
     format_value,
     metric_label,
     term,
@@ -113,7 +114,7 @@ def hollow_followers(ctx: _Context) -> Finding | None:
           "posts earn only {share} of the engagement rate of the other accounts. Far less interaction than the "
           "follower count predicts: bought or long-inactive followers are the usual cause.").format(
             label=ctx.label, followers=ctx.fmt("followers"), platform=term("platform", ctx.platform),
-            median=format_value("followers", median_f), share=format_percent(ctx.v("er_vs_panel"))),
+            median=format_value("followers", median_f), share=format_share(ctx.v("er_vs_panel"))),
         [(_("followers"), ctx.fmt("followers")), (_("panel median followers"), format_value("followers", median_f)),
          (_("median ER"), ctx.fmt("er_median")), (_("ER vs panel"), ctx.fmt("er_vs_panel"))],
         _("ER vs panel < {limit} and followers ≥ the panel's median").format(limit=f"{limit:g}"),
@@ -217,8 +218,10 @@ def slow_answers(ctx: _Context) -> Finding | None:
                for bucket, _low, _high in RESPONSE_BUCKETS]
     return ctx.finding(
         "slow_answers", _("Fans' comments go unanswered ({what})").format(what=what),
-        _("{label} answered {rate} of {count} sampled fan comments; the median first answer came after {hours}. "
-          "Unanswered questions are public: every other reader sees them.").format(
+        (_("{label} answered {rate} of {count} sampled fan comments; the median first answer came after {hours}. "
+           "Unanswered questions are public: every other reader sees them.") if not np.isnan(hours) else
+         _("{label} answered {rate} of {count} sampled fan comments. Unanswered questions are public: every "
+           "other reader sees them.")).format(
             label=ctx.label, rate=ctx.fmt("comment_reply_rate"), count=format_count(ctx.n("comment_reply_rate")),
             hours=ctx.fmt("response_time_median_h")),
         [(_("fan comments answered"), ctx.fmt("comment_reply_rate")),

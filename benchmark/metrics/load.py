@@ -30,13 +30,13 @@ Progress = Callable[[str], None]
 POST_COLUMNS = (
     "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
     "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
-    "ref_author_is_organization", "reply_to_author_id",
+    "ref_author_is_organization", "reply_to_author_id", "date_only",
 )
 # Columns a comparison period (`lean=True`, metrics only) does not read: links, names and counters that only
 # the current period's pages and posts.csv show.
 LEAN_SKIPPED = frozenset({"url", "views", "pinned", "ref_author_name"})
 _RAW_TEXT = {"created_at", "hashtags", "mentions", "links"}  # parsed by pandas, not per value
-_AS_INT = {"pinned", "ref_author_is_organization"}  # booleans as 0/1/NULL, so they become float columns
+_AS_INT = {"pinned", "ref_author_is_organization", "date_only"}  # booleans as 0/1/NULL, so they become float columns
 COMMENT_COLUMNS = (
     "comment_id", "post_id", "author_id", "author_is_organization", "created_at", "parent_comment_id",
     "is_by_post_author", "text", "likes",
@@ -132,6 +132,8 @@ def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: A
     start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
     columns = tuple(c for c in POST_COLUMNS if not (lean and c in LEAN_SKIPPED))
     with engine.connect() as conn:
+        if "date_only" not in {c["name"] for c in inspect(conn).get_columns("posts")}:  # an older store
+            columns = tuple(c for c in columns if c != "date_only")
         accounts = _panel_accounts(conn, config)
         say(_("reading posts of {count} accounts, {since} to {until}").format(
             count=len(accounts), since=config.period_start, until=config.period_end))
@@ -159,17 +161,23 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     """One row per config account, matched to its store row by id or handle (a Bluesky handle in the
     config may be stored under its DID)."""
     cols = ("platform", "account_id", "handle", "name", "url", "followers", "is_organization")
-    stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols)), conn)
+    stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols),
+                                store.accounts.c.extra["did"].as_string().label("did")), conn)
     matches = [_match_account(stored, account.platform, account.id) for account in config.accounts]
+    bluesky = [account for account in config.accounts if account.platform == "bluesky"]
     handle_dids = _dids_of_handles(
-        conn, {a for account in config.accounts if account.platform == "bluesky" for a in account.affiliates
-               if not a.startswith("did:")},
+        conn, {a for account in bluesky for a in (account.id, *account.affiliates) if not a.startswith("did:")},
         {str(match["account_id"]) for account, match in zip(config.accounts, matches, strict=True)
          if account.platform == "bluesky" and match is not None})
     rows = []
     for acct, (account, match) in enumerate(zip(config.accounts, matches, strict=True)):
         row = match if match is not None else {"account_id": account.id}
-        idents = {_ident(account.platform, v) for v in (account.id, row.get("account_id"), row.get("handle")) if v}
+        # A Bluesky brand listed by handle is named by its DID in others' reposts and comments: its profile's DID,
+        # or the DIDs seen beside its handle, identify it too.
+        names = (account.id, row.get("account_id"), row.get("handle"), row.get("did"))
+        idents = {_ident(account.platform, v) for v in names if isinstance(v, str) and v}
+        if account.platform == "bluesky":
+            idents |= handle_dids.get(_ident("bluesky", account.id), set())
         rows.append({
             "acct": acct, "platform": account.platform, "account_id": str(row["account_id"]),
             "config_id": account.id, "label": account.label, "role": account.role,
@@ -183,17 +191,24 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
 
 
 def _dids_of_handles(conn: Any, handles: set[str], account_ids: set[str]) -> dict[str, set[str]]:
-    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids`. Reposts and replies name their
-    author by DID, with the handle beside it in `extra`, so an affiliate listed by handle is still recognised."""
+    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids` and in the comments under them.
+    Reposts, replies and comments name their author by DID, with the handle beside it in `extra`, so a panel
+    account or an affiliate listed by handle is still recognised."""
     wanted = {_ident("bluesky", h) for h in handles}
     found: dict[str, set[str]] = {}
     if not wanted or not account_ids:
         return found
-    p = store.posts.c
+    p, c = store.posts.c, store.comments.c
+    panel_posts = and_(p.platform == "bluesky", p.account_id.in_(sorted(account_ids)))
+    statements = []
     for handle_key, id_column in (("ref_author_handle", p.ref_author_id), ("reply_to_handle", p.reply_to_author_id)):
         handle = p.extra[handle_key].as_string()
-        stmt = select(handle, id_column).distinct().where(
-            p.platform == "bluesky", p.account_id.in_(sorted(account_ids)), handle.is_not(None))
+        statements.append(select(handle, id_column).distinct().where(panel_posts, handle.is_not(None)))
+    handle = c.extra["author_handle"].as_string()
+    statements.append(select(handle, c.author_id).distinct().join_from(
+        store.comments, store.posts, and_(p.platform == c.platform, p.post_id == c.post_id)).where(
+        panel_posts, handle.is_not(None)))
+    for stmt in statements:
         for seen, did in conn.execute(stmt):
             if did and _ident("bluesky", seen) in wanted:
                 found.setdefault(_ident("bluesky", seen), set()).add(_ident("bluesky", did))
@@ -274,7 +289,8 @@ def _typed_posts(frame: pd.DataFrame) -> pd.DataFrame:
     frame["created_at"] = _to_utc_naive(frame["created_at"])
     frame["kind"] = pd.Categorical(frame["kind"], categories=POST_KINDS)
     frame["format"] = pd.Categorical(frame["format"], categories=POST_FORMATS)
-    for name in ("likes", "comments", "reposts", "quotes", "views", "pinned", "ref_author_is_organization"):
+    for name in ("likes", "comments", "reposts", "quotes", "views", "pinned", "ref_author_is_organization",
+                 "date_only"):
         if name in frame.columns:
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     return frame

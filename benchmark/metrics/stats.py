@@ -406,28 +406,36 @@ def _er_z_scores(posts: pd.DataFrame, er_col: str) -> tuple[pd.DataFrame, list[s
     return scored, keys
 
 
+def _big_enough(scored: pd.DataFrame, min_engagement: float) -> pd.Series:
+    """Posts with at least `min_engagement` engagements (all posts of a frame without the column): one like
+    among posts with none is many SDs out, but no breakout."""
+    if not min_engagement or "engagement" not in scored.columns:
+        return pd.Series(True, index=scored.index)
+    return pd.to_numeric(scored["engagement"], errors="coerce").fillna(0) >= min_engagement
+
+
 def breakout_posts(posts: pd.DataFrame, *, er_col: str = "er", sd: float = 3.0,
-                   min_n: int = MIN_N) -> pd.DataFrame:
+                   min_n: int = MIN_N, min_engagement: float = 0) -> pd.DataFrame:
     """Posts whose ER is more than `sd` standard deviations above their account's mean ER in the period.
 
     z = (er − account mean) / account sample SD, over the account's posts with an ER. Accounts with fewer
     than `min_n` such posts are not tested (see `breakout_accounts`, which says so per account). Sorted by
     z, highest first. Note: with n posts no z can exceed (n − 1)/√n (2.85 at n = 10), so a 3-SD breakout
-    needs at least 11 posts.
+    needs at least 11 posts. A breakout also needs `min_engagement` engagements.
     """
     scored, keys = _er_z_scores(posts, er_col)
-    hits = scored[(scored["n_posts"] >= min_n) & (scored["z"] > sd)]
+    hits = scored[(scored["n_posts"] >= min_n) & (scored["z"] > sd) & _big_enough(scored, min_engagement)]
     carried = [c for c in _CARRIED if c in hits.columns and c not in keys]
     columns = [*keys, *carried, "post_id", er_col, "z", "account_mean", "account_sd", "n_posts"]
     return hits.sort_values("z", ascending=False, kind="stable")[columns].reset_index(drop=True)
 
 
 def breakout_accounts(posts: pd.DataFrame, *, er_col: str = "er", sd: float = 3.0,
-                      min_n: int = MIN_N) -> pd.DataFrame:
+                      min_n: int = MIN_N, min_engagement: float = 0) -> pd.DataFrame:
     """Per account: n_posts with an ER, mean, sd, the ER threshold for a breakout, how many breakouts,
     `tested` and a note for accounts left out (fewer than `min_n` posts or no spread)."""
     scored, keys = _er_z_scores(posts, er_col)
-    scored["breakout"] = (scored["n_posts"] >= min_n) & (scored["z"] > sd)
+    scored["breakout"] = (scored["n_posts"] >= min_n) & (scored["z"] > sd) & _big_enough(scored, min_engagement)
     summary = scored.groupby(keys, observed=True, sort=True).agg(
         n_posts=("n_posts", "first"), mean=("account_mean", "first"), sd=("account_sd", "first"),
         breakouts=("breakout", "sum")).reset_index()
@@ -665,7 +673,14 @@ def _top_format(values: pd.DataFrame, own_key: Any) -> str:
 EXCEL_MAX_CHARS = 32_767
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: a longer sheet makes Excel refuse the file
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may read as a formula
+# OWASP: what a spreadsheet may read as a formula: = + - @ (also after leading whitespace, which spreadsheets
+# skip), tab, CR. The one neutraliser of every CSV and XLSX cell (benchmark.report.render uses it too).
+FORMULA_START = re.compile(r"[\t\r]|\s*[=+\-@]")
+
+
+def neutralise(text: str) -> str:
+    """A text cell that a spreadsheet could run as a formula, with a leading apostrophe; others as they are."""
+    return "'" + text if FORMULA_START.match(text) else text
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -713,10 +728,7 @@ def safe_cell(value: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass  # lists and other containers: written as text below
-    text = _ILLEGAL_XML.sub("", str(value))
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    return text[:EXCEL_MAX_CHARS]
+    return neutralise(_ILLEGAL_XML.sub("", str(value)))[:EXCEL_MAX_CHARS]
 
 
 def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:

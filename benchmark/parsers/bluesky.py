@@ -213,6 +213,15 @@ def parse_author_feed(
     return FeedPage(posts, cursor, status=status, dropped=dropped, ref_authors=_ref_authors(posts, context))
 
 
+def is_last_page(payload: object, limit: int) -> bool:
+    """True when a `getAuthorFeed` page holds fewer timeline items than `limit`: nothing older is left. The App
+    View returns a `cursor` even then (asking it costs one empty page per account). The pinned post that
+    `includePins` puts on top of the first page is not a timeline item and does not count."""
+    feed = as_list(as_dict(payload).get("feed"))
+    timeline = [item for item in feed if as_dict(as_dict(item).get("reason")).get("$type") != REASON_PIN]
+    return len(timeline) < limit
+
+
 def _parse_items(feed: list[Any], context: _FeedContext) -> tuple[list[Post], list[str]]:
     """Parse every item; a post seen twice (pinned copy + timeline copy) is kept once, marked pinned."""
     by_id: dict[str, Post] = {}
@@ -611,13 +620,16 @@ def _thread_comment(
         is_by_post_author=own,
         likes=as_int(view.get("likeCount")),
         crawled_at=crawled_at,
-        extra=_thread_extra(view, record, signals, depth, hidden, uri if own else None),
+        extra=_thread_extra(view, record, signals, depth, hidden, uri if own else None,
+                            None if own or hidden else as_str(author.get("handle")) or None),
     )
 
 
 def _thread_extra(view: dict[str, Any], record: dict[str, Any], signals: dict[str, Any], depth: int, hidden: bool,
-                  own_uri: str | None) -> dict[str, Any]:
-    """Nothing here may name the author (no handle, no uri of a fan's reply): extra is stored as is."""
+                  own_uri: str | None, handle: str | None = None) -> dict[str, Any]:
+    """Nothing here may name a fan (no uri of a fan's reply). `author_handle` is there for the pseudonymiser
+    alone: a panel brand or an affiliate listed in the config by handle is known by it (the reply gives only
+    the DID as the author's id), and benchmark/privacy.py removes it from every comment it pseudonymises."""
     extra: dict[str, Any] = {
         "depth": depth,
         "author_is_bot": signals["is_bot"],
@@ -631,4 +643,6 @@ def _thread_extra(view: dict[str, Any], record: dict[str, Any], signals: dict[st
         extra["author_opted_out"] = True
     if own_uri:
         extra["uri"] = own_uri  # the account's own answer: public, and worth a link in the report
+    if handle:
+        extra["author_handle"] = handle
     return extra

@@ -215,7 +215,7 @@ def _parse_message(message: Selector, channel: str, crawled_at: datetime | None)
         views=views,
         counts_are_lower_bounds=views_rounded or reactions_rounded,
         hashtags=textutil.hashtags(body),
-        mentions=textutil.mentions(body),
+        mentions=_mentions(text_node),
         links=_links(text_node, message),
         crawled_at=crawled_at,
         extra={
@@ -308,6 +308,19 @@ def _links(text_node: Any, message: Selector) -> list[str]:
         if href.startswith(("http://", "https://")) and not (name and not post_number):
             links.append(href)
     return unique(links)
+
+
+def _mentions(text_node: Any) -> list[str]:
+    """The accounts the text links to. t.me shows a mention as <a href="https://t.me/name">@name</a>; an "@word"
+    without that link mentions nobody (code such as Swift's `@State`, the channel part of a `#tag@channel`
+    hashtag, a text link "@Group" to an invite)."""
+    names = []
+    for anchor in text_node.css("a"):
+        name, post_number = _t_me_target(anchor.attrib.get("href", ""))
+        label = _clean("".join(anchor.css("::text").getall()))
+        if name and not post_number and label.startswith("@"):
+            names.append(label[1:])
+    return unique(names)
 
 
 def _set_forward(post: Post, message: Selector, channel: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -140,6 +140,15 @@ def parse_weibo_time(value: str, *, now: datetime) -> datetime | None:
         return _parse_time(value.strip(), _aware(now))
     except (ValueError, OverflowError):
         return None
+
+
+def weibo_time_is_date_only(value: str) -> bool:
+    """True when a Weibo `created_at` names a day but no time of day (`MM-DD`, `YYYY-MM-DD`: lists show older
+    posts that way); such a post is stored at 00:00 Shanghai and kept out of every hour-of-day figure."""
+    if not isinstance(value, str):
+        return False
+    month_day, full = _MONTH_DAY.fullmatch(value.strip()), _FULL_DATE.fullmatch(value.strip())
+    return bool(month_day and month_day[3] is None) or bool(full and full[4] is None)
 
 
 def _parse_time(value: str, now: datetime) -> datetime | None:
@@ -355,6 +364,7 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
         post_id=post_id,
         account_id=account_id,
         created_at=created_at,
+        date_only=weibo_time_is_date_only(raw_created),
         url=f"{WEIBO_WEB}/{account_id}/{short_id or post_id}",
         text=text,
         likes=counts[0],
@@ -808,9 +818,10 @@ def _profile_extra(user: dict, data: dict, followers_floor: bool) -> dict[str, A
     return extra
 
 
-def apply_long_text(post: Post, full_text: str) -> Post:
+def apply_long_text(post: Post, full_text: str, links: Iterable[str] = ()) -> Post:
     """Put the full text (from parse_long_text) into a truncated post; tags, mentions and links found in
-    the newly visible part are added to what the truncated HTML gave."""
+    the newly visible part are added to what the truncated HTML gave. `links`: those of the long text's
+    anchors (`long_text_links`): in the plain text a link is only "网页链接", its URL is in the markup."""
     if not isinstance(full_text, str) or not full_text.strip():
         return post
     post.text = full_text
@@ -818,8 +829,21 @@ def apply_long_text(post: Post, full_text: str) -> Post:
     post.hashtags = _unique([*post.hashtags, *weibo_topics(full_text)])
     post.mentions = _unique([*post.mentions, *_PLAIN_MENTION.findall(full_text)])
     found = [link for url in urls(full_text) for link in _short_or_external(url, {})]
-    post.links = _unique([*post.links, *found])
+    post.links = _unique([*post.links, *links, *found])
     return post
+
+
+def long_text_links(payload: Any) -> list[str]:
+    """Outbound links of a long-text answer (statuses/extend, statuses/show, ajax/statuses/longtext): from the
+    anchors of `longTextContent` (`href`, `data-url`), with its `url_struct` resolving t.cn short links, by
+    the same rules as a timeline post's links. Never raises; [] when there is no long text."""
+    try:
+        holder, content = _long_text_holder(payload)
+        if content is None:
+            return []
+        return _links({"url_struct": holder.get("url_struct")}, _anchors(content), content)
+    except Exception:  # a long text is optional: a strange one adds no link
+        return []
 
 
 # -- long text --------------------------------------------------------------------------------------------
@@ -834,16 +858,23 @@ def parse_long_text(payload: Any) -> str | None:
 
 
 def _parse_long_text(payload: Any) -> str | None:
+    _holder, content = _long_text_holder(payload)
+    return (weibo_html_to_text(content) or None) if content is not None else None
+
+
+def _long_text_holder(payload: Any) -> tuple[dict, str | None]:
+    """(the object holding the long text, its markup) in any of the long-text answers; ({}, None) if none."""
     if not isinstance(payload, dict) or payload.get("ok") in (0, -100):
-        return None
+        return {}, None
     for holder in (_dict(payload.get("data")), payload):
         content = holder.get("longTextContent")
         if not isinstance(content, str):
             long_text = _dict(holder.get("longText"))
             content = long_text.get("longTextContent") or long_text.get("content")
+            holder = {**long_text, "url_struct": holder.get("url_struct") or long_text.get("url_struct")}
         if isinstance(content, str) and content.strip():
-            return weibo_html_to_text(content) or None
-    return None
+            return holder, content
+    return {}, None
 
 
 # -- comments ---------------------------------------------------------------------------------------------
@@ -940,3 +971,16 @@ def _comment_extra(raw: dict, text: str) -> dict[str, Any]:
     if source:
         extra["source"] = source  # weibo.com: "来自北京" (the commenter's IP region)
     return extra
+
+
+def config_login(data: Any) -> bool | None:
+    """`/api/config`: True when the cookie is logged in (`data.login`), False when Weibo says it is not (or
+    answers `ok: -100`, its "log in" answer), None when the answer says neither."""
+    if not isinstance(data, dict):
+        return None
+    if data.get("ok") == -100:
+        return False
+    body = data.get("data")
+    if isinstance(body, dict) and isinstance(body.get("login"), bool):
+        return body["login"]
+    return None

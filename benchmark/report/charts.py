@@ -13,10 +13,12 @@ import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from benchmark.i18n import _, format_count, format_number, weekday_names
+from benchmark.metrics.catalog import format_share
 
 WIDTH = 760
 LABEL_W = 200
@@ -29,6 +31,9 @@ GREY = "#e4e4e4"
 # Fan voice and answer delays: colours that carry the meaning (complaints red, fast answers green).
 VOICE_COLORS = {"complaint": "#d1495b", "praise": "#59a14f", "question": "#4e79a7", "other": "#bab0ac"}
 DELAY_COLORS = ("#1a9850", "#91cf60", "#fdae61", "#d73027", "#c9cdd2")  # 0-2 h ... over 24 h, not answered
+# Purposes: no colour that reads as "good" (green) for sales.
+PURPOSE_COLORS = {"brand": "#4e79a7", "communication": "#76b7b2", "sales": "#f28e2b", "service": "#b07aa1",
+                  "other": "#bab0ac"}
 
 
 @dataclass
@@ -49,10 +54,14 @@ def text_width(text: str, font_px: float = FONT_PX) -> float:
 
 
 def fit(text: str, max_px: float, font_px: float = FONT_PX) -> str:
-    """The text cut with an ellipsis so it fits in max_px."""
+    """The text cut with an ellipsis so it fits in max_px. A row label that carries its platform after " · "
+    ("Brand · Weibo") keeps the platform: the name is cut, not the platform."""
     text = " ".join(str(text).split())
     if text_width(text, font_px) <= max_px:
         return text
+    name, dot, platform = text.rpartition(" · ")
+    if dot and name and text_width(f"… · {platform}", font_px) < max_px / 2:
+        return fit(name, max_px - text_width(f" · {platform}", font_px), font_px) + f" · {platform}"
     out = ""
     for ch in text:
         if text_width(out + ch + "…", font_px) > max_px:
@@ -91,12 +100,35 @@ def bars(rows: Sequence[Row], fmt: Callable[[float], str], title: str) -> dict:
             "label_w": LABEL_W, "plot_w": plot_w, "bars": items, "ticks": ticks}
 
 
+def dot_plot(rows: Sequence[dict[str, Any]], title: str) -> dict:
+    """The scorecard as a picture: one line per metric (each on its own scale from 0), a dot for own, the
+    peers' median and the best exemplar. rows: name, own, peer, best (floats, NaN when undefined) and their
+    texts own_text, peer_text, best_text."""
+    label_w, plot_w, row_h = LABEL_W + 60, WIDTH - LABEL_W - 100, 30  # metric names are long
+    items = []
+    for i, row in enumerate(rows):
+        known = [v for v in (row["own"], row["peer"], row["best"]) if v == v]
+        top = max([abs(v) for v in known], default=0.0) or 1.0
+        y = 30 + i * row_h
+        dots = []
+        for role, key, r in (("peer", "peer", 5), ("exemplar", "best", 5), ("own", "own", 6)):
+            value = row[key]
+            if value == value:
+                dots.append({"x": round(label_w + max(value, 0.0) / top * plot_w, 1), "r": r,
+                             "color": ROLE_COLORS[role], "title": f"{row['name']}: {row[key + '_text']}"})
+        items.append({"y": y, "label": fit(row["name"], label_w - 8), "full": row["name"], "dots": dots,
+                      "own_text": row["own_text"]})
+    return {"kind": "dots", "title": title, "width": WIDTH, "height": 30 + len(rows) * row_h + 6,
+            "label_w": label_w, "plot_w": plot_w, "rows": items}
+
+
 def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | None = None,
             unit: str | None = None, colors: dict[str, str] | None = None,
-            names: dict[str, str] | None = None) -> dict:
+            names: dict[str, str] | None = None, min_total: int = 0) -> dict:
     """100 % stacked bars: each row's parts (part, share, count) side by side, with a legend; `unit` names
     what the counts in the tooltips count ("{count} posts", a message with {count}); `colors` (part →
-    colour) replaces the default palette; `names` (part → what the reader sees) translates the part codes."""
+    colour) replaces the default palette; `names` (part → what the reader sees) translates the part codes.
+    A row resting on fewer than `min_total` items says so instead of a bar (one comment is no 100 %)."""
     plot_w = WIDTH - LABEL_W - 20
     empty = _("no posts") if empty is None else empty
     unit = _("{count} posts") if unit is None else unit
@@ -107,6 +139,11 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | 
     items = []
     for i, row in enumerate(rows):
         y, x0, segments = top + i * ROW_H, float(LABEL_W), []
+        total = sum(count for _part, _share, count in row.parts)
+        if 0 < total < min_total:
+            items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label, "segments": [],
+                          "empty": True, "note": _("too few to draw (n = {count})").format(count=format_count(total))})
+            continue
         for part, share, count in row.parts:
             if share and share > 0:
                 w = share * plot_w
@@ -118,7 +155,7 @@ def stacked(rows: Sequence[Row], parts: Sequence[str], title: str, empty: str | 
                                  "text": f"{share * 100:.0f}%" if w > 30 else ""})
                 x0 += w
         items.append({"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label,
-                      "segments": segments, "empty": not segments})
+                      "segments": segments, "empty": not segments, "note": ""})
     return {"kind": "stacked", "title": title, "width": WIDTH, "height": top + len(rows) * ROW_H + 8,
             "label_w": LABEL_W, "legend": legend, "rows": items, "empty": empty}
 
@@ -150,13 +187,14 @@ def _tick_text(value: float) -> str:
 
 def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> dict:
     """Per-row distribution on a log axis: box (quartiles), whiskers (10th-90th percentile), median, and a
-    strip of `points` evenly spaced quantiles. Zeros are drawn at the left edge."""
+    strip of `points` evenly spaced quantiles, all of the posts with engagement; the share of posts without
+    any is written beside the row (a log axis has no place for 0)."""
     positive = np.concatenate([np.asarray(r.values, dtype=float)[np.asarray(r.values, dtype=float) > 0]
                                for r in rows] or [np.array([])])
     lo = 10 ** math.floor(math.log10(np.quantile(positive, 0.01))) if positive.size else 0.01
     hi = 10 ** math.ceil(math.log10(positive.max())) if positive.size else 1.0
     hi = hi * 10 if hi <= lo else hi
-    plot_w = WIDTH - LABEL_W - 20
+    plot_w = WIDTH - LABEL_W - 200  # room for "x % of posts had no engagement"
     row_h = 30
 
     def x_of(v: float) -> float:
@@ -165,11 +203,15 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
 
     items = []
     for i, row in enumerate(rows):
-        values = np.sort(np.asarray(row.values, dtype=float))
-        values = values[~np.isnan(values)]
+        every = np.sort(np.asarray(row.values, dtype=float))
+        every = every[~np.isnan(every)]
+        values = every[every > 0]
+        zeros = int(every.size - values.size)
         y = 20 + i * row_h
         item = {"y": y, "label": fit(row.label, LABEL_W - 8), "full": row.label, "n": int(values.size),
-                "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"])}
+                "color": ROLE_COLORS.get(row.role, ROLE_COLORS["peer"]),
+                "zero": _("{share} of posts had no engagement").format(share=format_share(zeros / every.size))
+                if zeros else ""}
         if values.size:
             q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
             sample = np.quantile(values, np.linspace(0, 1, min(points, values.size)))
@@ -179,12 +221,12 @@ def box_strip(rows: Sequence[Row], unit: str, title: str, points: int = 40) -> d
                                     "{zero} with no engagement").format(
                              label=row.label, median=format_number(q[2], digits=2), unit=unit,
                              q1=format_number(q[1], digits=2), q3=format_number(q[3], digits=2),
-                             posts=format_count(values.size), zero=format_count(int((values <= 0).sum()))),
+                             posts=format_count(every.size), zero=format_count(zeros)),
                          "dots": [{"x": x_of(v), "dy": (k % 5 - 2) * 2.5} for k, v in enumerate(sample)]})
         items.append(item)
     ticks = [{"x": x_of(t), "text": _tick_text(t)} for t in _log_ticks(lo, hi)]
     return {"kind": "box", "title": title, "unit": unit, "width": WIDTH, "height": 20 + len(rows) * row_h + 24,
-            "label_w": LABEL_W, "rows": items, "ticks": ticks, "axis_y": 20 + len(rows) * row_h + 4}
+            "label_w": LABEL_W, "plot_w": plot_w, "rows": items, "ticks": ticks, "axis_y": 20 + len(rows) * row_h + 4}
 
 
 def _ramp(t: float) -> str:
@@ -226,12 +268,13 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
             hollow_factor: float) -> dict:
     """Followers (x) against median engagements per post (y), both on log axes, one dot per account; the
     dashed line is the panel's median engagement rate, the dotted one `hollow_factor` times it."""
-    pts = [(label, role, x, y) for label, role, x, y in rows if x and y and x > 0 and y > 0]
+    # A median of 0 engagements has no place on a log axis: such accounts sit on the bottom edge, said so.
+    pts = [(label, role, x, y) for label, role, x, y in rows if x and x > 0 and y == y and y >= 0]
     left, bottom, width, height = 70, 40, WIDTH, 360
     plot_w, plot_h = width - left - 150, height - bottom - 20
     if not pts:
         return {"kind": "scatter", "title": title, "width": width, "height": 60, "points": [], "empty": True}
-    xs, ys = [p[2] for p in pts], [p[3] for p in pts]
+    xs, ys = [p[2] for p in pts], [p[3] for p in pts if p[3] > 0] or [1.0]
     x_lo, x_hi = 10 ** math.floor(math.log10(min(xs))), 10 ** math.ceil(math.log10(max(xs)) + 1e-9)
     y_lo, y_hi = 10 ** math.floor(math.log10(min(ys))), 10 ** math.ceil(math.log10(max(ys)) + 1e-9)
 
@@ -239,13 +282,17 @@ def scatter(rows: Sequence[tuple[str, str, float, float]], title: str, reference
         return round(left + (math.log10(v) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) * plot_w, 1)
 
     def sy(v: float) -> float:
+        if v <= 0:
+            return 20 + plot_h
         return round(20 + plot_h - (math.log10(v) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo))
                      * plot_h, 1)
 
     points = [{"x": sx(x), "y": sy(y), "label": fit(label, 140), "full": label,
                "color": ROLE_COLORS.get(role, ROLE_COLORS["peer"]),
-               "title": _("{label}: {followers} followers, median {engagements} engagements per post").format(
-                   label=label, followers=format_count(round(x)), engagements=format_number(y, digits=1))}
+               "title": (_("{label}: {followers} followers, median {engagements} engagements per post").format(
+                   label=label, followers=format_count(round(x)), engagements=format_number(y, digits=1)) if y > 0
+                   else _("{label}: {followers} followers, median 0 engagements per post (drawn on the bottom "
+                          "edge)").format(label=label, followers=format_count(round(x))))}
               for label, role, x, y in pts]
     lines = []
     for factor, dash, name in ((1.0, "6 4", _("panel median ER")),

@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup, escape
 
-from benchmark.i18n import _, format_count, format_number
+from benchmark.i18n import _, format_count, format_number, ngettext
 from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value, term
 from benchmark.metrics.compute import fan_questions
 from benchmark.report import charts
 
 EXCERPT_CHARS = 160
+MIN_DRAWN = 10  # a share of fewer comments is told as a count, not drawn as a bar
 EXAMPLES_PER_CLASS = 2
 REPLY_EXAMPLES = 3
 COMPLAINT_TERMS = 10
@@ -56,12 +58,12 @@ def conversation(comments: pd.DataFrame, posts: pd.DataFrame, accounts: pd.DataF
             [charts.Row(label=s["display"], role=s["role"], parts=s["bucket_parts"]) for s in with_data],
             parts, _("When fans' top-level comments got their first answer"),
             empty=_("no fans' top-level comments"), unit=_("{count} comments"),
-            colors=dict(zip(parts, charts.DELAY_COLORS, strict=True)), names=names),
+            colors=dict(zip(parts, charts.DELAY_COLORS, strict=True)), names=names, min_total=MIN_DRAWN),
         "voice_chart": charts.stacked(
             [charts.Row(label=s["display"], role=s["role"], parts=s["voice_parts"]) for s in with_data],
             VOICE_CLASSES, _("What fans write in the comments"), empty=_("no fan comments with text"),
             unit=_("{count} comments"), colors=charts.VOICE_COLORS,
-            names={voice: term("voice", voice) for voice in VOICE_CLASSES}),
+            names={voice: term("voice", voice) for voice in VOICE_CLASSES}, min_total=MIN_DRAWN),
         "side_by_side": _side_by_side(accounts, by_acct),
         "bucket_parts": [names[part] for part in parts],
         "voice_parts": [term("voice", voice) for voice in VOICE_CLASSES],
@@ -92,6 +94,8 @@ def _sample(acct: int, account: pd.Series, comments: pd.DataFrame, questions: pd
         "asked": n_asked, "answered": len(answered),
         "reply_rate": format_value("comment_reply_rate", values.at[acct, "comment_reply_rate"]),
         "median_h": format_value("response_time_median_h", values.at[acct, "response_time_median_h"]),
+        "answered_text": _answered_text(n_asked, len(answered), values.at[acct, "comment_reply_rate"],
+                                        values.at[acct, "response_time_median_h"]),
         "buckets": [{"name": names[bucket], "count": count, "share": _share_text(count, n_asked)}
                     for bucket, count in zip(BUCKETS, bucket_counts, strict=True)]
         + [{"name": names[UNANSWERED], "count": n_asked - len(answered),
@@ -132,6 +136,21 @@ def _reply_examples(answered: pd.DataFrame, posts: pd.DataFrame) -> list[dict[st
     urls = dict(zip(posts["post_id"], posts["url"], strict=True)) if "url" in posts.columns else {}
     return [{"fan": excerpt(r["text"]), "answer": excerpt(r["answer_text"]), "after": _hours(r["hours"]),
              "href": safe_href(urls.get(r["post_id"]))} for _, r in ranked.iterrows()]
+
+
+def _answered_text(asked: int, answered: int, rate: float, median_h: float) -> Markup:
+    """'Answered 80.0 % of 10 fan comments; median first answer after 3.0 h.' (plural-aware; no median
+    when nothing was answered: never 'after —')."""
+    if not answered:
+        return Markup(escape(ngettext("{count} fan comment sampled, not answered.",
+                                      "{count} fan comments sampled, none answered.", asked).format(
+            count=str(format_count(asked)))))
+    text = ngettext("Answered {rate} of {count} fan comment; median first answer after {median}.",
+                    "Answered {rate} of {count} fan comments; median first answer after {median}.", asked)
+    bold = {key: Markup("<b>") + escape(value) + Markup("</b>") for key, value in (
+        ("rate", format_value("comment_reply_rate", rate)),
+        ("median", format_value("response_time_median_h", median_h)))}
+    return Markup(escape(text)).format(count=str(format_count(asked)), **bold)
 
 
 def _hours(hours: float) -> str:

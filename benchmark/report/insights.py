@@ -22,6 +22,7 @@ from benchmark.metrics.catalog import format_value, metric_label, term
 from benchmark.metrics.compute import wide
 
 BREAKOUT_SD = 3.0
+BREAKOUT_MIN_ENGAGEMENT = 10  # a breakout needs this many engagements, however many SDs out it is
 BREAKOUTS_SHOWN = 3  # per account in the HTML; every breakout is in report.xlsx
 
 
@@ -211,9 +212,21 @@ def er_tests_table(tests: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
 
 # -- follower growth -----------------------------------------------------------------------------------
 def growth_table(snapshots: pd.DataFrame, bounds: tuple[Any, Any], accounts: pd.DataFrame) -> pd.DataFrame:
-    """stats.follower_growth per account over the period's snapshots (a row, with a note, for every account)."""
-    return stats.follower_growth(snapshots[["acct", "crawled_at", "followers"]], *bounds,
+    """stats.follower_growth per account over the period's snapshots (a row, with a note, for every account).
+    The crawl that closes a period often runs after its last day has ended in the report's time zone: a
+    snapshot up to SNAPSHOT_GRACE after the end still counts as the period's last."""
+    start, end = snapshot_bounds(bounds)
+    return stats.follower_growth(snapshots[["acct", "crawled_at", "followers"]], start, end,
                                  accounts=accounts[["acct"]])
+
+
+SNAPSHOT_GRACE = pd.Timedelta(days=1)
+
+
+def snapshot_bounds(bounds: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The period's bounds for follower snapshots: the end moved by SNAPSHOT_GRACE (see growth_table)."""
+    start, end = bounds
+    return start, pd.Timestamp(end).to_pydatetime() + SNAPSHOT_GRACE
 
 
 def growth_rows(growth: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Any]:
@@ -276,7 +289,8 @@ def breakouts(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     columns = [c for c in ("acct", "platform", "post_id", "created_local", "kind", "format", "url", "text", "er",
                            "engagement") if c in posts.columns]
     frame = posts[columns]
-    return (stats.breakout_posts(frame, sd=BREAKOUT_SD), stats.breakout_accounts(frame, sd=BREAKOUT_SD))
+    return (stats.breakout_posts(frame, sd=BREAKOUT_SD, min_engagement=BREAKOUT_MIN_ENGAGEMENT),
+            stats.breakout_accounts(frame, sd=BREAKOUT_SD, min_engagement=BREAKOUT_MIN_ENGAGEMENT))
 
 
 def breakout_groups(hits: pd.DataFrame, summary: pd.DataFrame, accounts: pd.DataFrame,

@@ -237,7 +237,7 @@ def delta_text(metric: str, delta: float, low: float = float("nan"), high: float
     if low != low or high != high:
         return text
     first, second = signed(metric, low), signed(metric, high)
-    for unit in _unit_suffixes("{value} ‰", "{value} pts"):
+    for unit in _unit_suffixes("{value} ‰", "{value} %", "{value} pts"):
         if first.endswith(unit) and second.endswith(unit):
             first = first[: -len(unit)]
     return _("{change} (95 % CI {low} to {high})").format(change=text, low=first, high=second)
@@ -250,8 +250,8 @@ def signed(metric: str, value: float) -> str:
     if unit == "share":
         # Translators: a change of a percentage, in percentage points.
         return _("{value} pts").format(value=sign + format_number(size * 100, digits=1))
-    if unit == "er":
-        return _("{value} ‰").format(value=sign + format_number(size * 1000, digits=2))
+    if unit == "er":  # per mille or percent (--units), significant digits kept for a tiny change
+        return sign + format_value(metric, size)
     if unit in ("count", "flag"):
         return sign + format_number(size)
     return f"{sign}{format_value(metric, size)}"

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
 from benchmark.i18n import (
@@ -36,6 +37,7 @@ from benchmark.i18n import (
     format_count,
     format_number,
     install_jinja,
+    ngettext,
     stored_message,
     use_language,
 )
@@ -43,19 +45,22 @@ from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
+    ER_UNITS,
     METRICS,
     METRICS_VERSION,
     PURPOSE_LABELS,
     engagement_wording,
+    er_scale,
     format_value,
     metric_definition,
     metric_label,
     term,
+    use_er_unit,
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, compute_metrics, wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding, evaluate_findings, scorecard
 from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store, with_period
-from benchmark.report import charts, insights
+from benchmark.report import charts, insights, views
 from benchmark.report.conversation import conversation, conversation_table
 from benchmark.report.periods import (
     Change,
@@ -85,7 +90,8 @@ NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
 EXCERPT_CHARS = 220
 EXAMPLES_PER_LABEL = 3
 TOP_POSTS = 3
-CSV_FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may run as a formula
+# Columns of the CSV files that hold numbers written as exact text: the only text cells not neutralised.
+NUMBER_TEXT_COLUMNS = frozenset({"value", "previous_value", "delta", "relative_delta"})
 POSTS_CSV_COLUMNS = (
     "platform", "account_id", "label", "role", "post_id", "created_at", "created_local", "url", "kind", "format",
     "purpose", "pinned", "likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post",
@@ -102,6 +108,7 @@ class ReportResult:
     missing: list[str] = field(default_factory=list)  # accounts with no posts in the period
     previous_posts: int | None = None  # posts in the previous period (--compare-previous)
     language: str = "en"  # the report's language (zh | en)
+    coverage_only: bool = False  # nothing was fetched: index.html shows the crawl's coverage alone
 
     @property
     def path(self) -> Path:
@@ -114,17 +121,23 @@ class ReportResult:
 def build_report(config_path: str | Path | None = None, db_url: str = DEFAULT_DB_URL,
                  output: str | Path | None = None, progress: Callable[[str], None] | None = None, *,
                  config: BenchmarkConfig | None = None, compare_previous: bool = False,
-                 periods: Sequence[Period] | None = None, language: str | None = None) -> ReportResult:
+                 periods: Sequence[Period] | None = None, language: str | None = None,
+                 units: str | None = None) -> ReportResult:
     """Read the store at db_url, compute metrics and findings, write the report's files atomically into
     output (default reports/<config name>). Pass `config` instead of `config_path` to use an already loaded
     (e.g. period-overridden) config. `compare_previous` adds the previous period of the same length;
     `periods` (chronological) adds a trend over them and makes the last one the report's period; `language`
-    (zh | en) overrides the config's and the system's. Raises ReportInputError / ConfigError with a one-line
-    message (in the report's language)."""
+    (zh | en) overrides the config's and the system's; `units` ("permille", the default, or "percent") is the
+    unit of engagement rates. Raises ReportInputError / ConfigError with a one-line message (in the report's
+    language)."""
     if config is None:
         config = load_config(config_path or DEFAULT_CONFIG)
     with use_language(choose_language(language, config.language)):
-        return _build_report(config, db_url, output, progress, compare_previous, periods)
+        if units not in (None, *ER_UNITS):
+            raise ReportInputError(_("--units must be one of {choices}, not {value!r}").format(
+                choices=", ".join(ER_UNITS), value=units))
+        with use_er_unit(units):
+            return _build_report(config, db_url, output, progress, compare_previous, periods)
 
 
 def _build_report(config: BenchmarkConfig, db_url: str, output: str | Path | None,
@@ -141,21 +154,30 @@ def _build_report(config: BenchmarkConfig, db_url: str, output: str | Path | Non
     comparisons = Comparisons(config, db_url, jobs)  # the workers start reading now
     try:
         panel, metrics, findings = _current_period(config, db_url, rules, say)
-        found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
+        if metrics is None:  # the crawl of this period fetched nothing: say what it hit, nothing else
+            write_atomically(out_dir, lambda folder: _write_coverage_only(folder, panel, say))
+            found = None
+        else:
+            found = _write_report(out_dir, panel, metrics, findings, comparisons, previous, periods, say)
     finally:
         comparisons.close()
     missing = [_display(row, False) for _i, row in panel.accounts.iterrows()
                if not (panel.posts["acct"] == row["acct"]).any()]
     return ReportResult(folder=out_dir, posts=len(panel.posts), missing=missing,
-                        previous_posts=found.change.previous.n_posts if found.change else None,
-                        language=current_language())
+                        previous_posts=found.change.previous.n_posts if found and found.change else None,
+                        language=current_language(), coverage_only=found is None)
 
 
 def _current_period(config: BenchmarkConfig, db_url: str, rules: Any,
-                    say: Callable[[str], None]) -> tuple[PanelData, pd.DataFrame, list[Finding]]:
+                    say: Callable[[str], None]) -> tuple[PanelData, pd.DataFrame | None, list[Finding]]:
+    """The panel, its metrics and findings; metrics None when a crawl of this period fetched no post at all
+    (offline, every account failed): the report then shows the crawl's coverage alone."""
     engine = open_store(db_url)
     panel = load_panel(engine, config, say, rules=rules)
     engine.dispose()
+    if panel.posts.empty and crawled_period(panel):
+        say(_("no posts were fetched for this period: writing a coverage-only report"))
+        return panel, None, []
     if panel.posts.empty:
         raise ReportInputError(
             _("no posts between {since} and {until} for any of the {count} accounts in {config}: crawl that "
@@ -187,6 +209,41 @@ def _write_report(out_dir: Path, panel: PanelData, metrics: pd.DataFrame, findin
 
     write_atomically(out_dir, write)
     return done[0]
+
+
+def crawled_period(panel: PanelData) -> bool:
+    """A crawl of the panel's accounts recorded a status for a period that overlaps the report's (so an empty
+    store slice is what that crawl fetched, not a period nobody crawled)."""
+    status, runs = panel.crawl_status, panel.crawl_runs
+    if status.empty or runs.empty or "period_start" not in runs.columns:
+        return False
+    mine = runs[runs["run_id"].isin(set(status["run_id"]))]
+    since, until = str(panel.since), str(panel.until)
+    starts, ends = mine["period_start"].fillna("0000-00-00").astype(str), mine["period_end"].fillna("9999-99-99")
+    return bool(((starts <= until) & (ends.astype(str) >= since)).any())
+
+
+def _write_coverage_only(folder: Path, panel: PanelData, say: Callable[[str], None]) -> None:
+    say(_("writing index.html (data coverage only)"))
+    (folder / "index.html").write_text(render_html(coverage_context(panel)), encoding="utf-8")
+
+
+def coverage_context(panel: PanelData) -> dict[str, Any]:
+    """The context of a report whose period has no post: run card, data coverage, methodology."""
+    accounts = _ordered_accounts(panel)
+    sections = [("run", _("Run card")), ("coverage", _("Data coverage")), ("methodology", _("Methodology"))]
+    return {
+        "coverage_only": True, "run": _run_card(panel, accounts),
+        "missing": [row["display"] for _i, row in accounts.iterrows()],
+        "coverage": _coverage(panel, accounts, panel.posts["acct"].value_counts()),
+        "sections": sections, "number": {anchor: i for i, (anchor, _t) in enumerate(sections, start=1)},
+        "definitions": [{"id": mid, "unit": term("unit", unit), "text": metric_definition(mid)}
+                        for mid, (unit, _text) in METRICS.items()],
+        "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
+                            for p in dict.fromkeys(accounts["platform"])],
+        "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
+        "metrics_version": METRICS_VERSION, "low_n": LOW_N, "er_unit": er_scale()[1],
+    }
 
 
 @dataclass
@@ -233,7 +290,8 @@ def _rules(config: BenchmarkConfig) -> Any:
 # -- files --------------------------------------------------------------------------------------------
 # What a report folder may hold: an existing folder with anything else is not replaced (`-o ~` by mistake).
 REPORT_FILES = frozenset({"index.html", "metrics.csv", "posts.csv", "findings.csv", "report.xlsx", "deltas.csv",
-                          "metrics_previous.csv", "trend.csv"})
+                          "metrics_previous.csv", "trend.csv", "engagement_by_type.csv", "weekly.csv",
+                          "hashtags.csv", "followers.csv"})
 
 
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -273,9 +331,15 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding]) -> None:
     """The files of the current period alone (posts.csv takes a while: written while workers run)."""
-    metrics_csv(metrics).to_csv(folder / "metrics.csv", index=False)
-    findings_csv(findings).to_csv(folder / "findings.csv", index=False)
-    posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False)
+    csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False)
+    csv_safe(posts_csv(panel)).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    accounts = panel.accounts
+    csv_safe(views.by_type(panel.posts, accounts)).to_csv(folder / "engagement_by_type.csv", index=False)
+    csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False)
+    csv_safe(views.hashtags(panel.posts, accounts)).to_csv(folder / "hashtags.csv", index=False)
+    csv_safe(views.followers(panel.snapshots, accounts, panel.bounds_utc)).to_csv(
+        folder / "followers.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
@@ -283,16 +347,21 @@ def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelDat
     """index.html, report.xlsx and the comparison CSV files."""
     (folder / "index.html").write_text(html, encoding="utf-8")
     if found.change is not None:
-        metrics_csv(found.change.previous.metrics).to_csv(folder / "metrics_previous.csv", index=False)
-        _csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
+        csv_safe(metrics_csv(found.change.previous.metrics)).to_csv(folder / "metrics_previous.csv", index=False)
+        csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
     if found.trend is not None:
-        _csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
+        csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
     stats.write_xlsx(folder / "report.xlsx", xlsx_sheets(panel, metrics, findings, found))
 
 
-def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of a CSV table through the one neutraliser (stats.neutralise): post text, ids, urls,
+    labels and names are hostile input. Numbers, and numbers written as exact text, stay as they are."""
     out = frame.copy()
-    out["label"] = _neutralised(out["label"].astype(str))
+    for column in out.columns:
+        if column not in NUMBER_TEXT_COLUMNS and (out[column].dtype == object or
+                                                 isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype))):
+            out[column] = neutralised(out[column].astype("object"))
     return out
 
 
@@ -373,10 +442,7 @@ def findings_csv(findings: list[Finding]) -> pd.DataFrame:
     rows = [{"rule": f.rule, "platform": f.platform, "account_id": f.account_id, "label": f.label, "role": f.role,
              "title": f.title, "numbers": "; ".join(f"{what}: {value}" for what, value in f.numbers),
              "threshold": f.threshold} for f in findings]
-    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    for column in ("label", "title", "numbers"):
-        frame[column] = _neutralised(frame[column].astype(str))  # hostile text must not run as a formula
-    return frame
+    return csv_safe(pd.DataFrame(rows, columns=FINDING_COLUMNS))  # hostile text must not run as a formula
 
 
 def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -389,12 +455,14 @@ def metrics_csv(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _neutralised(values: pd.Series) -> pd.Series:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection)."""
-    risky = values.str.match(CSV_FORMULA_START).fillna(False).astype(bool)
+def neutralised(values: pd.Series) -> pd.Series:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection); the
+    vectorised stats.neutralise (other values pass through)."""
+    text = values.map(lambda v: v if isinstance(v, str) else "")
+    risky = text.str.match(stats.FORMULA_START.pattern).to_numpy(dtype=bool)
     if not risky.any():
         return values
-    return values.where(~risky, "'" + values.astype("object").where(values.notna(), ""))
+    return values.where(~risky, "'" + text)
 
 
 def posts_csv(panel: PanelData) -> pd.DataFrame:
@@ -408,13 +476,11 @@ def posts_csv(panel: PanelData) -> pd.DataFrame:
         if column not in out:
             out[column] = posts[column]
     out["created_at"] = posts["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for column in ("text", "ref_author_name", "label", "ref_author_id"):
-        out[column] = _neutralised(out[column].astype("object"))
     out["er"] = out["er"].round(10)
     out["pinned"] = out["pinned"].map({1.0: True, 0.0: False})
     for column in ("likes", "comments", "reposts", "quotes", "views", "engagement", "followers_at_post"):
         out[column] = out[column].round().astype("Int64")  # counts print as 12, not 12.0
-    return out[list(POSTS_CSV_COLUMNS)]
+    return csv_safe(out[list(POSTS_CSV_COLUMNS)])
 
 
 # -- HTML ---------------------------------------------------------------------------------------------
@@ -427,7 +493,14 @@ def render_html(context: dict[str, Any]) -> str:
     env.filters["fmt"] = lambda value, metric: format_value(metric, value)
     env.filters["num"] = lambda value: format_count(value)  # 12.3万 with the exact number as a tooltip in zh
     env.filters["term"] = lambda code, group: term(group, code)
+    env.filters["u"] = isolate
     return env.get_template("report.html.j2").render(**context)
+
+
+def isolate(value: Any) -> Markup:
+    """User text (posts, comments, names) escaped inside <bdi>: a right-to-left override in it cannot
+    reverse the text or the links around it."""
+    return Markup("<bdi>") + escape("" if value is None else value) + Markup("</bdi>")
 
 
 def safe_href(url: Any) -> str | None:
@@ -471,15 +544,25 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
             if panel.has_comments else None)
     return {
         **_analyses_context(panel, accounts, found, talk, values),
+        "coverage_only": False,
         "talk": talk,
         "run": _run_card(panel, accounts),
         "missing": [row["display"] for _i, row in accounts.iterrows() if not posts_per_account.get(row["acct"], 0)],
         "scorecard": _scorecard(metrics, accounts),
         "findings": findings,
+        "brand_findings": brand_findings(findings),
+        "views": {"types": views.by_type_view(views.by_type(panel.posts, accounts), accounts),
+                  "share": views.share_chart(values, accounts),
+                  "weekly": views.weekly_view(views.weekly(panel.posts, accounts), accounts),
+                  "hashtags": views.hashtags_view(views.hashtags(panel.posts, accounts), accounts),
+                  "followers": views.followers_view(views.followers(panel.snapshots, accounts, panel.bounds_utc),
+                                                    accounts)},
+        "summary": summary(accounts, values, findings),
         "brands": _brands(panel, values),
         "tables": _tables(accounts, values, ns),
         "charts": _charts(panel, accounts, values),
         "heatmaps": _heatmaps(panel, accounts),
+        "best_time": _best_time(panel, accounts),
         "examples": _purpose_examples(panel, accounts),
         "top_posts": _top_posts(panel, accounts),
         "coverage": _coverage(panel, accounts, posts_per_account),
@@ -489,7 +572,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
                             for p in dict.fromkeys(accounts["platform"])],
         "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
         "metrics_version": METRICS_VERSION,
-        "low_n": LOW_N,
+        "low_n": LOW_N, "er_unit": er_scale()[1],
     }
 
 
@@ -499,7 +582,8 @@ def _sections(found: Analyses) -> list[tuple[str, str]]:
             ("recommendations", _("Recommendations")),
             *([("change", _("Change since last period"))] if found.change is not None else []),
             *([("trend", _("Trend"))] if found.trend is not None else []),
-            ("brands", _("Brands across platforms")), ("activity", _("Activity and formats")),
+            ("brands", _("Brands across platforms")), ("views", _("What earns engagement")),
+            ("activity", _("Activity and formats")),
             ("engagement", _("Engagement")), ("fans", _("Talking with fans")), ("purpose", _("Purpose mix")),
             ("style", _("Style")), ("timing", _("Timing")), ("audience", _("Audience quality")),
             ("top", _("Top posts")), ("breakouts", _("Breakout posts")), ("coverage", _("Data coverage")),
@@ -522,7 +606,8 @@ def _analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
         "er_tests": insights.er_test_groups(found.er_tests, accounts),
         "growth": insights.growth_rows(found.growth, accounts),
         "breakouts": insights.breakout_groups(breakout_posts, found.breakout_summary, accounts, view),
-        "breakout_sd": insights.BREAKOUT_SD, "min_n": stats.MIN_N, "too_few": _("too few posts to tell"),
+        "breakout_sd": insights.BREAKOUT_SD, "breakout_min_engagement": insights.BREAKOUT_MIN_ENGAGEMENT,
+        "min_n": stats.MIN_N, "too_few": _("too few posts to tell"),
         "change": None, "trend": None, "sections": _sections(found),
         "number": {anchor: i for i, (anchor, _title) in enumerate(_sections(found), start=1)},
     }
@@ -591,7 +676,13 @@ def _scorecard(metrics: pd.DataFrame, accounts: pd.DataFrame) -> list[dict[str, 
                 "gap": gap,
                 "cls": "better" if better > 0 else "worse" if better < 0 else "",
             })
-        groups.append({"title": accounts.at[acct, "display"], "rows": items})
+        picture = charts.dot_plot(
+            [{"name": r["name"], "own": float(r["own"]), "peer": float(r["peer_median"]), "best": float(r["best"]),
+              "own_text": format_value(r["metric"], r["own"]), "peer_text": format_value(r["metric"], r["peer_median"]),
+              "best_text": format_value(r["metric"], r["best"])} for _i, r in rows.iterrows()],
+            _("{account}: own, peer median and best exemplar on each metric (each line on its own scale from 0)")
+            .format(account=accounts.at[acct, "display"]))
+        groups.append({"title": accounts.at[acct, "display"], "rows": items, "picture": picture})
     return groups
 
 
@@ -612,6 +703,71 @@ def _brands(panel: PanelData, values: pd.DataFrame) -> list[dict[str, Any]]:
             "fan_reposts": mine["fan_repost"].sum() / n if n else float("nan"),
         })
     return rows
+
+
+# The stories of the executive summary: (id, name, the finding rule that turns it red, the metric judged and
+# shown; the follower story shows the follower count).
+STORIES: tuple[tuple[str, str, str, str], ...] = (
+    ("hollow", N_("Followers"), "hollow_followers", "er_vs_panel"),
+    ("sales", N_("Sales share"), "sales_floor", "purpose_share.sales"),
+    ("fans", N_("Fan reposts"), "self_indulgent", "fan_repost_share"),
+    ("answers", N_("Answers to fans"), "slow_answers", "comment_reply_rate"),
+    ("formats", N_("Format mix"), "thin_content", "format_diversity"),
+    ("engagement", N_("Engagement vs panel"), "", "er_vs_panel"),
+)
+LIGHTS = {"good": "✓", "warn": "!", "bad": "✕", "none": "·"}
+
+
+def summary(accounts: pd.DataFrame, values: pd.DataFrame, findings: list[Finding]) -> dict[str, Any]:
+    """The first screen: one row per brand (own first, then peers, exemplars), one traffic light per story
+    with its figure (per platform in the tooltip), and one sentence per brand."""
+    fired = {(f.label, f.rule): f for f in findings}
+    by_brand = accounts.assign(_rank=accounts["role"].map(ROLE_ORDER)).sort_values(["_rank", "_order"])
+    rows = []
+    for label, group in by_brand.groupby("label", sort=False):
+        cells, flagged = [], []
+        for story, name, rule, metric in STORIES:
+            defined = [(acct, float(values.at[acct, metric])) for acct in group.index
+                       if values.at[acct, metric] == values.at[acct, metric]]
+            per_platform = _("; ").join(f"{term('platform', accounts.at[a, 'platform'])} {format_value(metric, v)}"
+                                        for a, v in defined)
+            if story == "engagement":
+                ratio = float(np.median([v for _a, v in defined])) if defined else float("nan")
+                light = ("none" if ratio != ratio else "good" if ratio >= 1 else "warn" if ratio >= 0.5 else "bad")
+                text = "—" if ratio != ratio else _("{ratio}×").format(ratio=format_value("er_vs_panel", ratio))
+            else:
+                shown = "followers" if story == "hollow" else metric
+                acct = fired[(label, rule)].acct if (label, rule) in fired else defined[0][0] if defined else None
+                light = "bad" if (label, rule) in fired else "good" if defined else "none"
+                text = format_value(shown, values.at[acct, shown]) if acct is not None else "—"
+            if light in ("bad", "warn"):
+                flagged.append(_(name))
+            no_data = _("no data")
+            cells.append({"light": light, "symbol": LIGHTS[light], "text": text,
+                          "title": f"{_(name)}: {per_platform or no_data}"})
+        rows.append({"label": label, "role": group["role"].iloc[0], "cells": cells,
+                     "sentence": _brand_sentence(str(label), flagged, cells[-1]["text"])})
+    return {"stories": [_(name) for _s, name, _r, _m in STORIES], "rows": rows}
+
+
+def _brand_sentence(label: str, flagged: list[str], engagement: str) -> str:
+    if not flagged:
+        return _("{brand}: nothing flagged; median engagement rate {ratio} the panel's.").format(
+            brand=label, ratio=engagement)
+    return ngettext("{brand}: {count} story needs attention: {stories}.",
+                    "{brand}: {count} stories need attention: {stories}.", len(flagged)).format(
+        brand=label, count=len(flagged), stories=_(", ").join(flagged))
+
+
+def brand_findings(findings: list[Finding]) -> list[dict[str, Any]]:
+    """Findings per brand and story, not per platform: one card per (brand, rule), its platforms listed with
+    their numbers; the explanation (with its Smartisan / Durex / Palace Museum context) once."""
+    cards: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in findings:
+        card = cards.setdefault((f.label, f.rule), {"label": f.label, "role": f.role, "title": f.title,
+                                                   "detail": f.detail, "platforms": []})
+        card["platforms"].append({"platform": f.platform, "numbers": f.numbers, "threshold": f.threshold})
+    return list(cards.values())
 
 
 TABLES = {
@@ -688,8 +844,9 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
 
     kinds = {k: values[f"{k}_share"] for k in POST_KINDS}
     kind_values = pd.DataFrame({f"kind.{k}": v for k, v in kinds.items()})
+    factor, symbol = er_scale()
     er_rows = [charts.Row(label=a["display"], role=a["role"],
-                          values=(posts.loc[posts["acct"] == acct, "er"].dropna() * 1000).to_numpy())
+                          values=(posts.loc[posts["acct"] == acct, "er"].dropna() * factor).to_numpy())
                for acct, a in accounts.iterrows()]
     median_er = values["er_median"].median()
     def names(group: str, parts: tuple[str, ...]) -> dict[str, str]:
@@ -704,7 +861,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
         "formats": charts.stacked(_share_rows(accounts, values, "format_share.", POST_FORMATS,
                                               counts(originals, "format", POST_FORMATS)), POST_FORMATS,
                                   _("Formats of original posts"), names=names("format", POST_FORMATS)),
-        "er": charts.box_strip(er_rows, "‰", _("Engagement rate per post (‰ of followers, log scale)")),
+        "er": charts.box_strip(er_rows, symbol, _("Engagement rate per post ({unit} of followers, log scale)").format(
+            unit=symbol)),
         "fan_reposts": charts.bars(_rows(accounts, values, "fan_repost_share"),
                                    lambda v: str(format_value("fan_repost_share", v)),
                                    _("Reposts and quotes of fans per post")),
@@ -714,7 +872,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
                                   names=names("author", AUTHOR_CLASSES)),
         "purpose": charts.stacked(_share_rows(accounts, values, "purpose_share.", PURPOSE_LABELS,
                                               counts(originals, "purpose", PURPOSE_LABELS)), PURPOSE_LABELS,
-                                  _("Purpose of original posts"), names=names("purpose", PURPOSE_LABELS)),
+                                  _("Purpose of original posts"), names=names("purpose", PURPOSE_LABELS),
+                                  colors=charts.PURPOSE_COLORS),
         "audience": charts.scatter(
             [(a["display"], a["role"], values.at[acct, "followers"], values.at[acct, "engagement_median"])
              for acct, a in accounts.iterrows()],
@@ -724,7 +883,8 @@ def _charts(panel: PanelData, accounts: pd.DataFrame, values: pd.DataFrame) -> d
 
 
 def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
-    """One grid per platform for the whole panel, and one per own account."""
+    """One grid per platform for the whole panel, and one per own account; from posts with a time of day
+    only (a Weibo date without a time would pile up at 00:00), the number left out stated with each grid."""
     posts = panel.posts
     groups = [(_("All panel accounts on {platform}").format(platform=term("platform", p)),
                accounts.index[accounts["platform"] == p]) for p in dict.fromkeys(accounts["platform"])]
@@ -732,17 +892,61 @@ def _heatmaps(panel: PanelData, accounts: pd.DataFrame) -> list[dict[str, Any]]:
                for acct, a in accounts[accounts["role"] == "own"].iterrows()]
     out = []
     for title, members in groups:
-        mine = posts[posts["acct"].isin(list(members))]
-        if mine.empty:
+        every = posts[posts["acct"].isin(list(members))]
+        mine = every[_timed(every)]
+        if every.empty:
             continue
         cells = mine.groupby(["weekday", "hour"])
         counts = np.zeros((7, 24))
         medians = np.full((7, 24), np.nan)
         for (d, h), n in cells.size().items():
             counts[d, h] = n
-        for (d, h), m in (cells["er"].median() * 1000).items():
+        for (d, h), m in (cells["er"].median() * er_scale()[0]).items():
             medians[d, h] = m
-        out.append({"title": title, "chart": charts.heatmap(counts, medians, title)})
+        untimed = len(every) - len(mine)
+        out.append({"title": title, "chart": charts.heatmap(counts, medians, title, er_scale()[1]), "timed": len(mine),
+                    "untimed": untimed,
+                    "note": ngettext("{count} post with a date but no time of day (Weibo lists older posts by "
+                                     "day only) is left out of this grid.",
+                                     "{count} posts with a date but no time of day (Weibo lists older posts by "
+                                     "day only) are left out of this grid.", untimed).format(
+                        count=format_count(untimed)) if untimed else ""})
+    return out
+
+
+def _timed(posts: pd.DataFrame) -> pd.Series:
+    """Posts with a time of day (derive.py: `timed`; every post of a frame without the column)."""
+    return posts["timed"].astype(bool) if "timed" in posts.columns else pd.Series(True, index=posts.index)
+
+
+BEST_TIME_MIN_POSTS = 3  # an hour of the day needs this many posts to be named the best
+
+
+def _best_time(panel: PanelData, accounts: pd.DataFrame) -> dict[str, str]:
+    """Per own brand: the hour of the day whose posts earned the highest median engagement rate, from posts
+    with a time of day only, as one sentence."""
+    posts = panel.posts
+    out: dict[str, str] = {}
+    for label, group in accounts[accounts["role"] == "own"].groupby("label", sort=False):
+        every = posts[posts["acct"].isin(group.index)]
+        mine = every[_timed(every) & every["er"].notna()]
+        untimed = int((~_timed(every)).sum())
+        by_hour = mine.groupby("hour")["er"].agg(["median", "size"])
+        by_hour = by_hour[by_hour["size"] >= BEST_TIME_MIN_POSTS]
+        if by_hour.empty:
+            sentence = _("{brand}: too few posts with a time of day to name a best time to post.").format(brand=label)
+        else:
+            hour = int(by_hour["median"].idxmax())
+            sentence = _("{brand}: posts that went out between {start}:00 and {end}:00 earned the highest median "
+                         "engagement rate ({er}, {count} posts).").format(
+                brand=label, start=f"{hour:02d}", end=f"{hour + 1:02d}",
+                er=format_value("er_median", by_hour.at[hour, "median"]),
+                count=format_count(int(by_hour.at[hour, "size"])))
+        if untimed:
+            sentence += " " + ngettext("{count} post without a time of day is left out.",
+                                       "{count} posts without a time of day are left out.", untimed).format(
+                count=format_count(untimed))
+        out[str(label)] = sentence
     return out
 
 
@@ -754,7 +958,8 @@ def _excerpt(text: Any) -> str:
 def _post_view(post: pd.Series, accounts: pd.DataFrame) -> dict[str, Any]:
     return {
         "account": accounts.at[post["acct"], "display"], "role": accounts.at[post["acct"], "role"],
-        "date": f"{day_text(post['created_local'].date())} {post['created_local'].strftime('%H:%M')}",
+        "date": (f"{day_text(post['created_local'].date())} {post['created_local'].strftime('%H:%M')}"
+                 if post.get("timed", True) else day_text(post["created_local"].date())),
         "kind": term("kind", post["kind"]), "format": term("format", post["format"]),
         "purpose": term("purpose", post["purpose"]) if isinstance(post["purpose"], str) else "—",
         "engagement": format_value("posts", post["engagement"]),
@@ -811,7 +1016,9 @@ def _status_message(row: pd.Series) -> str:
 def _coverage(panel: PanelData, accounts: pd.DataFrame, posts_per_account: pd.Series) -> list[dict[str, Any]]:
     status = panel.crawl_status.set_index("acct") if len(panel.crawl_status) else pd.DataFrame()
     span = panel.posts.groupby("acct")["created_local"].agg(["min", "max"])
-    snaps = panel.snapshots.groupby("acct").size()
+    lo, hi = insights.snapshot_bounds(panel.bounds_utc)  # the snapshots follower growth rests on
+    taken = panel.snapshots["crawled_at"]
+    snaps = panel.snapshots[(taken >= lo) & (taken < hi)].groupby("acct").size()
     rows = []
     for acct, a in accounts.iterrows():
         has_status = acct in status.index

@@ -1181,3 +1181,33 @@ def panel_config_toml(panel: Panel) -> str:
             ids = ", ".join(_toml_string(a.handle or a.id) for a in account.affiliates)
             lines.append(f"affiliates = [{ids}]")
     return "\n".join(lines) + "\n"
+
+
+def follower_history(panel: Panel, weeks: int = 12) -> list[dict[str, Any]]:
+    """Earlier follower snapshots of the panel's Weibo accounts, one a week back from the anchor: what the
+    weekly crawls before the demo's would have stored, so the demo report can draw follower growth as a line.
+    Rows for `Store.write_batch(account_rows=...)` (a Weibo account is stored under its uid, its config id).
+    Deterministic per (account, seed): bought followers stay flat, the others grow 0.2-1.2 % a week."""
+    rows = []
+    for account in panel.accounts:
+        if account.platform != "weibo":
+            continue
+        rng = seeded("history", account.id, panel.seed)
+        rate = 0.0 if account.archetype == "bought_followers" else rng.uniform(0.002, 0.012)
+        for k in range(1, weeks + 1):
+            rows.append({"platform": account.platform, "account_id": account.id, "name": account.name,
+                         "followers": round(account.followers / (1 + rate) ** k),
+                         "crawled_at": panel.anchor - timedelta(weeks=k)})
+    return rows
+
+
+def write_follower_history(store: Any, panel: Panel, weeks: int = 12) -> int:
+    """Write `follower_history` into `store` (a benchmark.store.Store) as one batch per week, oldest first, so
+    each week is its own snapshot (a batch keeps one row per account). Call it BEFORE the demo's crawl: the
+    crawl then stores the current counts last. Returns the number of snapshots written."""
+    by_week: dict[datetime, list[dict[str, Any]]] = {}
+    for row in follower_history(panel, weeks):
+        by_week.setdefault(row["crawled_at"], []).append(row)
+    for moment in sorted(by_week):
+        store.write_batch(f"demo-history-{moment:%Y%m%d}", account_rows=by_week[moment])
+    return sum(len(rows) for rows in by_week.values())

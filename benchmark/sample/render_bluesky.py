@@ -357,14 +357,15 @@ def _feed_payload(site: Any, account: SampleAccount, limit: int, cursor: str | N
     posts = [p for p in site.panel.posts("bluesky", account.id) if keep(p)]
     if cursor:
         posts = [p for p in posts if sort_key(p) < cursor]
-    page, more = posts[:limit], len(posts) > limit
+    page = posts[:limit]
     feed = [feed_item(site, account, p) for p in page]
     if pins and not cursor:
         pinned = next((p for p in site.panel.posts("bluesky", account.id) if p.pinned), None)
         if pinned is not None:
             feed.insert(0, {"post": post_view(site, account, pinned),
                             "reason": {"$type": "app.bsky.feed.defs#reasonPin"}})
-    return {"cursor": sort_key(page[-1]), "feed": feed} if more else {"feed": feed}
+    # As the real App View: a cursor with every page that has posts, the last one too.
+    return {"cursor": sort_key(page[-1]), "feed": feed} if page else {"feed": feed}
 
 
 def _thread_reply(site: Any, account: SampleAccount, comment: SampleComment, parent_uri: str,

@@ -6,7 +6,14 @@ Routes (below the /weibo prefix):
   /statuses/extend?id=<mid>                                                  → long text
   /statuses/show?id=<mid>                                                    → one mblog
   /comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0[&max_id=<cursor>]      → comments, 20 a page
-  /api/config                                                                → visitor config (login false)
+  /api/config                                                                → login state (`data.login`)
+
+Strict mode (`SampleSite(weibo_strict=True, weibo_cookie=...)`, `--strict-weibo` on the command line; the
+end-to-end tests use it, the demo keeps the lenient default): like real m.weibo.cn for anonymous or
+scripted clients, a request without the expected cookie (when one is set) or without the mobile web
+client's headers (`X-Requested-With: XMLHttpRequest`, `MWeibo-Pwa: 1`, a `Referer` of the account's page
+or the post's page) gets the visitor redirect (getIndex) or `{"ok": -100, "url": <login>}` (other APIs).
+`/api/config` says `login: true` only to the expected cookie. Rejections are counted (`/__strict`).
 
 Text fields are HTML exactly as m.weibo.cn sends them: topics and @mentions as links, emoji as
 `<span class="url-icon"><img alt=[笑cry] ...></span>`, links as "网页链接" anchors, long posts cut with a
@@ -21,7 +28,7 @@ import hashlib
 import math
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from benchmark.sample import HTML_TYPE, Reply, counted, dump_json, first, json_reply, redirect, throttle
 from benchmark.sample.panel import (
@@ -324,9 +331,70 @@ def route(site: Any, path: str, query: dict[str, list[str]], base: str) -> Reply
         return show(site, first(query, "id") or "")
     if path == "/comments/hotflow":
         return hotflow(site, first(query, "mid") or first(query, "id") or "", first(query, "max_id"))
-    if path == "/api/config":
-        return json_reply({"ok": 1, "data": {"login": False, "st": "a1b2c3", "uid": ""}})
     return None
+
+
+# ---------------------------------------------------------------------------------- strict mode
+
+# What m.weibo.cn's own web app sends with every API call (research/weibo.md §1: stablog, MediaCrawler).
+MOBILE_HEADERS = {"x-requested-with": "XMLHttpRequest", "mweibo-pwa": "1"}
+LOGGED_IN_UID = "6000000001"  # the viewer a logged-in sample cookie belongs to
+
+
+def cookie_pairs(header: str) -> dict[str, str]:
+    """`a=1; b=2` → {"a": "1", "b": "2"} (a Cookie header or a pasted WEIBO_COOKIE)."""
+    pairs = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            pairs[name] = value
+    return pairs
+
+
+def logged_in(site: Any, headers: dict[str, str]) -> bool:
+    """True when the request carries every name=value of the cookie the site expects (none: never)."""
+    expected = cookie_pairs(getattr(site, "weibo_cookie", "") or "")
+    if not expected:
+        return False
+    got = cookie_pairs(headers.get("cookie", ""))
+    return all(got.get(name) == value for name, value in expected.items())
+
+
+def admit(site: Any, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Reply | None:
+    """The answer to a request the real site would not serve as asked (strict mode), or None to serve it.
+
+    `headers` are the request's, names in lower case. `/api/config` is always answered here: it is where the
+    web app learns whether its cookie is logged in."""
+    login = logged_in(site, headers)
+    if path == "/api/config":
+        site.count("weibo:config")
+        return json_reply({"ok": 1, "data": {"login": login, "st": "a1b2c3", "uid": LOGGED_IN_UID if login else "",
+                                             "preferQuickapp": 0}})
+    if not getattr(site, "weibo_strict", False):
+        return None
+    problem = strict_problem(site, path, query, headers, login)
+    if problem is None:
+        return None
+    site.reject(problem, path)
+    here = f"https://m.weibo.cn{path}?{_query_string(query)}"
+    return login_wall("redirect" if path == "/api/container/getIndex" else "json", here)
+
+
+def strict_problem(site: Any, path: str, query: dict[str, list[str]], headers: dict[str, str],
+                   login: bool) -> str | None:
+    """Why a strict site refuses the request: "cookie", "headers" or "referer"; None when it is served."""
+    if getattr(site, "weibo_cookie", "") and not login:
+        return "cookie"
+    if any(headers.get(name) != value for name, value in MOBILE_HEADERS.items()):
+        return "headers"
+    referer = urlsplit(headers.get("referer", "")).path.rstrip("/")
+    if path == "/api/container/getIndex":
+        container = first(query, "containerid") or ""
+        uid = first(query, "value") or container[6:].split("_-_")[0]
+        return None if referer.endswith((f"/u/{uid}", f"/profile/{uid}")) else "referer"
+    mid = first(query, "mid") or first(query, "id") or ""
+    pages = ("/u/", "/profile/", "/detail/", "/status/")
+    return None if any(page in referer for page in pages) and (mid in referer or "/u/" in referer) else "referer"
 
 
 def get_index(site: Any, query: dict[str, list[str]], base: str) -> Reply:

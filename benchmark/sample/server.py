@@ -3,6 +3,7 @@
     python -m benchmark.sample.server [--port 0] [--panel demo | --panel-file spec.json] [--seed 7]
                                       [--anchor 2026-11-26T12:00:00+08:00] [--now ISO] [--config-out PATH]
                                       [--faults SEED [--fault-profile default|heavy|network|throttle|JSON]]
+                                      [--strict-weibo] [--weibo-cookie COOKIE]
 
 prints exactly one line, `SAMPLE_SERVER_URL http://127.0.0.1:<port>`, once it is ready, then serves until
 killed. Point the spiders at it with WEIBO_BASE_URL=<url>/weibo, BLUESKY_BASE_URL=<url>/bluesky,
@@ -47,15 +48,21 @@ RENDERERS: dict[str, ModuleType] = {
 }
 ROBOTS = Reply(200, b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8")
 CACHE_LIMIT = 50_000
+STRICT_PATH = "/__strict"  # counts of requests served and refused (strict Weibo), and cookie leaks
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$")
 
 
 class SampleSite:
     """The panel plus what serving needs: caches, indexes, per-account request counters and a clock."""
 
-    def __init__(self, panel: Panel, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, panel: Panel, clock: Callable[[], datetime] | None = None, *, weibo_strict: bool = False,
+                 weibo_cookie: str = "") -> None:
         self.panel = panel
         self._clock = clock
+        # Strict mode: Weibo answers like the real site does to anonymous or scripted clients (render_weibo.admit).
+        self.weibo_strict = weibo_strict
+        self.weibo_cookie = weibo_cookie
+        self.strict_counts: dict[str, int] = {}  # "weibo:<reason>" rejections, "<platform>:served", "cookie_elsewhere"
         self._cache: dict[Hashable, Any] = {}
         self._indexes: dict[str, Any] = {}
         self._counters: dict[tuple[str, str, str], int] = {}
@@ -88,15 +95,34 @@ class SampleSite:
                 self._indexes[platform] = RENDERERS[platform].index_posts(self.panel)
             return self._indexes[platform]
 
-    def handle(self, raw_path: str, host: str) -> Reply:
+    def reject(self, reason: str, path: str) -> None:
+        self.count(f"weibo:{reason}")
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.strict_counts[name] = self.strict_counts.get(name, 0) + 1
+
+    def handle(self, raw_path: str, host: str, headers: dict[str, str] | None = None) -> Reply:
+        """Serve one GET; `headers` are the request's (names in lower case), for strict Weibo and /__strict."""
         parts = urlsplit(raw_path)
         if parts.path == "/robots.txt":
             return ROBOTS
+        if parts.path == STRICT_PATH:
+            with self._lock:
+                return json_reply(dict(self.strict_counts))
         prefix, _, rest = parts.path.lstrip("/").partition("/")
         module = RENDERERS.get(prefix)
         if module is None:
             return not_found(parts.path)
         query = parse_qs(parts.query, keep_blank_values=True)
+        headers = headers or {}
+        if self.weibo_cookie and prefix != "weibo" and render_weibo.logged_in(self, headers):
+            self.count("cookie_elsewhere")  # the Weibo cookie sent to another platform: a leak
+        if prefix == "weibo":
+            refused = render_weibo.admit(self, "/" + rest, query, headers)
+            if refused is not None:
+                return refused
+        self.count(f"{prefix}:served")
         try:
             reply = module.route(self, "/" + rest, query, f"http://{host}/{prefix}")
         except Exception as exc:
@@ -131,21 +157,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(json_reply(faults.snapshot()), send_body)
             return
         fault = faults.draw(self.path) if faults is not None else None
+        headers = {name.lower(): value for name, value in self.headers.items()}
         if fault is None:
-            reply = self.server.site.handle(self.path, host)
+            reply = self.server.site.handle(self.path, host, headers)
             if faults is not None:  # a hostile answer (benchmark.sample.faults.HOSTILE), when the profile has one
-                reply = faults.rewrite(self.path, reply, lambda path: self.server.site.handle(path, host))
+                reply = faults.rewrite(self.path, reply, lambda path: self.server.site.handle(path, host, headers))
             self._write(reply, send_body)
         else:
-            self._serve_faulty(fault, host, send_body)
+            self._serve_faulty(fault, host, send_body, headers)
 
-    def _serve_faulty(self, fault: Fault, host: str, send_body: bool) -> None:
+    def _serve_faulty(self, fault: Fault, host: str, send_body: bool, headers: dict[str, str]) -> None:
         if fault.kind == "drop":
             self.close_connection = True  # closed without a byte of response
             return
         if fault.delay:
             time.sleep(fault.delay)  # the client has timed out by now; the late answer is written anyway
-        reply, body_bytes = faulty_reply(self.server.site.handle(self.path, host), fault, time.time())
+        reply, body_bytes = faulty_reply(self.server.site.handle(self.path, host, headers), fault, time.time())
         self._write(reply, send_body, body_bytes)
 
     def _write(self, reply: Reply, send_body: bool, body_bytes: int | None = None) -> None:
@@ -185,8 +212,8 @@ class SampleServer:
     """A running sample server (daemon thread). Use as a context manager or call `.stop()`."""
 
     def __init__(self, panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None,
-                 faults: FaultInjector | None = None) -> None:
-        self.site = SampleSite(panel, clock)
+                 faults: FaultInjector | None = None, *, weibo_strict: bool = False, weibo_cookie: str = "") -> None:
+        self.site = SampleSite(panel, clock, weibo_strict=weibo_strict, weibo_cookie=weibo_cookie)
         self.faults = faults
         self.httpd = _Server(("127.0.0.1", port), _Handler)
         self.httpd.site = self.site
@@ -222,10 +249,12 @@ class SampleServer:
 
 
 def start_server(panel: Panel, port: int = 0, clock: Callable[[], datetime] | None = None,
-                 faults: FaultInjector | None = None) -> SampleServer:
+                 faults: FaultInjector | None = None, *, weibo_strict: bool = False,
+                 weibo_cookie: str = "") -> SampleServer:
     """Serve `panel` on 127.0.0.1:`port` (0 = any free port) from a daemon thread; returns it running.
-    `faults`: inject seeded failures (benchmark.sample.faults) into platform API requests."""
-    return SampleServer(panel, port, clock, faults).start()
+    `faults`: inject seeded failures (benchmark.sample.faults) into platform API requests. `weibo_strict`:
+    Weibo refuses what the real site refuses (see render_weibo); `weibo_cookie`: the only logged-in cookie."""
+    return SampleServer(panel, port, clock, faults, weibo_strict=weibo_strict, weibo_cookie=weibo_cookie).start()
 
 
 # ------------------------------------------------------------------------------------------- CLI
@@ -262,13 +291,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="inject seeded faults into platform API requests (see benchmark.sample.faults)")
     parser.add_argument("--fault-profile", default="default",
                         help="default | heavy | network | throttle | none | a JSON object of FaultProfile fields")
+    parser.add_argument("--strict-weibo", action="store_true",
+                        help="Weibo refuses requests without the mobile web client's headers, like the real site")
+    parser.add_argument("--weibo-cookie", default="",
+                        help="the one logged-in Weibo cookie (strict mode: every Weibo request needs it)")
     args = parser.parse_args(argv)
     panel = load_panel(args.panel, args.panel_file, args.seed, args.anchor)
     if args.config_out:
         Path(args.config_out).write_text(panel_config_toml(panel), encoding="utf-8")
     faults = fault_injector(parser, args.faults, args.fault_profile)
     frozen = args.now
-    server = SampleServer(panel, args.port, (lambda: frozen) if frozen else None, faults)
+    server = SampleServer(panel, args.port, (lambda: frozen) if frozen else None, faults,
+                          weibo_strict=args.strict_weibo, weibo_cookie=args.weibo_cookie)
     print(f"SAMPLE_SERVER_URL {server.url}", flush=True)
     try:
         server.httpd.serve_forever()
