@@ -339,7 +339,7 @@ class BenchmarkSpider(scrapy.Spider):
         """A timeline request the scheduler refused (a duplicate): its page is missing. (Optional requests, such as
         comments, only shorten their sample.)"""
         account_id = request.meta.get("account_id")
-        if spider is self and account_id is not None and "page" in request.meta:
+        if spider is self and account_id is not None and "page" in request.meta and self.distributed is None:
             self.tracker.fail(self.platform, account_id, "partial", Message(REQUEST_DROPPED, url=request.url))
 
     def on_item_scraped(self, item: Any, spider: scrapy.Spider) -> None:
@@ -434,7 +434,10 @@ class BenchmarkSpider(scrapy.Spider):
             self.tracker.reached_end(self.platform, account_id)
             return
         if not brought_new:
-            self.tracker.fail(self.platform, account_id, "partial", Message(REPEATED_PAGE))
+            # Distributed crawls deliver a request at least once: a page parsed again after a worker died is no
+            # sign of a repeating server (its chain goes on from the first copy).
+            if self.distributed is None:
+                self.tracker.fail(self.platform, account_id, "partial", Message(REPEATED_PAGE))
             return
         if moved is None:
             moved = cursor != response.meta.get("cursor")
