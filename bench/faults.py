@@ -1,11 +1,16 @@
 """What faults cost: the same Weibo crawl against a clean and a fault-injecting sample server.
 
     python bench/faults.py [--accounts 20] [--posts 250] [--seed 42] [--profile default]
+    python bench/faults.py --hostile endless_cursor [--platform bluesky] [--accounts 3] [--posts 250]
 
 The scenario of tests/test_faults.py (which imports it from here): a synthetic Weibo panel, politeness off,
 DOWNLOAD_TIMEOUT=2 (the server's slow faults sleep 3 s), RETRY_TIMES=8, BAN_BACKOFF_BASE=0.05. Prints the
 faults the server injected per kind, Scrapy's requests and retries, time, posts expected vs stored,
 duplicates, account statuses and long posts left truncated, for both runs.
+
+With `--hostile NAME` (benchmark.sample.faults.HOSTILE), the clean crawl is followed by one against a server
+giving that hostile answer on every timeline page; it prints, per account, whether it is complete or not ok
+(the rule of docs/reliability.md), with posts, requests and peak memory: the figures of that doc's table.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from tests.crawl_helpers import run_crawl  # noqa: E402
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
 # The server's slow faults sleep 3 s; the crawler gives up after 2 s and retries.
-FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "8", "BAN_BACKOFF_BASE": "0.05", "LOG_LEVEL": "WARNING"}
+FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "8", "BAN_BACKOFF_BASE": "0.05", "LOG_LEVEL": "WARNING",
+                  # Scrapy's memusage extension samples the crawl's peak RSS (VmHWM) into memusage/max.
+                  "MEMUSAGE_CHECK_INTERVAL_SECONDS": "0.5"}
 
 
 def scenario_spec(accounts: int = 20, posts: int = 250, seed: int = 13, behaviour: dict | None = None,
@@ -59,6 +66,12 @@ class CrawlFigures:
     stats: dict[str, Any]
     server: dict[str, Any] = field(default_factory=dict)  # /__faults (empty for a clean server)
     stderr: str = ""
+    posts_by_account: dict[str, list[str]] = field(default_factory=dict)  # account id → stored post ids
+
+    @property
+    def peak_mb(self) -> float:
+        """The crawl process's peak resident memory (Scrapy's memusage/max), in MB."""
+        return float(self.stats.get("memusage/max", 0)) / 2**20
 
     @property
     def duplicates(self) -> int:
@@ -96,7 +109,36 @@ def crawl_sample(spec: dict, workdir: Path, fault_seed: int | None = None, profi
         stats=stats,
         server=server,
         stderr=result.stderr,
+        posts_by_account=_by_account(result.rows("select account_id, post_id from posts")),
     )
+
+
+def _by_account(rows: list[dict]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["account_id"], []).append(row["post_id"])
+    return grouped
+
+
+def verdicts(clean: CrawlFigures, run: CrawlFigures, spoiled: set[str] = frozenset()) -> dict[str, str]:
+    """Per account of `run`: "complete" (every post the clean crawl stored, less those the server `spoiled`, is
+    stored; none twice, none foreign), "not ok" (a status other than ok, with a reason), or what is wrong."""
+    out = {}
+    for account_id, (status, message) in run.statuses.items():
+        wanted = set(clean.posts_by_account.get(account_id, ())) - set(spoiled)
+        stored = run.posts_by_account.get(account_id, [])
+        foreign = set(stored) - set(clean.posts_by_account.get(account_id, ()))
+        if len(stored) != len(set(stored)):
+            out[account_id] = "DUPLICATES"
+        elif foreign:
+            out[account_id] = f"FOREIGN POSTS STORED: {len(foreign)}"
+        elif status != "ok":
+            out[account_id] = "not ok" if message else "NOT OK WITHOUT A REASON"
+        elif wanted <= set(stored):
+            out[account_id] = "complete"
+        else:
+            out[account_id] = f"OK BUT {len(wanted - set(stored))} POSTS MISSING"
+    return out
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -137,13 +179,35 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=250)
     parser.add_argument("--seed", type=int, default=42, help="the fault seed")
     parser.add_argument("--profile", default="default", help="fault profile (benchmark.sample.faults.PROFILES)")
+    parser.add_argument("--hostile", default="", help="a hostile answer (benchmark.sample.faults.HOSTILE)")
+    parser.add_argument("--platform", default="weibo", choices=("weibo", "bluesky", "mastodon", "telegram"))
     args = parser.parse_args()
+    if args.hostile:
+        hostile(args)
+        return
     spec = scenario_spec(args.accounts, args.posts)
     panel = Panel.from_spec(spec)
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
         clean = crawl_sample(spec, Path(tmp, "clean"))
         faulty = crawl_sample(spec, Path(tmp, "faulty"), fault_seed=args.seed, profile=args.profile)
     print(report(panel, clean, faulty))
+
+
+def hostile(args: argparse.Namespace) -> None:
+    spec = scenario_spec(args.accounts, args.posts, seed=31, platform=args.platform)
+    profile = json.dumps({"name": args.hostile, "rates": {}, "burst_count": 0, "hostile": args.hostile})
+    settings = {"RETRY_TIMES": "2", "MAX_PAGES_PER_ACCOUNT": "40"}
+    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+        clean = crawl_sample(spec, Path(tmp, "clean"), platform=args.platform, settings=settings)
+        run = crawl_sample(spec, Path(tmp, "hostile"), fault_seed=args.seed, profile=profile, platform=args.platform,
+                           settings=settings)
+    stored = sum(map(len, run.posts_by_account.values()))
+    print(f"{args.hostile} on {args.platform}: exit {run.returncode}, {run.requests} requests, peak memory "
+          f"{run.peak_mb:.0f} MB, posts stored {stored} / {sum(map(len, clean.posts_by_account.values()))} "
+          f"(clean crawl), served with a changed date {len(run.server.get('spoiled', ()))}")
+    for account_id, verdict in verdicts(clean, run, set(run.server.get("spoiled", ()))).items():
+        status, message = run.statuses[account_id]
+        print(f"  {account_id}: {verdict} ({status}{': ' + message if message else ''})")
 
 
 if __name__ == "__main__":

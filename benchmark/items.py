@@ -15,7 +15,7 @@ PLATFORMS = ("weibo", "bluesky", "mastodon", "telegram")
 ROLES = ("own", "peer", "exemplar")
 POST_KINDS = ("original", "repost", "quote", "reply")
 POST_FORMATS = ("text", "image", "gif", "video", "audio", "live", "article", "link", "poll")
-ACCOUNT_STATUSES = ("ok", "partial", "login_wall", "blocked", "not_found", "private", "opted_out")
+ACCOUNT_STATUSES = ("ok", "partial", "failed", "login_wall", "blocked", "not_found", "private", "opted_out")
 
 
 @dataclass(kw_only=True)

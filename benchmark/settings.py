@@ -146,3 +146,8 @@ COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded
 # -L/--loglevel, -s LOG_LEVEL=..., --logfile or --verbose asks for it on the console.
 BENCHMARK_PROGRESS = False
 BENCHMARK_SUMMARY_AT_EXIT = False
+
+# --- Paging bounds (docs/reliability.md: `ok` is earned) ------------------------------------------------
+# Every account's paging stops after this many timeline pages (the account is then `partial`): a server whose
+# cursor never ends cannot keep a crawl running. 1,000 pages is 10,000 Weibo / 40,000 Mastodon posts.
+MAX_PAGES_PER_ACCOUNT = 1000

@@ -6,16 +6,24 @@ A platform spider only builds requests and follows its cursor; payloads become i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import shutil
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import CannotResolveHostError
+from twisted.internet.error import DNSLookupError
 
+from benchmark import signals as store_signals
 from benchmark.config import AccountConfig, BenchmarkConfig, ConfigError, load_config, normalize_id, parse_date
 from benchmark.i18n import N_, Message
 from benchmark.middlewares import failure_reason
@@ -45,13 +53,24 @@ REASON_WORDS = {
     **dict.fromkeys(("closespider_timeout", "closespider_itemcount", "closespider_pagecount",
                      "closespider_errorcount", "closespider_timeout_no_item"), N_("a CLOSESPIDER_* limit was reached")),
     **dict.fromkeys(("DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"), N_("the request timed out")),
-    "DNSLookupError": N_("the host name could not be resolved"),
+    **dict.fromkeys(("DNSLookupError", "CannotResolveHostError"), N_("the host name could not be resolved")),
     "too_large": N_("the answer was larger than DOWNLOAD_MAXSIZE allows"),
     "ConnectionRefusedError": N_("the connection was refused"),
     **dict.fromkeys(("ResponseDataLossError", "PartialDownloadError", "ResponseFailed"), N_("the answer was cut off")),
     **dict.fromkeys(("ConnectionLost", "ConnectionDone", "ResponseNeverReceived", "DownloadFailedError"),
                     N_("the connection was lost")),
 }
+
+
+# Why an account is not complete (msgids; translated where shown).
+CANNOT_REACH = N_("cannot reach {host}: no network or DNS?")
+CRAWLER_ERROR = N_("an error in the crawler: {error}")
+REQUEST_DROPPED = N_("a page request was dropped as a duplicate: {url}")
+REPEATED_PAGE = N_("the server repeated a page (no new post on it)")
+CURSOR_STUCK = N_("the next-page cursor did not move ({cursor})")
+PAGE_CAP = N_("stopped after {count} pages (MAX_PAGES_PER_ACCOUNT)")
+POST_NOT_STORED = N_("a post was not stored: {reason}")
+NOT_ALL_STORED = N_("only {stored} of its {posts} posts reached the store")
 
 
 def reason_words(code: str) -> str:
@@ -69,6 +88,9 @@ class BenchmarkSpider(scrapy.Spider):
     platform: str = ""
     base_url_setting: str = ""
     default_base_url: str = ""
+    # Crawls of this process that reached `closed`: a Ctrl-C during start-up can end one before (Scrapy never
+    # sends spider_closed then), and `scrapy crawl` must not call that a success.
+    crawls_closed: ClassVar[int] = 0
 
     def __init__(self, *args: Any, accounts: str | None = None, since: str | None = None,
                  until: str | None = None, **kwargs: Any) -> None:
@@ -84,6 +106,11 @@ class BenchmarkSpider(scrapy.Spider):
         self.shared_seen: Callable[[str, list[str]], set[str]] | None = None
         self.distributed: Any = None  # the Redis worker when BENCHMARK_SCHEDULER is on
         self.paging_floors: dict[str, datetime] = {}  # incremental re-crawls: account id → stop paging below
+        self.max_pages = 1000  # MAX_PAGES_PER_ACCOUNT
+        self.checkpoint: CompletionCheckpoint | None = None
+        self.scraped_posts: dict[str, int] = {}  # account id → posts through the pipelines (buffered)
+        self.committed_posts: dict[str, int] = {}  # account id → posts through the pipelines before a commit
+        self.commits_seen = False  # the store says when it commits (benchmark.signals.batch_committed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:
@@ -93,6 +120,17 @@ class BenchmarkSpider(scrapy.Spider):
         if crawler.settings.getbool("INCREMENTAL_CRAWL", False):
             spider.setup_incremental(crawler.settings.get("BENCHMARK_DB"),
                                      crawler.settings.getfloat("REFRESH_WINDOW_DAYS", 14.0))
+        spider.max_pages = crawler.settings.getint("MAX_PAGES_PER_ACCOUNT", 1000)
+        crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.on_item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.on_item_lost, signal=signals.item_dropped)
+        crawler.signals.connect(spider.on_item_lost, signal=signals.item_error)
+        crawler.signals.connect(spider.on_batch_committed, signal=store_signals.batch_committed)
+        jobdir = crawler.settings.get("JOBDIR")
+        if jobdir:
+            spider.checkpoint = CompletionCheckpoint(jobdir, spider.platform, spider.period)
+            spider.resume()
         return spider
 
     # -- panel and period ------------------------------------------------------------------------
@@ -183,16 +221,22 @@ class BenchmarkSpider(scrapy.Spider):
                 "dont_redirect": True, **extra}
 
     def closed(self, reason: str) -> None:
-        """A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts.
+        """Settle every account's status (`ok` is earned, see `AccountTracker.settle`).
 
-        Not so for a distributed worker: the job stays in Redis, other or restarted workers finish it, and the
-        accounts' statuses are written once, by the worker that sees the job done."""
-        if reason == "finished" or self.distributed is not None:
+        A crawl stopped early (Ctrl-C, error, CLOSESPIDER_*) cannot vouch for complete accounts. Not so for a
+        distributed worker: the job stays in Redis, other or restarted workers finish it, and the accounts'
+        statuses are written once, by the worker that sees the job done."""
+        BenchmarkSpider.crawls_closed += 1
+        if self.distributed is not None:
             return
-        for progress in self.tracker.accounts.values():
-            if progress.status == "ok":
-                self.tracker.fail(progress.platform, progress.account_id, "partial",
-                                  Message("crawl ended early ({reason})", reason=reason_words(reason)))
+        early = None
+        if reason != "finished":
+            early = Message("crawl ended early ({reason})", reason=reason_words(reason))
+            for progress in self.tracker.accounts.values():
+                if progress.status == "ok" and not progress.resumed:
+                    self.tracker.fail(progress.platform, progress.account_id, "partial", early)
+        self.check_stored()
+        self.tracker.settle(early)
 
     def load_json(self, response: Response) -> Any:
         """The JSON body, or None when the body is not JSON (HTML login page, truncated body)."""
@@ -220,6 +264,7 @@ class BenchmarkSpider(scrapy.Spider):
         """
         account_id = response.meta["account_id"]
         status = response.status
+        self.tracker.answered(self.platform, account_id)
         if status == 200:
             return True
         if 300 <= status < 400:
@@ -263,21 +308,205 @@ class BenchmarkSpider(scrapy.Spider):
                           Message("broken page ({reason})", reason=reason_words(reason)))
 
     def on_error(self, failure: Failure) -> None:
-        """Network errors after Scrapy's retries: the account is partial, the crawl goes on."""
+        """Network errors after Scrapy's retries: the account is partial (failed if nothing at all was
+        fetched for it), the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         account_id = request.meta.get("account_id", "?")
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("%s %s: request failed after retries (%s): %s", self.platform, account_id, reason,
                        request.url)
+        if isinstance(failure.value, (DNSLookupError, CannotResolveHostError)):
+            message = Message(CANNOT_REACH, host=urlsplit(request.url).hostname or request.url)
+        else:
+            message = Message("request failed: {reason}", reason=reason_words(reason))
+        self.tracker.network_error(self.platform, account_id, message)
+
+    # -- the crawl's own signals: no loss goes unnamed ------------------------------------------------
+    def on_spider_error(self, failure: Failure, response: Any, spider: scrapy.Spider) -> None:
+        """An exception in any callback or errback: its account cannot be complete."""
+        if spider is not self:
+            return
+        request = getattr(response, "request", None)
+        meta = getattr(request, "meta", None) or {}
+        account_id = meta.get("account_id")
+        if account_id is None:
+            return
         self.tracker.fail(self.platform, account_id, "partial",
-                          Message("request failed: {reason}", reason=reason_words(reason)))
+                          Message(CRAWLER_ERROR, error=failure.value.__class__.__name__))
+
+    def on_request_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """A timeline request the scheduler refused (a duplicate): its page is missing. (Optional requests, such as
+        comments, only shorten their sample.)"""
+        account_id = request.meta.get("account_id")
+        if spider is self and account_id is not None and "page" in request.meta and self.distributed is None:
+            self.tracker.fail(self.platform, account_id, "partial", Message(REQUEST_DROPPED, url=request.url))
+
+    def on_item_scraped(self, item: Any, spider: scrapy.Spider) -> None:
+        if spider is self and getattr(item, "post_id", None) and not hasattr(item, "comment_id"):
+            account_id = getattr(item, "account_id", "")
+            self.scraped_posts[account_id] = self.scraped_posts.get(account_id, 0) + 1
+
+    def on_item_lost(self, item: Any, spider: scrapy.Spider, exception: Any = None, failure: Any = None,
+                     **_kwargs: Any) -> None:
+        """A post a pipeline dropped or failed on is not stored: its account is not complete."""
+        if spider is not self or not getattr(item, "post_id", None) or hasattr(item, "comment_id"):
+            return
+        error = failure.value if failure is not None else exception
+        self.tracker.fail(self.platform, getattr(item, "account_id", ""), "partial",
+                          Message(POST_NOT_STORED, reason=str(error) if failure is None else
+                                  error.__class__.__name__), page=False)
+
+    def on_batch_committed(self, accounts: Any = None, **_kwargs: Any) -> None:
+        """A store commit. The posts of its accounts that went through the pipelines before it are stored; an
+        account complete whose kept posts are all stored is recorded complete in JOBDIR (the checkpoint a
+        resumed crawl trusts)."""
+        self.commits_seen = True
+        for platform, account_id in accounts or ():
+            if platform == self.platform:
+                self.committed_posts[account_id] = self.scraped_posts.get(account_id, 0)
+        if self.checkpoint is None:
+            return
+        done = [progress for progress in self.tracker.accounts.values()
+                if self.tracker.is_complete(progress.platform, progress.account_id)
+                and progress.account_id not in self.checkpoint.complete
+                and self.committed_posts.get(progress.account_id, 0) >= progress.posts]
+        if done:
+            self.checkpoint.record(done)
+
+    def check_stored(self) -> None:
+        """At the end: an account whose kept posts were not all committed is not complete. (Only when the store
+        announces its commits; every flush, the last one included, comes before `closed`.)"""
+        if not self.commits_seen:
+            return
+        for progress in self.tracker.accounts.values():
+            if progress.resumed or progress.status != "ok" or not progress.posts:
+                continue
+            stored = self.committed_posts.get(progress.account_id, 0)
+            if stored < progress.posts:
+                self.tracker.fail(self.platform, progress.account_id, "partial",
+                                  Message(NOT_ALL_STORED, stored=stored, posts=progress.posts), page=False)
+
+    # -- JOBDIR: resume from per-account checkpoints ----------------------------------------------------
+    def resume(self) -> None:
+        """Accounts recorded complete keep `ok`; every other account restarts from its first page.
+
+        Scrapy's request queue and dupefilter of an interrupted run are discarded: they may hold pages as
+        seen whose posts never reached the store (the store pipeline buffers), or be corrupt."""
+        assert self.checkpoint is not None
+        complete = self.checkpoint.load()
+        discarded = self.checkpoint.discard_scrapy_queue()
+        if not (complete or discarded):
+            return
+        for account in self.panel:
+            saved = complete.get(account.id)
+            if saved is not None:
+                progress = self.tracker.get(self.platform, account.id)
+                progress.posts, progress.pages = saved.get("posts", 0), saved.get("pages", 0)
+                progress.complete = progress.resumed = True
+        logger.info("Resuming crawl from %s: %d account(s) complete, %d restarted from their first page",
+                    self.checkpoint.jobdir, len(complete), len(self.pending_accounts()))
+
+    def pending_accounts(self) -> list[AccountConfig]:
+        """The accounts this run crawls: the panel, less those a resumed JOBDIR holds as complete."""
+        return [a for a in self.panel if not self.tracker.get(self.platform, a.id).resumed]
+
+    # -- the paging template shared by every platform ---------------------------------------------------
+    def follow(self, response: Response, posts: list[Post], cursor: str | None,
+               request_for: Callable[[str, int], scrapy.Request], moved: bool | None = None,
+               emit: Callable[[list[Post]], Iterable[Any]] | None = None) -> Iterator[Any]:
+        """One page of an account's timeline, after its status was checked (count drops → end / ok / problem):
+        keep its new posts in the period, then page on only if the cursor moved and the page brought new post
+        ids; otherwise the account has reached its end (`ok` if nothing failed) or is `partial`, with why.
+
+        `request_for(cursor, page number)` builds the next page's request; `moved` is the spider's own
+        cursor-order rule (default: the cursor differs from this page's); `emit` turns the kept posts into
+        what the callback yields (default: the posts themselves).
+        """
+        account_id = response.meta["account_id"]
+        number = response.meta.get("page", 1)
+        seen = self.seen.get(account_id, set())
+        brought_new = any(post.post_id not in seen for post in posts)
+        kept = self.new_in_period(account_id, posts)
+        self.tracker.page(self.platform, account_id, len(kept))
+        yield from (emit(kept) if emit is not None else kept)
+        if not posts or not cursor or not self.should_page_on(posts):
+            self.tracker.reached_end(self.platform, account_id)
+            return
+        if not brought_new:
+            # Distributed crawls deliver a request at least once: a page parsed again after a worker died is no
+            # sign of a repeating server (its chain goes on from the first copy).
+            if self.distributed is None:
+                self.tracker.fail(self.platform, account_id, "partial", Message(REPEATED_PAGE))
+            return
+        if moved is None:
+            moved = cursor != response.meta.get("cursor")
+        if not moved:
+            self.tracker.fail(self.platform, account_id, "partial", Message(CURSOR_STUCK, cursor=cursor))
+            return
+        if number >= self.max_pages:
+            self.tracker.fail(self.platform, account_id, "partial", Message(PAGE_CAP, count=number))
+            return
+        request = request_for(cursor, number + 1)
+        request.meta["cursor"] = cursor
+        yield request
 
     def count_dropped(self, account_id: str, reasons: Iterable[str]) -> None:
         for reason in reasons:
             # Reasons may carry a position ("item 3: missing_uri"); the stats key keeps the reason only.
             self.crawler.stats.inc_value(f"items/dropped/{reason.rpartition(': ')[2]}")
             logger.info("%s %s: skipped an item (%s)", self.platform, account_id, reason)
+
+
+# -- JOBDIR checkpoints ---------------------------------------------------------------------------------------
+
+
+class CompletionCheckpoint:
+    """`<JOBDIR>/benchmark-<platform>-complete.json`: the accounts whose crawl was complete and whose posts were
+    all committed to the store, for the same platform and period. Written atomically (temp file + rename)."""
+
+    def __init__(self, jobdir: str, platform: str, period: tuple[str, str] | None) -> None:
+        self.jobdir = jobdir
+        self.path = os.path.join(jobdir, f"benchmark-{platform}-complete.json")
+        self.platform, self.period = platform, list(period or ())
+        self.complete: dict[str, dict[str, int]] = {}
+
+    def load(self) -> dict[str, dict[str, int]]:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return {}  # none yet, or unreadable: every account is crawled again
+        if not isinstance(data, dict) or data.get("period") != self.period or not isinstance(data.get("accounts"),
+                                                                                              dict):
+            return {}
+        self.complete = {k: v for k, v in data["accounts"].items() if isinstance(v, dict)}
+        return self.complete
+
+    def record(self, done: Iterable[Any]) -> None:
+        for progress in done:
+            self.complete[progress.account_id] = {"posts": progress.posts, "pages": progress.pages}
+        os.makedirs(self.jobdir, exist_ok=True)
+        temporary = f"{self.path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump({"platform": self.platform, "period": self.period, "accounts": self.complete}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+    def discard_scrapy_queue(self) -> bool:
+        """Remove the request queue and dupefilter a previous run left; True if there were any."""
+        found = False
+        for name in ("requests.queue", "requests.seen"):
+            path = os.path.join(self.jobdir, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+                found = True
+            elif os.path.exists(path):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+                found = True
+        return found
 
 
 # -- incremental re-crawls: pure rule and the store read it needs -------------------------------------------

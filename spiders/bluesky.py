@@ -55,7 +55,7 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         self.known_authors: dict[str, dict] = {}  # DID → parse_profiles info; {} when the AppView does not know it
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for account in self.panel:
+        for account in self.pending_accounts():
             yield self.profile_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
@@ -112,23 +112,20 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
                                         owner_did=owner_did, pinned_uri=pinned_uri)
         self.count_dropped(account.id, page.dropped)
         if page.status == "end":
+            self.tracker.reached_end(self.platform, account.id)
             return
         if page.status != "ok":
             yield from self.page_problem(response, page.status, page.message)
             return
-        kept = self.new_in_period(account.id, page.posts)
-        self.tracker.page(self.platform, account.id, len(kept))
-        yield from self.with_ref_authors(account, kept)
-        yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
-        if not page.cursor or parser.is_last_page(data, FEED_LIMIT) or not self.should_page_on(page.posts):
-            return
-        if page.cursor == response.meta.get("cursor"):
-            # The same cursor again would loop (or be dropped as a duplicate request): the rest is missing.
-            self.tracker.fail(self.platform, account.id, "partial",
-                              Message("the feed cursor did not move ({cursor})", cursor=page.cursor))
-            return
-        number = response.meta.get("page", 1) + 1
-        yield self.feed_request(account, owner_did, pinned_uri, page.cursor, number)
+
+        def emit(kept: list[Post]) -> Iterator[Any]:
+            yield from self.with_ref_authors(account, kept)
+            yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
+
+        yield from self.follow(
+            # A page shorter than asked is the last one, whatever its cursor says.
+            response, page.posts, None if parser.is_last_page(data, FEED_LIMIT) else page.cursor, emit=emit,
+            request_for=lambda cursor, n: self.feed_request(account, owner_did, pinned_uri, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def thread_request(self, account: AccountConfig, post: Post) -> scrapy.Request:

@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 STATUSES_LIMIT = 40  # Mastodon's maximum page size
 MIN_REMAINING = 10
+FOREIGN_STATUSES = N_("{count} status(es) of another account or instance were dropped")
 MAX_PAUSE = 15 * 60.0  # the longest window (paging throttle); a reset further away is a wrong clock
 
 
@@ -83,6 +84,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.owner_hosts: dict[str, str] = {}  # account id → host of its `uri` in the lookup answer
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MastodonSpider:
@@ -91,7 +93,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for account in self.panel:
+        for account in self.pending_accounts():
             if "@" not in account.id:
                 self.tracker.fail(self.platform, account.id, "not_found",
                                   Message("not a Mastodon address: expected user@instance"))
@@ -150,6 +152,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
                               Message("{account} opted out of indexing (noindex): its posts are not crawled",
                                       account=account.id))
             return
+        # The account's own ActivityPub host (its LOCAL_DOMAIN), as its home instance names it.
+        self.owner_hosts[account.id] = (urlsplit(str(data.get("uri") or "")).hostname or "").lower()
         if message:  # e.g. "moved to …": the data is still this account's, the report should say so
             self.tracker.get(self.platform, account.id).message = message
         yield item
@@ -164,7 +168,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at, pinned=True)
         if page.status in ("ok", "end"):
             self.count_dropped(account.id, page.dropped)
-            kept = self.new_in_period(account.id, page.posts)
+            kept = self.new_in_period(account.id, self.own_statuses(account, response.meta["local_id"], data,
+                                                                    page.posts))
             self.tracker.page(self.platform, account.id, len(kept))
             yield from kept
             yield from self.context_requests(account, kept)
@@ -192,6 +197,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
             if number == 1 and response.meta.get("locked"):
                 self.tracker.fail(self.platform, account.id, "private",
                                   Message("locked account: its posts are shown to approved followers only"))
+            self.tracker.reached_end(self.platform, account.id)
             return
         if page.status != "ok":
             yield from self.page_problem(response, page.status, page.message)
@@ -199,19 +205,43 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         pinned = self.seen.get(account.id, set())
         for post in page.posts:
             post.pinned = post.pinned or post.post_id in pinned
-        kept = self.new_in_period(account.id, page.posts)
-        self.tracker.page(self.platform, account.id, len(kept))
-        yield from kept
-        yield from self.context_requests(account, kept)
-        if not page.cursor or not self.should_page_on(page.posts):
-            return
-        if not _older(page.cursor, response.meta.get("max_id")):
-            # A next link that does not go back would loop (or be dropped as a duplicate): the rest is missing.
-            self.tracker.fail(self.platform, account.id, "partial",
-                              Message("max_id={cursor} did not go back", cursor=page.cursor))
-            return
-        yield self.statuses_request(account, response.meta["local_id"], response.meta["locked"],
-                                    max_id=page.cursor, page=number + 1)
+        posts = self.own_statuses(account, response.meta["local_id"], data, page.posts)
+        # A next link that does not go back (max_id not older) would loop: the rest is missing.
+        moved = bool(page.cursor) and _older(page.cursor, response.meta.get("max_id"))
+        yield from self.follow(
+            response, posts, page.cursor, moved=moved,
+            request_for=lambda cursor, n: self.statuses_request(account, response.meta["local_id"],
+                                                                response.meta["locked"], max_id=cursor, page=n),
+            emit=lambda kept: [*kept, *self.context_requests(account, kept)])
+
+    def own_statuses(self, account: AccountConfig, local_id: str, data: Any, posts: list[Post]) -> list[Post]:
+        """Only the statuses of the crawled account, from the instance that owns them: a status whose `uri`
+        (or `url`) is on another host, or whose account is another one, is dropped, counted and makes the
+        account partial. (Posts are keyed by `uri`: an instance could otherwise claim another's posts.)"""
+        hosts_of = [account.id.rpartition("@")[2].lower(), self.owner_hosts.get(account.id, "")]
+        if self.base_url:
+            hosts_of.append((urlsplit(self.base_url).hostname or "").lower())
+        hosts = {host for host in hosts_of if host}
+        foreign: set[str] = set()
+        for status in data if isinstance(data, list) else ():
+            if not isinstance(status, dict):
+                continue
+            uri, url = status.get("uri"), status.get("url")
+            owner = status.get("account") if isinstance(status.get("account"), dict) else {}
+            links = [link for link in (uri, url) if isinstance(link, str) and link]
+            if (str(owner.get("id", "")) != local_id
+                    or any((urlsplit(link).hostname or "").lower() not in hosts for link in links)):
+                foreign.add(uri if isinstance(uri, str) and uri else f"{hosts_of[0]}/{status.get('id')}")
+        if not foreign:
+            return posts
+        kept = [post for post in posts if post.post_id not in foreign]
+        dropped = len(posts) - len(kept)
+        if dropped:
+            self.crawler.stats.inc_value("mastodon/foreign_statuses", dropped)
+            logger.warning("%s %s: dropped %d status(es) of another account or instance", self.platform,
+                           account.id, dropped)
+            self.tracker.fail(self.platform, account.id, "partial", Message(FOREIGN_STATUSES, count=dropped))
+        return kept
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def context_requests(self, account: AccountConfig, posts: list[Post]) -> Iterator[scrapy.Request]:

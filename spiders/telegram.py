@@ -31,7 +31,7 @@ class TelegramSpider(BenchmarkSpider):
         super().__init__(*args, **kwargs)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for account in self.panel:
+        for account in self.pending_accounts():
             yield self.page_request(account)
 
     # -- requests ------------------------------------------------------------------------------------
@@ -68,20 +68,14 @@ class TelegramSpider(BenchmarkSpider):
             self.tracker.fail(self.platform, account.id, page.status, page.message)
             return
         if page.status == "end":
+            self.tracker.reached_end(self.platform, account.id)
             return
-        kept = self.new_in_period(account.id, page.posts)
-        self.tracker.page(self.platform, account.id, len(kept))
-        yield from kept
-        if not page.cursor or not self.should_page_on(page.posts):
-            return
+        # A page that does not go back in time (?before= not smaller) would loop: the older posts are missing.
         before = response.meta.get("before")
-        if before and int(page.cursor) >= int(before):
-            # A page that does not go back in time would loop: stop, the older posts are missing.
-            self.tracker.fail(self.platform, account.id, "partial",
-                              Message("?before={before} did not give older messages", before=before))
-            return
-        yield self.page_request(account, before=page.cursor, page=number + 1)
-
+        moved = bool(page.cursor) and not (before and page.cursor.isdigit() and before.isdigit()
+                                           and int(page.cursor) >= int(before))
+        yield from self.follow(response, page.posts, page.cursor, moved=moved,
+                               request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
 
     def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
         """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.

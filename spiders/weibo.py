@@ -54,7 +54,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
 
         Distributed workers call this once per account (benchmark.distributed.first_requests): the answer is
         kept (`cookie_login`), and the line at the start is said once per process."""
-        accounts = list(self.panel)
+        accounts = self.pending_accounts()
         if not accounts:
             return
         if not cookie_pairs(self.settings.get("WEIBO_COOKIE", "")):
@@ -167,22 +167,25 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         page = parser.parse_timeline(data, account_id=account.id, crawled_at=self.crawled_at)
         self.count_dropped(account.id, page.dropped)
         if page.status == "end":
+            self.tracker.reached_end(self.platform, account.id)
             return
         if page.status != "ok":
             yield from self.page_problem(response, page.status, page.message)
             return
-        kept = self.new_in_period(account.id, page.posts)
-        self.tracker.page(self.platform, account.id, len(kept))
         long_ids = set(page.needs_long_text) if self.settings.getbool("WEIBO_FETCH_LONG_TEXT", True) else set()
-        for post in kept:
-            if post.post_id in long_ids:
-                yield self.long_text_request(post, account)
-            else:
-                yield post
-            if self.wants_comments(account, post):
-                yield self.comments_request(post, account)
-        if page.posts and self.should_page_on(page.posts):
-            yield self.next_page(account, response, page.since_id)
+
+        def emit(kept: list[Post]) -> Iterator[Any]:
+            for post in kept:
+                yield self.long_text_request(post, account) if post.post_id in long_ids else post
+                if self.wants_comments(account, post):
+                    yield self.comments_request(post, account)
+
+        # The cursor is `since_id`; a page without one pages on by number (`page=N`, which always "moves": the
+        # new-post-id rule and the page cap stop a server that repeats itself).
+        number = response.meta.get("page", 1)
+        cursor = page.since_id or f"page={number + 1}"
+        yield from self.follow(response, page.posts, cursor, emit=emit,
+                               request_for=lambda cursor, n: self.next_page(account, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def comments_request(self, post: Post, account: AccountConfig, max_id: str | None = None,
@@ -219,9 +222,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         if page_top_level and cursor_moved and top_level < self.comments_per_post:
             yield self.comments_request(post, account, max_id, max_id_type, top_level)
 
-    def next_page(self, account: AccountConfig, response: Response, since_id: str | None) -> scrapy.Request:
-        number = response.meta.get("page", 1) + 1
-        return self.timeline_request(account, since_id=since_id, page=number)
+    def next_page(self, account: AccountConfig, cursor: str, number: int) -> scrapy.Request:
+        if cursor.startswith("page="):
+            return self.timeline_request(account, page=number)
+        return self.timeline_request(account, since_id=cursor, page=number)
 
     def long_text_request(self, post: Post, account: AccountConfig) -> scrapy.Request:
         return scrapy.Request(

@@ -22,10 +22,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench.faults import ANCHOR, crawl_sample, expected_posts, report, scenario_spec
+from bench.faults import ANCHOR, crawl_sample, expected_posts, report, scenario_spec, verdicts
 from benchmark.middlewares import BanDetectionMiddleware, RetryAfterMiddleware, parse_retry_after
 from benchmark.sample.faults import (
     FAULTS_PATH,
+    HOSTILE,
     PROFILES,
     RATE_KINDS,
     Fault,
@@ -414,3 +415,60 @@ def test_a_response_already_in_flight_does_not_end_a_retry_after_pause() -> None
     in_flight = Request("http://host/sent-before-the-429")
     retry_after.process_response(in_flight, Response(in_flight.url, status=200, request=in_flight))
     assert slot.delay == 60  # the server asked for 60 s; nothing has waited yet
+
+
+# ----------------------------------------------------------- hostile answers: ok is earned, never assumed
+
+HOSTILE_SPEC = {platform: scenario_spec(3, 250, seed=31, platform=platform)
+                for platform in ("weibo", "bluesky", "mastodon")}
+# 250 posts: several pages on every platform (Weibo 10, Mastodon 40, Bluesky 100 a page).
+HOSTILE_SETTINGS = {"RETRY_TIMES": "2", "MAX_PAGES_PER_ACCOUNT": "40"}
+HOSTILE_SCENARIOS = [
+    ("date_9999", "weibo"), ("date_9999", "bluesky"), ("date_9999", "mastodon"),
+    ("endless_cursor", "weibo"), ("endless_cursor", "bluesky"), ("endless_cursor", "mastodon"),
+    ("stuck_cursor", "weibo"), ("stuck_cursor", "bluesky"), ("stuck_cursor", "mastodon"),
+    ("foreign_uri", "mastodon"),
+    # Unstorable values: the store refuses the bad row and says which accounts a commit held (issue 14 item 1,
+    # benchmark.signals); until it does, one bad row takes its whole batch down, other accounts' posts included.
+    *(pytest.param(hostile, platform, marks=pytest.mark.xfail(
+        reason="needs the store to refuse bad rows and announce its commits (benchmark.signals)", strict=False))
+      for hostile, platform in (("huge_count", "weibo"), ("huge_count", "mastodon"), ("surrogate", "bluesky"))),
+]
+
+
+@pytest.fixture(scope="module")
+def clean_hostile_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile-clean")
+    runs = {platform: crawl_sample(spec, tmp / platform, platform=platform, settings=HOSTILE_SETTINGS)
+            for platform, spec in HOSTILE_SPEC.items()}
+    for platform, run in runs.items():
+        assert run.returncode == 0 and {s for s, _ in run.statuses.values()} == {"ok"}, (platform, run.statuses)
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("hostile", "platform"), HOSTILE_SCENARIOS)
+def test_a_hostile_server_never_gets_an_incomplete_account_called_ok(hostile, platform, clean_hostile_runs,
+                                                                      tmp_path) -> None:
+    """Every account complete (every post the clean crawl stored, less those served with a changed date, is
+    stored; none twice; none foreign) or not ok with a reason; exit 3 when any is not ok. Before `ok` was
+    earned: endless cursors crawled 363-763 requests and ended ok, a stuck Weibo since_id ended ok with the rest
+    missing, foreign statuses were stored under the crawled account, year-9999 dates ended ok with 0 posts."""
+    assert hostile in HOSTILE
+    profile = json.dumps({"name": hostile, "rates": {}, "burst_count": 0, "hostile": hostile})
+    clean = clean_hostile_runs[platform]
+    run = crawl_sample(HOSTILE_SPEC[platform], tmp_path, fault_seed=1, profile=profile, platform=platform,
+                       settings=HOSTILE_SETTINGS, timeout=300)
+    spoiled = set(run.server.get("spoiled", ()))
+    verdict = verdicts(clean, run, spoiled)
+    print(f"\n{hostile}/{platform}: exit {run.returncode}, {run.requests} requests, peak {run.peak_mb:.0f} MB, "
+          f"posts {sum(map(len, run.posts_by_account.values()))}/{sum(map(len, clean.posts_by_account.values()))}, "
+          f"{run.server.get('faults')}, {run.statuses}")
+    assert run.server["faults"].get(f"hostile_{hostile}", 0) > 0  # the server really answered that way
+    assert set(verdict.values()) <= {"complete", "not ok"}, verdict
+    assert len(verdict) == len(clean.statuses)
+    not_ok = [a for a, v in verdict.items() if v == "not ok"]
+    assert run.returncode == (3 if not_ok else 0), run.stderr[-3000:]
+    assert run.requests <= 3 * (len(clean.statuses) * 45)  # bounded: the page cap (40) stops any loop
+    if hostile in ("endless_cursor", "stuck_cursor", "foreign_uri"):
+        assert not_ok, "every account of this scenario misses posts: none may be ok"

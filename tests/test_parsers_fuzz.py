@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 import types
 import typing
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ TRICKY_STRINGS = (
     "刚刚", "5分钟前", "3小时前", "昨天 12:30", "前天 08:00", "11-25", "2026-11-25", "2026-02-30",
     "Tue Jun 07 10:20:30 +0800 2022", "Tue Foo 99 99:99:99 +9999 0000", "2026-09-30T12:00:00Z",
     "2026-09-30T12:00:00.123456789+05:30", "0001-01-01T00:00:00", "9999-12-31T23:59:59-23:59",
+    "9999-12-31T23:30:00-05:00", "0001-01-01T00:30:00+05:00", "Fri Dec 31 23:30:00 -0500 9999",
     "<a href='/n/x'>@x</a>", "<span class=\"surl-text\">#话题#</span>", "...全文", "<", "</a>", "&amp;",
     "did:plc:abc", "did:", "at://did:plc:abc/app.bsky.feed.post/3k", "at://", "https://t.cn/A6abc",
     "http://[::1", "javascript:alert(1)", "\x00", "\ud7ff", "💩" * 3, "这里还没有内容", "请求过于频繁",
@@ -114,9 +116,27 @@ def _json_values_for(seed: str) -> st.SearchStrategy[Any]:
     return json_values(sorted(all_keys(json.loads(seed))))
 
 
+# Dates at the ends of what `datetime` holds: with an offset, converting them to UTC overflows.
+FAR_DATES = ("9999-12-31T23:30:00-05:00", "9999-12-31T23:59:59.999999-23:59", "0001-01-01T00:30:00+05:00",
+             "Fri Dec 31 23:30:00 -0500 9999", "Sat Jan 01 00:10:00 +0800 0001")
+_DATE_LIKE = re.compile(r"^(\d{4}-\d\d-\d\dT|\w{3} \w{3} \d\d \d\d:)")
+
+
+def far_dated(doc: Any, far: str) -> Any:
+    """`doc` with every timestamp string replaced by `far` (a year-9999 or year-1 date)."""
+    if isinstance(doc, dict):
+        return {key: far_dated(value, far) for key, value in doc.items()}
+    if isinstance(doc, list):
+        return [far_dated(value, far) for value in doc]
+    return far if isinstance(doc, str) and _DATE_LIKE.match(doc) else doc
+
+
 def _mutate_at(draw: st.DrawFn, doc: Any, path: tuple, values: st.SearchStrategy[Any]) -> Any:
     value = _get(doc, path)
-    operation = draw(st.sampled_from(("replace", "delete", "retype", "truncate", "duplicate", "add_key")))
+    operation = draw(st.sampled_from(("replace", "delete", "retype", "truncate", "duplicate", "add_key",
+                                      "far_dates")))
+    if operation == "far_dates":  # every date of the subtree at once: the one the parser reads is among them
+        return _set(doc, path, far_dated(value, draw(st.sampled_from(FAR_DATES))))
     if operation == "delete" and path:
         parent = _get(doc, path[:-1])
         del parent[path[-1]]
@@ -151,7 +171,8 @@ def _set(doc: Any, path: tuple, value: Any) -> Any:
 # ------------------------------------------------------------------------------------- random HTML
 
 XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
-TRICKY_ATTRIBUTES = ("", "0", "swiftui_dev/abc", "swiftui_dev/99999999999999999999", "/", "a/b/c", "x/-1",
+TRICKY_ATTRIBUTES = ("", "0", "9999-12-31T23:30:00-05:00", "0001-01-01T00:30:00+05:00",
+                     "swiftui_dev/abc", "swiftui_dev/99999999999999999999", "/", "a/b/c", "x/-1",
                      "2026-13-45T99:99:99+00:00", "background-image:url('", "tg://resolve?domain=",
                      "https://t.me/", "javascript:", "1.2K", "992")
 
@@ -554,3 +575,32 @@ def test_telegram_parse_channel_page(markup: str | bytes, url: str) -> None:
 def test_telegram_parse_channel_page_on_non_pages(junk: Any) -> None:
     account, page = telegram.parse_channel_page(junk, channel="swiftui_dev", crawled_at=CRAWLED_AT)
     assert account is None and page.status in FEED_STATUSES and page.posts == []
+
+
+# ------------------------------------------------------------------------------- out-of-range dates
+
+
+@pytest.mark.parametrize("far", FAR_DATES)
+def test_year_9999_and_year_1_dates_never_raise(far: str) -> None:
+    """Every real payload with all its dates at the ends of `datetime`'s range: the parsers skip or keep the
+    items, they never raise (an OverflowError used to escape the Bluesky, Mastodon and Telegram parsers)."""
+    for seed in WEIBO_TIMELINES:
+        page = weibo.parse_timeline(far_dated(json.loads(seed), far), account_id="", crawled_at=CRAWLED_AT)
+        assert page.status in WEIBO_STATUSES
+    for seed in BLUESKY_FEEDS:
+        _check_page(bluesky.parse_author_feed(far_dated(json.loads(seed), far), account_id="brand.bsky.social",
+                                                  crawled_at=CRAWLED_AT), "brand.bsky.social")
+    for seed in MASTODON_STATUSES:
+        _check_page(mastodon.parse_statuses(far_dated(json.loads(seed), far), account_id="b@mastodon.example",
+                                                crawled_at=CRAWLED_AT), "b@mastodon.example")
+    for seed in TELEGRAM_PAGES:
+        markup = re.sub(r'datetime="[^"]*"', f'datetime="{far}"', seed)
+        _account, page = telegram.parse_channel_page(markup, channel="swiftui_dev", crawled_at=CRAWLED_AT)
+        _check_page(page, "swiftui_dev")
+
+
+def _check_page(page: Any, account_id: str) -> None:
+    assert type(page) is FeedPage and page.status in FEED_STATUSES
+    for post in page.posts:
+        check_item(post, Post)
+        assert post.account_id == account_id

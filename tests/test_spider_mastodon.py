@@ -360,3 +360,9 @@ def test_crawl_of_chosen_accounts_and_dates_exits_zero(sample: Any, tmp_path: Pa
     for account_id in ("many@mastodon.example", "pins@mastodon.example"):
         assert set(stored_ids(result, account_id)) == expected_ids(panel, account_id, "2026-10-01", "2026-10-31")
     assert {r["status"] for r in result.rows("SELECT status FROM crawl_accounts")} == {"ok"}
+
+
+def test_a_rate_limit_reset_in_year_9999_is_no_usable_header() -> None:
+    """`X-RateLimit-Reset: 9999-12-31T23:30:00-05:00` overflowed in the callback: the account ended ok, 0 posts."""
+    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "9999-12-31T23:30:00-05:00"}
+    assert rate_limit_wait(headers, NOW) is None

@@ -29,9 +29,11 @@ from benchmark.commands._common import (
 from benchmark.config import ConfigError, check_spider_arguments, load_config, parse_account_ids, parse_day
 from benchmark.distributed import RedisWorker
 from benchmark.extensions import CrawlReport
-from benchmark.i18n import Message, console_language, gettext_for, translate
+from benchmark.i18n import N_, Message, console_language, gettext_for, translate
+from benchmark.spider import BenchmarkSpider
 
 EXIT_CONFIG = EXIT_USAGE
+STOPPED_BEFORE_START = N_("the crawl was stopped before it began: no account was crawled, none is complete")
 
 
 def unknown_spider_message(name: str, known: list[str]) -> Message:
@@ -128,6 +130,9 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode == 0 and RedisWorker.refused:  # no job in Redis, or another period: fix and rerun
             self.exitcode = EXIT_CONFIG
         elif self.exitcode == 0 and CrawlReport.accounts_not_ok:
+            self.exitcode = EXIT_INCOMPLETE
+        elif self.exitcode == 0 and not BenchmarkSpider.crawls_closed:  # stopped during start-up (Ctrl-C)
+            print(gettext_for(console_language(self.settings))(STOPPED_BEFORE_START), file=sys.stderr)
             self.exitcode = EXIT_INCOMPLETE
 
     def start_line(self, platform: str, spider_args: dict[str, str], language: str) -> None:

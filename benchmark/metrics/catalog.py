@@ -207,6 +207,7 @@ def _term_table(pgettext: Callable[[str, str], str], _: Callable[[str], str]) ->
                   "question": pgettext("fan voice", "question"), "other": pgettext("fan voice", "other")},
         "answered": {bucket: _(text) for bucket, text in ANSWERED_WHEN.items()},
         "status": {"ok": pgettext("crawl status", "ok"), "partial": pgettext("crawl status", "partial"),
+                   "failed": pgettext("crawl status", "failed"),
                    "login_wall": pgettext("crawl status", "login_wall"),
                    "blocked": pgettext("crawl status", "blocked"),
                    "not_found": pgettext("crawl status", "not_found"),

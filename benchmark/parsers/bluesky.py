@@ -229,7 +229,7 @@ def _parse_items(feed: list[Any], context: _FeedContext) -> tuple[list[Post], li
     for index, item in enumerate(feed):
         try:
             result = _parse_item(as_dict(item), context)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:  # schema drift: skip, never fail
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:  # drift: skip
             result = f"item {index}: {type(error).__name__}"
         if isinstance(result, str):
             dropped.append(result if result.startswith("item ") else f"item {index}: {result}")
@@ -555,7 +555,7 @@ def parse_thread(
         index += 1
         try:
             result = _thread_comment(node, post_id, parent_id, depth, owner, crawled_at)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:  # schema drift: skip, never fail
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:  # drift: skip
             result = type(error).__name__
         if isinstance(result, Comment) and result.comment_id in seen:
             result = "duplicate_id"

@@ -31,7 +31,10 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
 def parse_datetime(value: object) -> datetime | None:
-    """An ISO 8601 timestamp as an aware UTC datetime; naive values are taken as UTC; junk → None."""
+    """An ISO 8601 timestamp as an aware UTC datetime; naive values are taken as UTC; junk → None.
+
+    Never raises: a date at the ends of `datetime`'s range whose offset pushes it past year 9999 (or before
+    year 1) in UTC is junk too (OverflowError)."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = _FRACTION.sub(r"\1", value.strip())  # nanosecond timestamps: fromisoformat takes 6 digits at most
@@ -39,11 +42,11 @@ def parse_datetime(value: object) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def as_int(value: object) -> int | None:

@@ -144,7 +144,7 @@ def parse_statuses(
     for index, status in enumerate(payload):
         try:
             result = _parse_status(as_dict(status), context)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:  # schema drift: skip, never fail
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:  # drift: skip
             result = type(error).__name__
         if isinstance(result, str):
             dropped.append(f"item {index}: {result}")
@@ -413,7 +413,7 @@ def parse_context(
     for index, status in enumerate(descendants):
         try:
             result = _context_comment(status, post_id, post_author_id, instance, crawled_at)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:  # schema drift: skip, never fail
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:  # drift: skip
             result = type(error).__name__
         if isinstance(result, Comment) and (result.extra["id"] in parsed or result.comment_id in uris):
             result = "duplicate_id"

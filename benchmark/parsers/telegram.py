@@ -171,7 +171,7 @@ def _parse_messages(messages: Any, channel: str, crawled_at: datetime | None) ->
     for index, message in enumerate(messages):
         try:
             result = _parse_message(message, channel, crawled_at)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:  # markup drift
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:  # markup drift
             result = type(error).__name__
         if isinstance(result, str):
             dropped.append(f"message {index}: {result}")

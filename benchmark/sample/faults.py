@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -68,6 +69,7 @@ class FaultProfile:
     burst_window: tuple[int, int] = (10, 200)  # bursts start at request numbers in [a, b)
     retry_after_date_seconds: int = 2
     only_paths: tuple[str, ...] = ()  # e.g. ("/weibo/statuses/extend",): fault only these routes (prefixes)
+    hostile: str = ""  # a HOSTILE answer given on every timeline page (clean or not), e.g. "endless_cursor"
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(RATE_KINDS)
@@ -75,6 +77,8 @@ class FaultProfile:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(RATE_KINDS)}")
         if sum(self.rates.values()) > 1 or any(rate < 0 for rate in self.rates.values()):
             raise ValueError("fault rates must be >= 0 and sum to at most 1")
+        if self.hostile and self.hostile not in HOSTILE:
+            raise ValueError(f"unknown hostile answer {self.hostile!r}; known: {', '.join(HOSTILE)}")
 
 
 PROFILES: dict[str, FaultProfile] = {
@@ -128,6 +132,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._requests = 0
         self._counts: Counter[str] = Counter()
+        self._spoiled: set[str] = set()  # post ids a hostile answer served with a date out of range
 
     def _plan_bursts(self) -> list[tuple[int, int]]:
         """(first request number, status) of each burst; bursts never overlap."""
@@ -190,13 +195,23 @@ class FaultInjector:
             return Fault(kind, status=429, retry_after=self.profile.retry_after_date_seconds)
         return Fault(kind)
 
+    def rewrite(self, path: str, reply: Reply, render: Any) -> Reply:
+        """The profile's hostile answer to `path` (see `hostile_reply`), or `reply` as it is."""
+        if not self.profile.hostile:
+            return reply
+        answer = hostile_reply(self.profile.hostile, path, reply, render, self._spoiled)
+        if answer is not reply:
+            with self._lock:
+                self._counts[f"hostile_{self.profile.hostile}"] += 1
+        return answer
+
     def snapshot(self) -> dict[str, Any]:
         """What `/__faults` serves: seed, profile, requests numbered so far and faults injected per kind."""
         with self._lock:
             counts = dict(sorted(self._counts.items()))
             requests = self._requests
         return {"seed": self.seed, "profile": asdict(self.profile), "requests": requests,
-                "faults": counts, "total_faults": sum(counts.values()),
+                "faults": counts, "total_faults": sum(counts.values()), "spoiled": sorted(self._spoiled),
                 "bursts": [{"first_request": start, "status": status, "length": self.profile.burst_length}
                            for start, status in self.bursts]}
 
@@ -225,3 +240,139 @@ def faulty_reply(reply: Reply, fault: Fault, now: float) -> tuple[Reply, int | N
     if fault.kind == "truncated_close":
         return reply, int(len(reply.body) * fault.keep)
     return reply, None
+
+
+# ------------------------------------------------------------------------------------------ hostile answers
+#
+# Not transport faults but answers a broken or hostile server gives with a normal 200, applied to every
+# timeline page (`--hostile NAME`, or `FaultInjector(..., hostile=NAME)`); what the crawler must do with each
+# is in docs/reliability.md. A crawl of any of them must end with every account complete (every served
+# in-period post stored, none twice, no foreign post) or not `ok`, with a reason.
+
+FAR_DATE = "9999-12-31T23:30:00-05:00"
+FAR_DATE_WEIBO = "Fri Dec 31 23:30:00 -0500 9999"
+HOSTILE = {
+    "date_9999": "the newest post of every page dated 9999-12-31T23:30:00-05:00 (and, on Mastodon, "
+                 "X-RateLimit-Reset too)",
+    "endless_cursor": "every next page repeats the first page's posts under an ever-new cursor "
+                      "(Weibo page=N, Mastodon max_id-1, Bluesky a new cursor)",
+    "stuck_cursor": "the next-page cursor of page 2 is the one that asked for it (Weibo since_id, Bluesky cursor, "
+                    "Mastodon max_id)",
+    "foreign_uri": "Mastodon: every other status's uri and url on another instance (evil.example)",
+    "huge_count": "the newest post of every page has 10**30 likes",
+    "surrogate": "the newest post of every page has a lone surrogate (\\ud800) in its text",
+}
+_TIMELINES = (("weibo", "/weibo/api/container/getIndex", "containerid=107603"),
+              ("bluesky", "/bluesky/xrpc/app.bsky.feed.getAuthorFeed", ""),
+              ("mastodon", "/mastodon/api/v1/accounts/", "/statuses"),
+              ("telegram", "/telegram/s/", ""))
+
+
+def timeline_platform(path: str) -> str | None:
+    """The platform whose timeline page `path` asks for (pinned-only Mastodon pages excluded), else None."""
+    for platform, prefix, marker in _TIMELINES:
+        if path.startswith(prefix) and marker in path and "pinned=true" not in path:
+            return platform
+    return None
+
+
+def hostile_reply(name: str, path: str, reply: Reply, render: Any, spoiled: set[str] | None = None) -> Reply:
+    """`reply` to timeline page `path` as the hostile server `name` answers it; `render(path)` gives the clean
+    reply of another path (the first page, for the endless cursor). The ids of posts served with a changed date
+    are added to `spoiled` (they are no longer served as posts of the period)."""
+    platform = timeline_platform(path)
+    if platform is None or reply.status != 200:
+        return reply
+    if platform == "telegram":
+        if name == "date_9999":
+            body = reply.body.replace(b'datetime="', f'datetime="{FAR_DATE}" data-was="'.encode(), 1)
+            return replace(reply, body=body)
+        return reply
+    try:
+        payload = json.loads(reply.body)
+    except ValueError:
+        return reply
+    query = path.partition("?")[2]
+    later_page = any(key in query for key in ("since_id=", "page=", "cursor=", "max_id="))
+    if name in ("endless_cursor", "stuck_cursor") and not later_page:
+        return reply  # the first page is served as it is; the next ones misbehave
+    headers = list(reply.headers)
+    if name in ("endless_cursor", "stuck_cursor") and later_page:
+        first_path = re.sub(r"&(since_id|page|cursor|max_id)=[^&]*", "", path)
+        if name == "endless_cursor":
+            payload, headers = json.loads(render(first_path).body), list(render(first_path).headers)
+        payload, headers = _next_cursor(platform, name, payload, headers, query)
+    posts = _newest_posts(platform, payload)
+    if posts:
+        _spoil(name, platform, posts, headers)
+        if name == "date_9999" and spoiled is not None:
+            spoiled.add(str(posts[0].get("uri") or posts[0].get("mid") or posts[0].get("id")))
+    if name == "foreign_uri" and platform == "mastodon" and isinstance(payload, list):
+        for status in payload[1::2]:
+            for key in ("uri", "url"):
+                if isinstance(status.get(key), str):
+                    status[key] = re.sub(r"^https?://[^/]+", "https://evil.example", status[key])
+    # ASCII-escaped JSON: a lone surrogate stays a valid \\ud800 escape on the wire.
+    return replace(reply, body=json.dumps(payload, separators=(",", ":")).encode(), headers=tuple(headers))
+
+
+def _param(query: str, name: str) -> str:
+    match = re.search(rf"(?:^|&){name}=([^&]*)", query)
+    return match.group(1) if match else ""
+
+
+def _next_cursor(platform: str, name: str, payload: Any, headers: list, query: str) -> tuple[Any, list]:
+    """The page's next-page cursor: ever new (endless) or the one that asked for it (stuck)."""
+    if platform == "weibo":
+        info = payload.get("data", {}).get("cardlistInfo", {})
+        if name == "endless_cursor":
+            info.pop("since_id", None)  # the crawler pages on with page=N
+        else:
+            info["since_id"] = int(_param(query, "since_id") or 0)
+    elif platform == "bluesky":
+        asked = _param(query, "cursor")
+        payload["cursor"] = f"{asked}x" if name == "endless_cursor" else asked
+    elif platform == "mastodon":
+        asked = _param(query, "max_id")
+        cursor = str(int(asked) - 1) if name == "endless_cursor" and asked.isdigit() else asked
+        headers = [(k, v) for k, v in headers if k != "Link"]
+        headers.append(("Link", f'<http://127.0.0.1/api/v1/accounts/x/statuses?limit=40&max_id={cursor}>; '
+                                'rel="next"'))
+    return payload, headers
+
+
+def _newest_posts(platform: str, payload: Any) -> list[dict]:
+    """The newest (first non-pinned) post object of the page, as a one-item list (or empty)."""
+    if platform == "weibo":
+        cards = payload.get("data", {}).get("cards") if isinstance(payload, dict) else None
+        blogs = [card["mblog"] for card in cards or () if isinstance(card, dict) and "mblog" in card]
+        blogs = [blog for blog in blogs if not blog.get("isTop")]
+        return blogs[:1]
+    if platform == "bluesky":
+        feed = payload.get("feed") if isinstance(payload, dict) else None
+        items = [item for item in feed or () if isinstance(item, dict) and "reason" not in item]
+        return [items[0]["post"]] if items and "post" in items[0] else []
+    if platform == "mastodon":
+        return [status for status in payload if isinstance(status, dict)][:1] if isinstance(payload, list) else []
+    return []
+
+
+def _spoil(name: str, platform: str, posts: list[dict], headers: list) -> None:
+    post = posts[0]
+    if name == "date_9999":
+        if platform == "weibo":
+            post["created_at"] = FAR_DATE_WEIBO
+        elif platform == "bluesky":
+            post.setdefault("record", {})["createdAt"] = FAR_DATE
+            post["indexedAt"] = FAR_DATE
+        else:
+            post["created_at"] = FAR_DATE
+            headers[:] = [(k, v) for k, v in headers if not k.startswith("X-RateLimit")]
+            headers += [("X-RateLimit-Remaining", "1"), ("X-RateLimit-Reset", FAR_DATE)]
+    elif name == "huge_count":
+        key = {"weibo": "attitudes_count", "bluesky": "likeCount", "mastodon": "favourites_count"}[platform]
+        post[key] = 10**30
+    elif name == "surrogate":
+        key = {"weibo": "text", "mastodon": "content"}.get(platform)
+        target = post.setdefault("record", {}) if platform == "bluesky" else post
+        target[key or "text"] = str(target.get(key or "text", "")) + "\ud800"

@@ -159,7 +159,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = faults.draw(self.path) if faults is not None else None
         headers = {name.lower(): value for name, value in self.headers.items()}
         if fault is None:
-            self._write(self.server.site.handle(self.path, host, headers), send_body)
+            reply = self.server.site.handle(self.path, host, headers)
+            if faults is not None:  # a hostile answer (benchmark.sample.faults.HOSTILE), when the profile has one
+                reply = faults.rewrite(self.path, reply, lambda path: self.server.site.handle(path, host, headers))
+            self._write(reply, send_body)
         else:
             self._serve_faulty(fault, host, send_body, headers)
 
