@@ -112,3 +112,14 @@ def test_own_answers_few_fans_and_its_fans_complain(demo):
     assert FAN_FRIENDLY not in fired(folder, "slow_answers") | fired(folder, "fans_complain")
     assert metric(folder, OWN, "comment_reply_rate") < 0.10 < metric(folder, FAN_FRIENDLY, "comment_reply_rate")
     assert metric(folder, OWN, "fan_voice_share.complaint") > 0.4
+
+
+
+def test_the_demo_shows_follower_growth_from_earlier_snapshots(demo):
+    """The demo ships earlier follower snapshots (issue 16), so the report draws a growth line, not one point."""
+    _done, folder = demo
+    snapshots: dict[str, set[str]] = {}
+    for row in rows(folder, "followers.csv"):
+        if row["platform"] == "weibo":
+            snapshots.setdefault(row["account_id"], set()).add(row["crawled_at"])
+    assert len(snapshots) == 6 and min(len(moments) for moments in snapshots.values()) >= 4, snapshots

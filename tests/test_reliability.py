@@ -73,7 +73,12 @@ def test_kill_9_five_times_then_a_normal_run_completes(tmp_path, panel, server_u
     for _round in range(5):
         process = subprocess.Popen(crawl_command(server_url, db, config, slow), cwd=PROJECT_ROOT,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(1.0, 2.5))
+        # Kill mid-crawl, not mid-start-up: on a loaded machine Scrapy may take several seconds before its store
+        # exists, and a kill before that tests nothing.
+        deadline = time.monotonic() + 60
+        while not db.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.2, 1.5))
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         if db.exists():

@@ -359,3 +359,20 @@ def test_a_crawl_that_fetched_nothing_gives_a_coverage_only_report(tmp_path):
     coverage = html.split('<section id="coverage">', 1)[1].split("</section>", 1)[0]
     assert coverage.count("cannot reach m.weibo.cn: no network or DNS?") == 3
     assert 'id="scorecard"' not in html and "Traceback" not in proc.stderr
+
+
+def test_units_percent_shows_engagement_rates_in_percent(panel, tmp_path):
+    """`scrapy report --units percent` (per-mille is unfamiliar outside China, issue 16); a wrong unit is one line."""
+    out = tmp_path / "percent"
+    proc = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}", "-o", str(out),
+                         "--units", "percent")
+    assert proc.returncode == 0, proc.stderr
+    html = (out / "index.html").read_text(encoding="utf-8")
+    default = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}", "-o",
+                            str(tmp_path / "permille"))
+    assert default.returncode == 0, default.stderr
+    assert html.count("‰") < (tmp_path / "permille" / "index.html").read_text(encoding="utf-8").count("‰")
+    wrong = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}", "-o",
+                          str(tmp_path / "x"), "--units", "basis-points")
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1 and "--units" in wrong.stderr

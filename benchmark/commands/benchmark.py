@@ -67,6 +67,8 @@ class Command(ScrapyCommand):
         group.add_argument("--lang", choices=("zh", "en"),
                            help="language of the report and the console (default: the config's, else the "
                                 "system locale, else en)")
+        group.add_argument("--units", metavar="UNIT",
+                           help="engagement rates in permille (the default, as Chinese tools show them) or percent")
         add_verbose(group)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -167,7 +169,8 @@ class Command(ScrapyCommand):
                 result = build_report(db_url=self.settings.get("BENCHMARK_DB"), output=output,
                                       progress=elapsed_printer(sys.stderr),
                                       config=with_period(self.config, self.since, self.until),
-                                      compare_previous=opts.compare_previous, language=self.language)
+                                      compare_previous=opts.compare_previous, language=self.language,
+                                      units=opts.units)
             except (ReportInputError, ConfigError) as exc:
                 print_error(exc.translate(self.language) if isinstance(exc, ConfigError) else str(exc), self.language)
                 self.exitcode = EXIT_USAGE

@@ -94,6 +94,7 @@ class Command(ScrapyCommand):
 
         panel = demo_panel(datetime.now(UTC).replace(microsecond=0), seed=opts.seed)
         config_path.write_text(panel_config_toml(panel), encoding="utf-8")
+        write_history(db_url, panel)
         platforms = sorted({account.platform for account in panel.accounts})
         server = start_server(panel)
         _say(_("[1/3] sample server on {url}; panel of {count} accounts on {platforms}").format(
@@ -141,3 +142,16 @@ def _seconds(began: float) -> str:
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def write_history(db_url: str, panel: Any) -> None:
+    """The weekly follower snapshots a store keeps from earlier crawls, so the demo's report draws follower
+    growth as a line (a first crawl alone would give one point)."""
+    from benchmark.sample.panel import write_follower_history
+    from benchmark.store import Store
+
+    store = Store(db_url)
+    try:
+        write_follower_history(store, panel)
+    finally:
+        store.close()

@@ -58,6 +58,8 @@ class Command(ScrapyCommand):
         group.add_argument("--lang", choices=("zh", "en"),
                            help="language of the report and of these messages (default: the config's "
                                 "[benchmark] language, else the system locale, else en)")
+        group.add_argument("--units", metavar="UNIT",
+                           help="engagement rates in permille (the default, as Chinese tools show them) or percent")
         # Accepted for scripts written for earlier versions: -o may point anywhere now.
         group.add_argument("--allow-outside", action="store_true", help=argparse.SUPPRESS)
 
@@ -130,7 +132,8 @@ class Command(ScrapyCommand):
         _check_not_a_link(out_dir)
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
         return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config,
-                            compare_previous=opts.compare_previous, periods=periods, language=current_language())
+                            compare_previous=opts.compare_previous, periods=periods, language=current_language(),
+                            units=opts.units)
 
 
 def _date(value: str | None, option: str) -> date | None:
