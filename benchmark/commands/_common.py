@@ -158,3 +158,27 @@ def install_console_warnings() -> Any:
     handler = ConsoleWarnings()
     logging.getLogger().addHandler(handler)
     return handler
+
+
+def add_report_options(group: Any, *, trend: bool) -> None:
+    """The options `scrapy report` and `scrapy benchmark` share (period, comparison, output, language, units);
+    `trend` adds `--periods`, which only the report takes (a crawl has one period)."""
+    group.add_argument("--config", metavar="FILE",
+                       help="the benchmark config (default: benchmark.toml in the project, or BENCHMARK_CONFIG)")
+    group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
+    group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
+    group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
+    if trend:
+        group.add_argument("--periods", metavar="LIST",
+                           help="periods for a trend, e.g. 2026Q1,2026Q2,2026Q3; the report is on the last one")
+    group.add_argument("--compare-previous", action="store_true",
+                       help="compare with the previous period of the same length (changes with 95 %% "
+                            "confidence intervals; crawl that period first)")
+    group.add_argument("-o", "--output", metavar="DIR",
+                       help="report folder, anywhere (default: reports/NAME in the project); an existing folder "
+                            "is replaced only if it holds a report")
+    group.add_argument("--lang", choices=("zh", "en"),
+                       help="language of the report and of these messages (default: the config's "
+                            "[benchmark] language, else the system locale, else en)")
+    group.add_argument("--units", metavar="UNIT",
+                       help="engagement rates in permille (the default, as Chinese tools show them) or percent")

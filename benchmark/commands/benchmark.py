@@ -22,6 +22,7 @@ from scrapy.commands import ScrapyCommand
 from benchmark.commands._common import (
     EXIT_INCOMPLETE,
     EXIT_USAGE,
+    add_report_options,
     add_verbose,
     install_console_warnings,
     log_to_file,
@@ -56,19 +57,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         readable_help(parser)
         group = parser.add_argument_group(title="Benchmark options")
-        group.add_argument("--config", metavar="FILE",
-                           help="the benchmark config (default: benchmark.toml in the project)")
-        group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
-        group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
-        group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
-        group.add_argument("--compare-previous", action="store_true",
-                           help="also compare with the previous period of the same length (crawl it first)")
-        group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
-        group.add_argument("--lang", choices=("zh", "en"),
-                           help="language of the report and the console (default: the config's, else the "
-                                "system locale, else en)")
-        group.add_argument("--units", metavar="UNIT",
-                           help="engagement rates in permille (the default, as Chinese tools show them) or percent")
+        add_report_options(group, trend=False)
         add_verbose(group)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from benchmark.commands._common import EXIT_USAGE, print_error, readable_help, use_project
+from benchmark.commands._common import EXIT_USAGE, add_report_options, print_error, readable_help, use_project
 
 if TYPE_CHECKING:
     from benchmark.report.render import ReportResult
@@ -42,24 +42,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         readable_help(parser)
         group = parser.add_argument_group(title="Report options")
-        group.add_argument("--config", metavar="FILE",
-                           help="the benchmark config (default: benchmark.toml in the project, or BENCHMARK_CONFIG)")
-        group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
-        group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
-        group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
-        group.add_argument("--periods", metavar="LIST",
-                           help="periods for a trend, e.g. 2026Q1,2026Q2,2026Q3; the report is on the last one")
-        group.add_argument("--compare-previous", action="store_true",
-                           help="compare with the previous period of the same length (changes with 95 %% "
-                                "confidence intervals)")
-        group.add_argument("-o", "--output", metavar="DIR",
-                           help="report folder, anywhere (default: reports/NAME in the project); an existing folder "
-                                "is replaced only if it holds a report")
-        group.add_argument("--lang", choices=("zh", "en"),
-                           help="language of the report and of these messages (default: the config's "
-                                "[benchmark] language, else the system locale, else en)")
-        group.add_argument("--units", metavar="UNIT",
-                           help="engagement rates in permille (the default, as Chinese tools show them) or percent")
+        add_report_options(group, trend=True)
         # Accepted for scripts written for earlier versions: -o may point anywhere now.
         group.add_argument("--allow-outside", action="store_true", help=argparse.SUPPRESS)
 
