@@ -161,6 +161,15 @@ def test_the_spider_asks_no_further_page_after_a_short_one(tmp_path: Path) -> No
     _items, requests = run(spider.parse_feed, respond(request, load("author_feed_brand")))
     assert not [r for r in requests if "getAuthorFeed" in r.url]
     full = load("author_feed_brand")
-    full["feed"] = full["feed"][1:] * 10
+    # A full page of posts not seen yet (the paging rule ends an account on a page that brings no new post).
+    full["feed"] = [_renamed(item, copy) for copy in range(10) for item in full["feed"][1:]]
     _items, requests = run(spider.parse_feed, respond(request, full))
     assert [r for r in requests if "getAuthorFeed" in r.url]  # a full page: the cursor is followed
+
+
+def _renamed(item: dict, copy: int) -> dict:
+    """A copy of a recorded feed item whose post has a uri (and cid) of its own."""
+    item = json.loads(json.dumps(item))
+    item["post"]["uri"] = f"{item['post']['uri']}c{copy}"
+    item["post"]["cid"] = f"{item['post'].get('cid', '')}c{copy}"
+    return item
