@@ -7,6 +7,8 @@ exemplar)``. Only the standard library is used, so a crawl starts fast.
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -27,11 +29,23 @@ ID_PATTERNS = {
         N_("a handle such as brand.bsky.social or a DID such as did:plc:abc123"),
     ),
     "mastodon": (
-        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$"),
+        # The instance is a host name ending in letters: not an IP address, no port, no path.
+        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*$"),
         N_("user@instance, such as brand@mastodon.social"),
     ),
     "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), N_("a public channel name such as durov")),
 }
+
+# A period outside these dates is a typo (0001-01-01, 9999-12-31): no platform has posts there, and dates
+# near the ends of the calendar overflow when a period is shifted or turned into a time of day.
+PERIOD_MIN = date(1990, 1, 1)
+PERIOD_MAX = date(2100, 12, 31)
+
+# The keys each table may hold: anything else is a typo, reported with the closest valid name.
+TOP_LEVEL_KEYS = ("benchmark", "account", "thresholds", "purpose", "voice")
+BENCHMARK_KEYS = ("name", "period", "timezone", "language")
+ACCOUNT_KEYS = ("platform", "id", "role", "label", "affiliates")
+LEXICON_TABLE_KEYS = ("lexicon",)
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "sales_floor_share": 0.30,
@@ -118,6 +132,9 @@ def normalize_id(platform: str, account_id: str) -> str:
 def parse_period(text: str) -> tuple[date, date]:
     """'2026Q3' → (2026-07-01, 2026-09-30); also '2026-08' (a month) and '2026' (a year)."""
     text = text.strip().upper()
+    if (year := re.match(r"\d{4}", text)) and not PERIOD_MIN.year <= int(year[0]) <= PERIOD_MAX.year:
+        raise ValueError(Message("{day} is out of range: use dates between {first} and {last}", day=text,
+                                 first=str(PERIOD_MIN), last=str(PERIOD_MAX)))
     if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text):
         year, quarter = int(m[1]), int(m[2])
         start = date(year, 3 * quarter - 2, 1)
@@ -171,7 +188,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
         raise ConfigError(path, "", Message("config file not found (copy benchmark.example.toml to start one)"))
     raw_bytes = path.read_bytes()
     try:
-        text = raw_bytes.decode("utf-8")
+        # utf-8-sig: Notepad and Excel save "UTF-8" with a byte-order mark, which is still UTF-8 text.
+        text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw_bytes[: exc.start].count(b"\n") + 1
         raise ConfigError(path, "", Message("the file is not UTF-8 text; save it as UTF-8"), line) from exc
@@ -186,11 +204,50 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> BenchmarkConfig:
     return _validate(path, data, _Locator(text))
 
 
+def unknown_key_message(key: str, known: tuple[str, ...] | list[str], what: str = "key") -> Message:
+    """'unknown key (did you mean timezone?)', or the list of valid names when none is close."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if what == "argument":
+        if close:
+            return Message("unknown argument (did you mean {suggestion}?)", suggestion=close[0])
+        return Message("unknown argument (expected one of {known})", known=", ".join(known))
+    if what == "table":
+        if close:
+            return Message("unknown table (did you mean {suggestion}?)", suggestion=close[0])
+        return Message("unknown table (expected one of {known})", known=", ".join(known))
+    if close:
+        return Message("unknown key (did you mean {suggestion}?)", suggestion=close[0])
+    return Message("unknown key (expected one of {known})", known=", ".join(known))
+
+
+def _top_level_line(loc: _Locator, key: str) -> int | None:
+    """The line of `[key]`, `[[key]]`, `[key.sub]` or `key = ...` at the top of the file."""
+    for pattern in (rf"^\s*\[\[?\s*{re.escape(key)}\s*(\.|\])", rf"^\s*{re.escape(key)}\s*="):
+        for i, line in enumerate(loc.lines):
+            if re.match(pattern, line):
+                return i + 1
+    return None
+
+
+def _check_keys(path: Path, table: dict[str, Any], known: tuple[str, ...], prefix: str,
+                line_of: Any, what: str = "key") -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(path, f"{prefix}{key}", unknown_key_message(key, known, what), line_of(key))
+
+
 def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfig:
     bench = data.get("benchmark")
     bench_line = loc.table_line("benchmark")
     if not isinstance(bench, dict):
         raise ConfigError(path, "benchmark", Message("missing [benchmark] table (name, period, timezone)"))
+    _check_keys(path, data, TOP_LEVEL_KEYS, "", lambda key: _top_level_line(loc, key), what="table")
+    _check_keys(path, bench, BENCHMARK_KEYS, "benchmark.", lambda key: loc.key_line(key, bench_line))
+    for table in ("purpose", "voice"):
+        if isinstance(data.get(table), dict):
+            _check_keys(path, data[table], LEXICON_TABLE_KEYS, f"{table}.",
+                        lambda key, table=table: loc.table_line(f"{table}.{key}") or loc.key_line(key),
+                        what="table")
 
     def err(key: str, message: str, line: int | None = None) -> ConfigError:
         return ConfigError(path, key, message, line)
@@ -204,7 +261,8 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
 
     start, end = _validate_period(bench, err, loc.key_line("period", bench_line))
     name = bench.get("name") or f"{start.isoformat()}_{end.isoformat()}"
-    if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name):
+    # Only dots would name `reports/` itself or its parent.
+    if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name) or not name.strip("."):
         raise err("benchmark.name", Message("use letters, digits, '.', '-' or '_' (it names the report folder)"),
                   loc.key_line("name", bench_line))
     language = bench.get("language")
@@ -234,6 +292,9 @@ def _validate(path: Path, data: dict[str, Any], loc: _Locator) -> BenchmarkConfi
                                                   known=", ".join(DEFAULT_THRESHOLDS)), line)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise err(f"thresholds.{key}", Message("expected a number, got {value}", value=repr(value)), line)
+        if not math.isfinite(value) or value < 0:
+            raise err(f"thresholds.{key}", Message("expected a number of 0 or more, got {value}",
+                                                  value=repr(value)), line)
         thresholds[key] = float(value)
 
     lexicon = _lexicon(data, "purpose", err, loc)
@@ -261,9 +322,11 @@ def _validate_period(bench: dict[str, Any], err: Any, line: int | None) -> tuple
                                               example="{ start = 2026-07-01, end = 2026-09-30 }"), line)
     if isinstance(period, str):
         try:
-            return parse_period(period)
+            bounds = parse_period(period)
         except ValueError as exc:
             raise err("benchmark.period", exc.args[0], line) from exc
+        check_period_range(*bounds, error=lambda message: err("benchmark.period", message, line))
+        return bounds
     if not isinstance(period, dict):
         raise err("benchmark.period", Message("expected a table with start and end, got {value}",
                                               value=repr(period)), line)
@@ -279,7 +342,16 @@ def _validate_period(bench: dict[str, Any], err: Any, line: int | None) -> tuple
     if bounds[0] > bounds[1]:
         raise err("benchmark.period", Message("start {start} is after end {end}", start=str(bounds[0]),
                                               end=str(bounds[1])), line)
+    check_period_range(bounds[0], bounds[1], error=lambda message: err("benchmark.period", message, line))
     return bounds[0], bounds[1]
+
+
+def check_period_range(start: date, end: date, error: Any) -> None:
+    """Raise `error(message)` when a period reaches outside PERIOD_MIN..PERIOD_MAX (a typo, not a quarter)."""
+    for day in (start, end):
+        if not PERIOD_MIN <= day <= PERIOD_MAX:
+            raise error(Message("{day} is out of range: use dates between {first} and {last}", day=str(day),
+                                first=str(PERIOD_MIN), last=str(PERIOD_MAX)))
 
 
 def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> AccountConfig:
@@ -287,6 +359,9 @@ def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> Acco
     where = f"account[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(path, where, Message("expected a table"), header)
+
+    # Unknown keys first: `rol = "peer"` is a typo of role, not a missing role.
+    _check_keys(path, entry, ACCOUNT_KEYS, f"{where}.", lambda key: loc.key_line(key, header))
 
     def check_str(key: str, required: bool = True) -> str | None:
         value = entry.get(key)
@@ -323,10 +398,52 @@ def _validate_account(path: Path, index: int, entry: Any, loc: _Locator) -> Acco
     if not isinstance(affiliates, list) or not all(isinstance(a, (str, int)) for a in affiliates):
         raise ConfigError(path, f"{where}.affiliates", Message("expected a list of account ids"),
                           loc.key_line("affiliates", header))
-    unknown = set(entry) - {"platform", "id", "role", "label", "affiliates"}
-    if unknown:
-        raise ConfigError(path, f"{where}.{sorted(unknown)[0]}",
-                          Message("unknown key (expected platform, id, role, label, affiliates)"),
-                          loc.key_line(sorted(unknown)[0], header))
     return AccountConfig(platform=platform, id=account_id, role=role, label=label,
                          affiliates=tuple(normalize_id(platform, str(a)) for a in affiliates), line=header)
+
+
+# -- the command line's `-a NAME=VALUE` spider arguments: the same rules as the config ---------------------------
+SPIDER_ARGUMENTS = ("accounts", "since", "until", "comments")
+
+
+def parse_day(value: str, name: str) -> date:
+    """A `-a since=`/`--until` date typed by the user; ValueError(Message) names the option."""
+    try:
+        day = date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(Message("{name} {value} is not a date: use YYYY-MM-DD", name=name,
+                                 value=repr(value))) from exc
+
+    def out_of_range(message: Message) -> ValueError:
+        return ValueError(Message("{name}: {reason}", name=name, reason=message))
+
+    check_period_range(day, day, error=out_of_range)
+    return day
+
+
+def parse_account_ids(platform: str, text: str) -> list[str]:
+    """`-a accounts=ID,ID`: each id checked with the config's rules for the platform (an id reaches a URL)."""
+    ids = [normalize_id(platform, part) for part in str(text).split(",") if part.strip()]
+    if not ids:
+        raise ValueError(Message("accounts: no account id given"))
+    pattern, hint = ID_PATTERNS[platform]
+    for account_id in ids:
+        if not pattern.match(account_id):
+            raise ValueError(Message("accounts: {id} is not a valid {platform} id: expected {hint}",
+                                     id=repr(account_id), platform=platform, hint=Message(hint)))
+    return ids
+
+
+def check_spider_arguments(platform: str, arguments: dict[str, str]) -> None:
+    """Reject what a crawl would otherwise ignore or trip on: unknown names (`-a acounts=`), bad dates,
+    out-of-range periods, ids the config would refuse. Names starting with '_' are a scheduler's (scrapyd)."""
+    for name in arguments:
+        if name not in SPIDER_ARGUMENTS and not name.startswith("_"):
+            raise ValueError(Message("-a {name}: {reason}", name=name,
+                                     reason=unknown_key_message(name, SPIDER_ARGUMENTS, what="argument")))
+    since = parse_day(arguments["since"], "since") if arguments.get("since") is not None else None
+    until = parse_day(arguments["until"], "until") if arguments.get("until") is not None else None
+    if since and until and since > until:
+        raise ValueError(Message("since {start} is after until {end}", start=str(since), end=str(until)))
+    if arguments.get("accounts") is not None and platform in ID_PATTERNS:
+        parse_account_ids(platform, arguments["accounts"])

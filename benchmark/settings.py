@@ -139,3 +139,10 @@ REFRESH_WINDOW_DAYS = 14
 CRAWL_COMMENTS = False
 COMMENTS_PER_POST = 40  # first N top-level comments per post (+ replies); why 40: docs/comments.md
 COMMENTS_MAX_POSTS = 100  # per account and run: keeps a comments crawl bounded
+
+# --- The console of the commands (benchmark/commands/_common.py, benchmark/extensions.py) -----------------------
+# `scrapy crawl`/`benchmark`/`demo` turn these on: a line per account as it completes, and one summary table printed
+# by the command, last. Scrapy's log then goes to logs/<spider>-<time>.log in the project (LOG_FILE), unless
+# -L/--loglevel, -s LOG_LEVEL=..., --logfile or --verbose asks for it on the console.
+BENCHMARK_PROGRESS = False
+BENCHMARK_SUMMARY_AT_EXIT = False

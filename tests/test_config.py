@@ -71,24 +71,27 @@ def test_shipped_example_is_valid():
     assert {a.platform for a in config.accounts} == {"weibo", "bluesky", "mastodon", "telegram"}
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "key", "line", "words"),
-    [
-        ('role = "own"', 'role = "competitor"', "account[0].role", 9, "unknown role 'competitor'"),
-        ('platform = "weibo"', 'platform = "twitter"', "account[0].platform", 7, "unknown platform 'twitter'"),
-        ('id = "1669879400"', 'id = "abc"', "account[0].id", 8, "not a valid weibo id"),
-        ('id = "durov"', 'id = "a"', "account[3].id", 25, "not a valid telegram id"),
-        ('id = "@brand@mastodon.social"', 'id = "brand"', "account[2].id", 20, "user@instance"),
-        ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'role = "peer"\nlabels = "x"\n\n[[account]]\n'
-         'platform = "mastodon"', "account[1].labels", 17, "unknown key"),
-        ("end = 2026-09-30", "end = 2026-06-30", "benchmark.period", 3, "is after end"),
-        ("end = 2026-09-30", 'end = "next week"', "benchmark.period.end", 3, "not a date"),
-        ("start = 2026-07-01, ", "", "benchmark.period.start", 3, "missing"),
-        ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "benchmark.timezone", 4, "unknown time zone"),
-        ('affiliates = ["2345678901"]', 'affiliates = "2345678901"', "account[0].affiliates", 11, "list"),
-        ('role = "own"\n', "", "account[0].role", 6, "missing"),
-    ],
-)
+# (old, new, key, line, words): each replaces `old` in GOOD; tests/test_cli.py replays them on the command line.
+MISTAKES = [
+    ('role = "own"', 'role = "competitor"', "account[0].role", 9, "unknown role 'competitor'"),
+    ('platform = "weibo"', 'platform = "twitter"', "account[0].platform", 7, "unknown platform 'twitter'"),
+    ('id = "1669879400"', 'id = "abc"', "account[0].id", 8, "not a valid weibo id"),
+    ('id = "durov"', 'id = "a"', "account[3].id", 25, "not a valid telegram id"),
+    ('id = "@brand@mastodon.social"', 'id = "brand"', "account[2].id", 20, "user@instance"),
+    # An address, not an instance name: the spider would open a connection to any host.
+    ('id = "@brand@mastodon.social"', 'id = "x@127.0.0.1"', "account[2].id", 20, "user@instance"),
+    ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'role = "peer"\nlabels = "x"\n\n[[account]]\n'
+     'platform = "mastodon"', "account[1].labels", 17, "unknown key"),
+    ("end = 2026-09-30", "end = 2026-06-30", "benchmark.period", 3, "is after end"),
+    ("end = 2026-09-30", 'end = "next week"', "benchmark.period.end", 3, "not a date"),
+    ("start = 2026-07-01, ", "", "benchmark.period.start", 3, "missing"),
+    ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "benchmark.timezone", 4, "unknown time zone"),
+    ('affiliates = ["2345678901"]', 'affiliates = "2345678901"', "account[0].affiliates", 11, "list"),
+    ('role = "own"\n', "", "account[0].role", 6, "missing"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "line", "words"), MISTAKES)
 def test_each_mistake_names_file_line_and_key(tmp_path, old, new, key, line, words):
     assert old in GOOD
     error = error_for(tmp_path, GOOD.replace(old, new, 1))
@@ -159,3 +162,60 @@ def test_lexicon_tables(tmp_path):
     assert config.voice_lexicon == {"complaint": ["发货太慢"]}
     error = error_for(tmp_path, GOOD + '\n[voice.lexicon]\ncomplaint = "发货太慢"\n')
     assert error.key == "voice.lexicon.complaint" and error.line == 29
+
+
+TYPOS = [
+    ('timezone = "Asia/Shanghai"', 'timezon = "Asia/Shanghai"', "benchmark.timezon", 4, "timezone"),
+    ('timezone = "Asia/Shanghai"', 'langauge = "en"', "benchmark.langauge", 4, "language"),
+    ("period = {", "periodd = {", "benchmark.periodd", 3, "period"),
+    ("[[account]]\nplatform = \"bluesky\"", "[[acount]]\nplatform = \"bluesky\"", "acount", 13, "account"),
+    ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'rol = "peer"\n\n[[account]]\nplatform = "mastodon"',
+     "account[1].rol", 16, "role"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "line", "suggestion"), TYPOS)
+def test_typos_are_rejected_at_their_line_with_the_closest_name(tmp_path, old, new, key, line, suggestion):
+    assert old in GOOD
+    error = error_for(tmp_path, GOOD.replace(old, new, 1))
+    assert (error.key, error.line) == (key, line)
+    assert f"did you mean {suggestion}?" in str(error)
+
+
+def test_a_misspelt_table_is_rejected_with_the_closest_name(tmp_path):
+    error = error_for(tmp_path, GOOD + "\n[threshold]\nsales_floor_share = 0.3\n")
+    assert (error.key, error.line) == ("threshold", 28)
+    assert "did you mean thresholds?" in str(error)
+    error = error_for(tmp_path, GOOD + "\n[purpose.lexicn]\nsales = [\"x\"]\n")
+    assert (error.key, error.line) == ("purpose.lexicn", 28)
+    assert "did you mean lexicon?" in str(error)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5"])
+def test_thresholds_must_be_finite_and_not_negative(tmp_path, value):
+    error = error_for(tmp_path, GOOD + f"\n[thresholds]\nsales_floor_share = {value}\n")
+    assert (error.key, error.line) == ("thresholds.sales_floor_share", 29)
+    assert "a number of 0 or more" in str(error)
+
+
+@pytest.mark.parametrize("name", [".", "..", "..."])
+def test_a_name_of_dots_is_rejected(tmp_path, name):
+    error = error_for(tmp_path, GOOD.replace('name = "2026Q3"', f'name = "{name}"'))
+    assert (error.key, error.line) == ("benchmark.name", 2)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
+    config = load_config(write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode("utf-8")))
+    assert config.name == "2026Q3"
+
+
+@pytest.mark.parametrize(
+    "period",
+    ["{ start = 0001-01-01, end = 9999-12-31 }", "{ start = 2026-01-01, end = 9999-12-31 }",
+     "{ start = 0001-01-01, end = 2026-01-01 }", '"9999Q4"', '"0001"'],
+)
+def test_a_period_out_of_range_is_one_clear_error(tmp_path, period):
+    text = GOOD.replace("{ start = 2026-07-01, end = 2026-09-30 }", period)
+    error = error_for(tmp_path, text)
+    assert error.key.startswith("benchmark.period") and error.line == 3
+    assert "between 1990-01-01 and 2100-12-31" in str(error)

@@ -59,7 +59,8 @@ def test_demo_prints_the_report_path_and_writes_every_file(demo):
 
 def test_every_account_was_crawled_completely(demo):
     done, _folder = demo
-    statuses = re.findall(r"^\s+(\w+)\s+(weibo|bluesky|mastodon|telegram):", done.stderr, flags=re.M)
+    summary = done.stderr[done.stderr.rindex("Summary:"):]  # the table, last on the console
+    statuses = re.findall(r"^\s+(\w+)\s+(weibo|bluesky|mastodon|telegram)\s", summary, flags=re.M)
     assert len(statuses) >= 12
     assert {status for status, _platform in statuses} == {"ok"}
 
@@ -68,7 +69,10 @@ def test_a_clean_demo_prints_no_warning_or_error(demo):
     """The first command a marketer runs: a warning there (e.g. a Scrapy component complaining about our
     settings) reads as "something is broken"."""
     done, _folder = demo
-    assert re.findall(r"^.*\] (?:WARNING|ERROR|CRITICAL): .*$", done.stderr, flags=re.M) == []
+    assert re.findall(r"^(?:.*\] )?(?:WARNING|ERROR|CRITICAL|warning|error): .*$", done.stderr, flags=re.M) == []
+    log = Path(re.search(r"; log: (\S+\.log)$", done.stderr, flags=re.M)[1])  # Scrapy's log is in logs/
+    assert "] INFO: " in log.read_text(encoding="utf-8")
+    assert re.findall(r"^.*\] (?:WARNING|ERROR|CRITICAL): .*$", log.read_text(encoding="utf-8"), flags=re.M) == []
 
 
 def test_inflated_followers_on_the_bought_followers_peer_only(demo):

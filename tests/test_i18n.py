@@ -317,29 +317,32 @@ def crawl_summary(capsys, language: str) -> str:
 
 def test_crawl_summary_in_chinese(capsys):
     out = crawl_summary(capsys, "zh")
-    assert "weibo：抓取结束（finished）；各账号情况：" in out
-    assert re.search(r"^  ok\s+weibo:1669879400\s+帖子=40\s+页数=1", out, flags=re.M)
-    assert re.search(r"^  login_wall\s+weibo:2803301701\s+帖子=0\s+页数=0\s+微博要求登录：请设置 WEIBO_COOKIE",
+    assert re.search(r"^  ok\s+weibo\s+1669879400\s+1669879400\s+40\s+1$", out, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo\s+2803301701\s+2803301701\s+0\s+0\s+微博要求登录：请设置 WEIBO_COOKIE",
                      out, flags=re.M)
-    assert "1 个账号未完整抓取" in out
-    assert "posts=" not in out
+    assert "帖子数" in out and "1 个账号未完整抓取" in out
+    assert "posts" not in out
 
 
 def test_crawl_summary_in_english(capsys):
     out = crawl_summary(capsys, "en")
-    assert re.search(r"^  ok\s+weibo:1669879400\s+posts=40\s+pages=1", out, flags=re.M)
-    assert re.search(r"^  login_wall\s+weibo:2803301701\s+posts=0\s+pages=0\s+Weibo asks for a login: set WEIBO_COOKIE",
-                     out, flags=re.M)
-    assert "1 account(s) not complete" in out
+    assert out.startswith("Summary: 2 account(s)\n")
+    assert re.search(r"^  status\s+platform\s+account\s+id\s+posts\s+pages$", out, flags=re.M)
+    assert re.search(r"^  ok\s+weibo\s+1669879400\s+1669879400\s+40\s+1$", out, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo\s+2803301701\s+2803301701\s+0\s+0\s+Weibo asks for a login: set "
+                     r"WEIBO_COOKIE", out, flags=re.M)
+    assert out.rstrip().splitlines()[-1].startswith("1 account(s) not complete")
     assert "帖子" not in out
 
 
 def test_status_lines_line_up_in_both_languages(capsys):
     """Status codes stay English in both languages (scripts and the README refer to them)."""
     for language in i18n.LANGUAGES:
-        lines = [line for line in crawl_summary(capsys, language).splitlines() if " weibo:" in line]
+        lines = [line for line in crawl_summary(capsys, language).splitlines() if " weibo " in line]
         assert [line.split()[0] for line in lines] == ["ok", "login_wall"]
-        assert len({line.index("weibo:") for line in lines}) == 1
+        assert len({line.index(" weibo ") for line in lines}) == 1
+        # posts and pages are right-aligned: the rows are as long up to the pages column
+        assert len({re.search(r"\d+\s+\d+(?=\s{2}|$)", line).end() for line in lines}) == 1
 
 
 def test_the_crawl_path_does_not_import_babel_or_jinja2():

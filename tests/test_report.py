@@ -207,9 +207,9 @@ def test_sections_are_all_there(report):
     assert "<svg" in html and "我们的品牌" in html
 
 
-# -- errors: one line on stderr, exit status 1, no traceback ------------------------------------------------
+# -- errors: one line on stderr, exit status 2, no traceback ------------------------------------------------
 def assert_clear_error(proc: subprocess.CompletedProcess, words: str) -> None:
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("[")]  # progress lines
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == lines[0]
@@ -321,18 +321,21 @@ def test_store_errors_are_one_line_messages(tmp_path):
     assert "secret" not in str(info.value)
 
 
-def test_an_output_folder_outside_the_project_or_not_a_report_is_refused(panel, tmp_path):
+def test_an_output_folder_anywhere_is_fine_but_not_a_folder_that_is_not_a_report(panel, tmp_path):
     outside = subprocess.run([sys.executable, "-m", "scrapy", "report", "--config", str(panel["config"]),
                               "-s", f"BENCHMARK_DB={panel['db']}", "-o", str(tmp_path / "r")], cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
-    assert outside.returncode == 1 and not (tmp_path / "r").exists()
-    assert "is outside the current folder" in outside.stderr and "--allow-outside" in outside.stderr
+    assert outside.returncode == 0 and (tmp_path / "r" / "index.html").exists(), outside.stderr
     precious = tmp_path / "documents"
     precious.mkdir()
     (precious / "thesis.docx").write_text("years of work", encoding="utf-8")
     refused = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}",
                             "-o", str(precious))
-    assert refused.returncode == 1 and "it is not a report folder" in refused.stderr
+    assert refused.returncode == 2 and "it is not a report folder" in refused.stderr
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "r")
+    followed = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB={panel['db']}", "-o", str(link))
+    assert followed.returncode == 2 and "symbolic link" in followed.stderr and link.is_symlink()
     assert (precious / "thesis.docx").read_text(encoding="utf-8") == "years of work"
 
 

@@ -430,7 +430,7 @@ def test_report_command_lang_flag_and_chinese_errors(store, tmp_path):
     assert "正在计算" in done.stderr
     failed = scrapy_report("--config", str(store["config"]), "-s", f"BENCHMARK_DB={store['db']}", "--lang", "zh",
                            "--period", "2025Q1", "-o", str(tmp_path / "empty"))
-    assert failed.returncode == 1 and "错误：" in failed.stderr and "都没有帖子" in failed.stderr
+    assert failed.returncode == 2 and "错误：" in failed.stderr and "都没有帖子" in failed.stderr
     english = scrapy_report("--config", str(store["config"]), "-s", f"BENCHMARK_DB={store['db']}",
                             "--period", "2025Q1", "-o", str(tmp_path / "empty"),
                             env={"LC_ALL": "zh_CN.UTF-8", "LANG": "zh_CN.UTF-8"})

@@ -197,9 +197,9 @@ def test_the_reasons_are_stored_in_english_and_shown_in_the_console_language(cra
     assert not_found["message"] == "no such Weibo account: its profile is empty (这里还没有内容)"
     shown = stored_message(not_found["message"], not_found["message_i18n"], "zh")
     assert shown == "微博账号不存在：主页为空（这里还没有内容）"
-    assert re.search(r"^  not_found\s+weibo:1000000007 .*微博账号不存在：主页为空", second.stderr, flags=re.M)
-    assert re.search(r"^  login_wall\s+weibo:1000000003 .*请设置 WEIBO_COOKIE", second.stderr, flags=re.M)
-    assert re.search(r"^  not_found\s+weibo:1000000007 .*no such Weibo account", first.stderr, flags=re.M)
+    assert re.search(r"^  not_found\s+weibo\s+.*\b1000000007\s.*微博账号不存在：主页为空", second.stderr, flags=re.M)
+    assert re.search(r"^  login_wall\s+weibo\s+.*\b1000000003\s.*请设置 WEIBO_COOKIE", second.stderr, flags=re.M)
+    assert re.search(r"^  not_found\s+weibo\s+.*\b1000000007\s.*no such Weibo account", first.stderr, flags=re.M)
 
 
 def test_418_burst_was_retried_with_backoff(crawled):

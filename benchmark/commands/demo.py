@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from benchmark.commands._common import add_verbose, install_console_warnings, log_to_file, readable_help, use_project
+from benchmark.extensions import CrawlReport
 from benchmark.i18n import choose_language, gettext_for
 
 PLATFORM_SETTINGS = {
@@ -32,7 +34,6 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "BAN_BACKOFF_BASE": 0.2,
-    "LOG_LEVEL": "WARNING",
     "WEIBO_COOKIE_NEEDED": False,  # the sample server needs no cookie: no "WEIBO_COOKIE is not set" warning
     # A small comments sample shows the "Talking with fans" section for about 3 extra seconds.
     "CRAWL_COMMENTS": True,
@@ -44,22 +45,35 @@ FAST_LOCAL_SETTINGS = {
 class Command(ScrapyCommand):
     requires_project = True
     requires_crawler_process = True
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
+    default_settings: ClassVar[dict[str, Any]] = {}
+    log_file: Path | None = None
 
     def short_desc(self) -> str:
         return "Crawl a bundled sample panel offline and render reports/demo/index.html"
 
     def syntax(self) -> str:
-        return "[-o reports/demo] [--seed 7] [--workdir data/demo] [--lang zh|en]"
+        return "[-o reports/demo] [--seed 7] [--workdir data/demo] [--lang zh|en] [--verbose]"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("-o", "--output", default="reports/demo", help="report folder (default: %(default)s)")
+        readable_help(parser)
+        parser.add_argument("-o", "--output",
+                            help="report folder (default: reports/demo in the project; reports/demo-zh in Chinese)")
         parser.add_argument("--seed", type=int, default=7, help="sample data seed (default: %(default)s)")
-        parser.add_argument("--workdir", default="data/demo",
-                            help="where the demo's config and store are written, replaced on each run")
+        parser.add_argument("--workdir", help="where the demo's config and store are written, replaced on each run "
+                                              "(default: data/demo in the project; data/demo-zh in Chinese)")
         parser.add_argument("--lang", choices=("zh", "en"),
                             help="language of the report and the console (default: the system locale, else en)")
+        add_verbose(parser)
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        self.root = use_project(self.settings)
+        self.log_file = log_to_file(self.settings, opts, self.root, "demo")
+        # The demo prints its own steps and the summary last.
+        self.settings.set("BENCHMARK_PROGRESS", True, priority="cmdline")
+        self.settings.set("BENCHMARK_SUMMARY_AT_EXIT", True, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from benchmark.sample.panel import demo_panel, panel_config_toml
@@ -68,7 +82,10 @@ class Command(ScrapyCommand):
         began = time.monotonic()
         language = choose_language(getattr(opts, "lang", None))
         _ = gettext_for(language)
-        workdir = Path(opts.workdir)
+        # Each language has its own folders: `--lang zh` after the English demo keeps the English one.
+        suffix = "" if language == "en" else f"-{language}"
+        workdir = Path(opts.workdir) if opts.workdir else self.root / "data" / f"demo{suffix}"
+        output = Path(opts.output) if opts.output else self.root / "reports" / f"demo{suffix}"
         if workdir.exists():
             shutil.rmtree(workdir)
         workdir.mkdir(parents=True)
@@ -80,7 +97,10 @@ class Command(ScrapyCommand):
         platforms = sorted({account.platform for account in panel.accounts})
         server = start_server(panel)
         _say(_("[1/3] sample server on {url}; panel of {count} accounts on {platforms}").format(
-            url=server.url, count=len(panel.accounts), platforms=", ".join(platforms)))
+            url=server.url, count=len(panel.accounts), platforms=", ".join(platforms))
+             + ("; " + _("log: {path}").format(path=self.log_file) if self.log_file else ""))
+        if self.log_file is not None:
+            install_console_warnings()
         try:
             self.crawl(server.url, platforms, str(config_path), db_url, language)
         finally:
@@ -89,9 +109,10 @@ class Command(ScrapyCommand):
 
         from benchmark.report.render import build_report
 
-        out = build_report(config_path=str(config_path), db_url=db_url, output=opts.output,
+        out = build_report(config_path=str(config_path), db_url=db_url, output=output,
                            progress=lambda message: _say(f"      {message}"), language=language)
         _say(_("[3/3] report ready in {seconds} s").format(seconds=_seconds(began)))
+        CrawlReport.print_summary(language)  # last, where the eye lands
         print(Path(out, "index.html").resolve())
 
     def crawl(self, server_url: str, platforms: list[str], config_path: str, db_url: str,

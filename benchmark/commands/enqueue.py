@@ -13,12 +13,11 @@ import sys
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from benchmark.commands._common import EXIT_FAILED, EXIT_USAGE, print_error, readable_help, use_project
 from benchmark.items import PLATFORMS
 
-EXIT_USAGE = 2
-EXIT_BUSY = 1
+EXIT_BUSY = EXIT_FAILED  # a job still running: not a mistake in the input (README, "Exit status")
 
 
 class Command(ScrapyCommand):
@@ -40,17 +39,23 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        readable_help(parser)
         group = parser.add_argument_group(title="Enqueue options")
         group.add_argument("--config", metavar="FILE", help="the benchmark config (default: BENCHMARK_CONFIG)")
         group.add_argument("--reset", action="store_true", help="discard a job that is still running")
         group.add_argument("--status", action="store_true", help="show each platform's job; change nothing")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        use_project(self.settings, opts.config)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         from benchmark.config import ConfigError, load_config
         from benchmark.i18n import console_language, gettext_for
 
-        self.language = console_language(self.settings, opts.config)
+        self.language = console_language(self.settings, self.settings.get("BENCHMARK_CONFIG"))
         _ = gettext_for(self.language)
         url = self.settings.get("BENCHMARK_SCHEDULER", "")
         if not url:
@@ -61,9 +66,12 @@ class Command(ScrapyCommand):
             return
         unknown = [name for name in args if name not in PLATFORMS]
         if unknown:
-            raise UsageError(f"unknown platform {unknown[0]!r}: one of {', '.join(PLATFORMS)}")
+            print_error(_("unknown platform {platform}: one of {known}").format(
+                platform=repr(unknown[0]), known=", ".join(PLATFORMS)), self.language)
+            self.exitcode = EXIT_USAGE
+            return
         try:
-            config = load_config(opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
+            config = load_config(self.settings.get("BENCHMARK_CONFIG", "benchmark.toml"))
         except ConfigError as exc:
             print(_("error: {message}").format(message=exc.translate(self.language)), file=sys.stderr)
             self.exitcode = EXIT_USAGE

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
+
+from benchmark.commands._common import EXIT_USAGE, print_error, readable_help, use_project
 
 if TYPE_CHECKING:
     from benchmark.report.render import ReportResult
@@ -39,8 +40,10 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        readable_help(parser)
         group = parser.add_argument_group(title="Report options")
-        group.add_argument("--config", metavar="FILE", help="the benchmark config (default: BENCHMARK_CONFIG)")
+        group.add_argument("--config", metavar="FILE",
+                           help="the benchmark config (default: benchmark.toml in the project, or BENCHMARK_CONFIG)")
         group.add_argument("--period", metavar="PERIOD", help="a quarter (2026Q3), a month (2026-08) or a year")
         group.add_argument("--since", metavar="DATE", help="first day of the period (YYYY-MM-DD)")
         group.add_argument("--until", metavar="DATE", help="last day of the period (YYYY-MM-DD)")
@@ -49,21 +52,30 @@ class Command(ScrapyCommand):
         group.add_argument("--compare-previous", action="store_true",
                            help="compare with the previous period of the same length (changes with 95 %% "
                                 "confidence intervals)")
-        group.add_argument("-o", "--output", metavar="DIR", help="report folder (default: reports/NAME)")
+        group.add_argument("-o", "--output", metavar="DIR",
+                           help="report folder, anywhere (default: reports/NAME in the project); an existing folder "
+                                "is replaced only if it holds a report")
         group.add_argument("--lang", choices=("zh", "en"),
                            help="language of the report and of these messages (default: the config's "
                                 "[benchmark] language, else the system locale, else en)")
-        group.add_argument("--allow-outside", action="store_true",
-                           help="accept an output folder outside the current folder (off: catches a mistyped -o)")
+        # Accepted for scripts written for earlier versions: -o may point anywhere now.
+        group.add_argument("--allow-outside", action="store_true", help=argparse.SUPPRESS)
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        self.root = use_project(self.settings, opts.config)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if args:
-            raise UsageError(f"unexpected argument {args[0]!r}")
         assert self.settings is not None
-        from benchmark.i18n import choose_language, config_language, use_language
+        from benchmark.i18n import _, choose_language, config_language, use_language
 
-        config_path = opts.config or self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
-        with use_language(choose_language(getattr(opts, "lang", None), config_language(config_path))):
+        config_path = self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
+        with use_language(choose_language(getattr(opts, "lang", None), config_language(config_path))) as language:
+            if args:
+                print_error(_("unexpected argument {argument}").format(argument=repr(args[0])), language)
+                self.exitcode = EXIT_USAGE
+                return
             self._run(opts, config_path)
 
     def _run(self, opts: argparse.Namespace, config_path: str) -> None:
@@ -76,7 +88,7 @@ class Command(ScrapyCommand):
         except (ReportInputError, ConfigError) as exc:
             message = exc.translate() if isinstance(exc, ConfigError) else exc  # ReportInputError: already translated
             print(_("error: {message}").format(message=message), file=sys.stderr)
-            self.exitcode = 1
+            self.exitcode = EXIT_USAGE  # a mistake in the input, like every command's (README, "Exit status")
             return
         if result.missing:
             print(_("warning: no posts in the period for {accounts} (listed as missing data)").format(
@@ -114,8 +126,8 @@ class Command(ScrapyCommand):
             since, until = periods[-1].since, periods[-1].until
             name = periods[0].name if len(periods) == 1 else f"{periods[0].name}-{periods[-1].name}"
         config = with_period(config, since, until)
-        out_dir = Path(opts.output) if opts.output else Path("reports") / name
-        _check_inside(out_dir, allow=getattr(opts, "allow_outside", False))
+        out_dir = Path(opts.output) if opts.output else self.root / "reports" / name
+        _check_not_a_link(out_dir)
         store_url = self.settings.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3")
         return build_report(db_url=store_url, output=out_dir, progress=elapsed_printer(sys.stderr), config=config,
                             compare_previous=opts.compare_previous, periods=periods, language=current_language())
@@ -124,24 +136,22 @@ class Command(ScrapyCommand):
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
-    from benchmark.i18n import _
+    from benchmark.config import parse_day
+    from benchmark.i18n import translate
     from benchmark.metrics.load import ReportInputError
 
     try:
-        return date.fromisoformat(value.strip())
+        return parse_day(value, option)
     except ValueError as exc:
-        raise ReportInputError(_("{option} {value!r} is not a date: use YYYY-MM-DD").format(
-            option=option, value=value)) from exc
+        raise ReportInputError(translate(exc.args[0])) from exc
 
 
-def _check_inside(out_dir: Path, *, allow: bool) -> None:
-    """`-o /` or `-o ../..` by mistake would replace a folder far from the project: refuse unless asked."""
+def _check_not_a_link(out_dir: Path) -> None:
+    """-o may name any folder (~/Desktop/q3-review); a folder that is not a report is never replaced (see
+    write_atomically), and a symbolic link is not followed out to wherever it points."""
     from benchmark.i18n import _
     from benchmark.metrics.load import ReportInputError
 
-    here = Path.cwd().resolve()
-    target = out_dir.resolve()
-    if allow or target.is_relative_to(here):
-        return
-    raise ReportInputError(_("output folder {target} is outside the current folder {here}; pass --allow-outside if "
-                             "that is where the report should go").format(target=target, here=here))
+    if out_dir.is_symlink():
+        raise ReportInputError(_("{folder} is a symbolic link: it is not replaced; choose a new or empty folder")
+                               .format(folder=out_dir))
