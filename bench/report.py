@@ -188,21 +188,25 @@ CHILD = ("import atexit, os, sys\n"
 
 
 def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None = None,
-               root: Path = ROOT) -> tuple[float, float]:
-    """Wall seconds and the child's peak memory (VmHWM, MB) of one `scrapy report` subprocess run from `root`
-    (a checkout: its `benchmark` package is imported, cwd first on sys.path). Worker processes of
-    --periods are not counted (wait4's ru_maxrss would include them but also the parent's pages at fork)."""
+               root: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, the child's own peak memory (VmHWM, MB) and the largest peak RSS of the child and the
+    processes it waited for (wait4's ru_maxrss, MB: the forked posts.csv writer, --periods workers; their
+    RSS includes the pages they share with the child) of one `scrapy report` subprocess run from `root` (a
+    checkout: its `benchmark` package is imported, cwd first on sys.path)."""
     hwm_file = CACHE / "child-vmhwm.txt"
     hwm_file.unlink(missing_ok=True)
     cmd = [sys.executable, "-c", CHILD, "report", "--allow-outside", "--config", str(config), "-s",
            f"BENCHMARK_DB=sqlite:///{db}", "-o", str(out), *extra]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                          env={**os.environ, **(env or {}), "BENCH_HWM_FILE": str(hwm_file)})
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {}), "BENCH_HWM_FILE": str(hwm_file)})
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"scrapy report failed ({proc.returncode}):\n{proc.stderr}")
-    return wall, int(hwm_file.read_text()) / 1024
+        raise SystemExit(f"scrapy report failed ({proc.returncode}):\n{stderr}")
+    return wall, int(hwm_file.read_text()) / 1024, usage.ru_maxrss / 1024
 
 
 def median_text(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -211,9 +215,9 @@ def median_text(values: list[float], fmt: str = "{:.2f}") -> str:
 
 
 def repeat(db: Path, config: Path, out: Path, runs: int, *extra: str, ab: Path | None = None,
-           env: dict | None = None) -> dict[str, list[tuple[float, float]]]:
-    """`runs` reports of this checkout (and, interleaved, of checkout `ab`): {label: [(wall, MB), ...]}."""
-    results: dict[str, list[tuple[float, float]]] = {"this": []}
+           env: dict | None = None) -> dict[str, list[tuple[float, float, float]]]:
+    """`runs` reports of this checkout (and, interleaved, of checkout `ab`): {label: [(s, MB, MB), ...]}."""
+    results: dict[str, list[tuple[float, float, float]]] = {"this": []}
     if ab is not None:
         results["ab"] = []
     for i in range(runs):
@@ -225,10 +229,10 @@ def repeat(db: Path, config: Path, out: Path, runs: int, *extra: str, ab: Path |
     return results
 
 
-def summary(label: str, runs: list[tuple[float, float]]) -> str:
-    walls, mbs = [w for w, _m in runs], [m for _w, m in runs]
-    return (f"{label}: {median_text(walls)} s, child VmHWM {median_text(mbs, '{:.0f}')} MB "
-            f"({len(runs)} runs)")
+def summary(label: str, runs: list[tuple[float, float, float]]) -> str:
+    walls, mbs, trees = [r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs]
+    return (f"{label}: {median_text(walls)} s, child VmHWM {median_text(mbs, '{:.0f}')} MB, largest process "
+            f"of the tree {median_text(trees, '{:.0f}')} MB ({len(runs)} runs)")
 
 
 def load_text() -> str:
@@ -270,7 +274,7 @@ def main_periods(sizes: list[int], rebuild: bool, sequential: bool) -> None:
         single = None
         for label, args, env in runs:
             load = os.getloadavg()[0]
-            wall, rss = run_report(db, config, CACHE / f"report-{n}-3q", *args, env=env)
+            wall, rss, _tree = run_report(db, config, CACHE / f"report-{n}-3q", *args, env=env)
             single = single or wall
             print(f"{n:>9,} posts per quarter, {label:<42} {wall:6.1f} s, child VmHWM {rss:6.0f} MB, "
                   f"x{wall / single:.2f} the single-period time (load average before: {load:.1f})", flush=True)
