@@ -546,11 +546,12 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
              .astype("float64").unstack("metric"))
     values, ns = table["value"], table["n"]
     out: list[Recommendation] = []
+    seen: dict[Any, pd.DataFrame] = {}  # an exemplar's posts, selected once (a scan of all posts each)
     for own_key in info.index[info["role"] == "own"]:
         found = []
         for metric, direction in RECOMMENDATION_METRICS.items():
             rec = _recommendation(metric, direction, own_key, info, values, ns, metrics, posts, keys,
-                                  min_n=min_n, min_gap=min_gap, examples=examples)
+                                  min_n=min_n, min_gap=min_gap, examples=examples, seen=seen)
             if rec is not None:
                 found.append(rec)
         found.sort(key=lambda r: -r.relative_gap)  # stable: ties keep the documented metric order
@@ -560,7 +561,8 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
 
 def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
                     ns: pd.DataFrame, metrics: pd.DataFrame, posts: pd.DataFrame, keys: list[str], *,
-                    min_n: int, min_gap: float, examples: int) -> Recommendation | None:
+                    min_n: int, min_gap: float, examples: int,
+                    seen: dict[Any, pd.DataFrame] | None = None) -> Recommendation | None:
     if metric not in values.columns:
         return None
     own_value, own_n = float(values.at[own_key, metric]), ns.at[own_key, metric]
@@ -574,7 +576,12 @@ def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFram
     if not gap_share >= min_gap:
         return None
     own_row, best_row = info.loc[own_key], info.loc[best_key]
-    ex_posts = _posts_of(posts, best_row, best_key, keys)
+    if seen is not None and best_key in seen:
+        ex_posts = seen[best_key]
+    else:
+        ex_posts = _posts_of(posts, best_row, best_key, keys)
+        if seen is not None:
+            seen[best_key] = ex_posts
     rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
     ids = _example_ids(metric, ex_posts, rare, examples)
     sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))

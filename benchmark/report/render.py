@@ -269,6 +269,7 @@ class Analyses:
     breakout_summary: pd.DataFrame
     change: Change | None = None
     trend: Trend | None = None
+    talk: dict[str, Any] | None = None  # the conversation context, once computed (page and xlsx share it)
 
 
 def analyse(panel: PanelData, metrics: pd.DataFrame, results: Sequence[PeriodResult] = (),
@@ -428,8 +429,9 @@ def xlsx_sheets(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]
     sheets[_("breakouts")] = with_ids.join(found.breakouts.drop(columns=["platform"], errors="ignore")
                                            .set_index("acct"), how="right")
     if panel.has_comments:
-        sheets[_("talking with fans")] = conversation_table(
-            conversation(panel.comments, panel.posts, ordered, wide(metrics), panel.config.voice_lexicon))
+        talk = found.talk or conversation(panel.comments, panel.posts, ordered, wide(metrics),
+                                          panel.config.voice_lexicon)
+        sheets[_("talking with fans")] = conversation_table(talk)
     return {name: readable_headers(frame) for name, frame in sheets.items()}
 
 
@@ -583,6 +585,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
     posts_per_account = panel.posts["acct"].value_counts()
     talk = (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
             if panel.has_comments else None)
+    found.talk = talk  # report.xlsx's sheet reads the same figures (in the same language)
     return {
         **_analyses_context(panel, accounts, found, talk, values),
         "coverage_only": False,
