@@ -546,7 +546,7 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
              .astype("float64").unstack("metric"))
     values, ns = table["value"], table["n"]
     out: list[Recommendation] = []
-    seen: dict[Any, pd.DataFrame] = {}  # an exemplar's posts, selected once (a scan of all posts each)
+    seen: dict[Any, Any] = {}  # an exemplar's posts and example ids, selected once (a scan of all posts each)
     for own_key in info.index[info["role"] == "own"]:
         found = []
         for metric, direction in RECOMMENDATION_METRICS.items():
@@ -562,7 +562,7 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
 def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
                     ns: pd.DataFrame, metrics: pd.DataFrame, posts: pd.DataFrame, keys: list[str], *,
                     min_n: int, min_gap: float, examples: int,
-                    seen: dict[Any, pd.DataFrame] | None = None) -> Recommendation | None:
+                    seen: dict[Any, Any] | None = None) -> Recommendation | None:
     if metric not in values.columns:
         return None
     own_value, own_n = float(values.at[own_key, metric]), ns.at[own_key, metric]
@@ -583,7 +583,13 @@ def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFram
         if seen is not None:
             seen[best_key] = ex_posts
     rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
-    ids = _example_ids(metric, ex_posts, rare, examples)
+    memo = ("ids", best_key, metric, rare, examples)  # own accounts sharing an exemplar share its examples
+    if seen is not None and memo in seen:
+        ids = seen[memo]
+    else:
+        ids = _example_ids(metric, ex_posts, rare, examples)
+        if seen is not None:
+            seen[memo] = ids
     sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))
     return Recommendation(metric=metric, own_value=own_value, exemplar_label=str(best_row["label"]),
                           exemplar_value=best, gap=best - own_value, sentence=sentence,
