@@ -468,6 +468,7 @@ def test_segmenter_cuts_as_jieba_with_its_whole_dictionary(labelled, rules):
     from benchmark import voice
 
     segmenter = voice._segmenter(rules.segment_words)
+    assert isinstance(segmenter, voice._Segmenter)  # not jieba's fallback (the temp folder is usable here)
     full = jieba.Tokenizer()
     full.initialize()
     for word in rules.segment_words:
