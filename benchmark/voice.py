@@ -106,6 +106,11 @@ class VoiceRules:
         Raises ValueError for a class key that is not one of VOICE_CLASSES, or a term that is not a string.
         """
         extra = _checked_extra(extra_lexicon)
+        # Compiled once per lexicon and process (~0.1 s each; a report asks for them three times).
+        return _compiled_rules(tuple((voice, tuple(terms)) for voice, terms in extra.items()))
+
+    @classmethod
+    def _compile(cls, extra: Mapping[str, Sequence[str]]) -> VoiceRules:
         shipped = [json.loads((LEXICON_DIR / name).read_text(encoding="utf-8")) for name in LEXICON_FILES]
         char_table = _char_table(json.loads((LEXICON_DIR / T2S_FILE).read_text(encoding="utf-8")))
         # Config first: the first class that claims a term keeps it.
@@ -269,6 +274,11 @@ def complaint_terms(texts: Sequence[str], *, top: int = 10, stopwords: Iterable[
     return counts.most_common(top)
 
 
+@lru_cache(maxsize=8)
+def _compiled_rules(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> VoiceRules:
+    return VoiceRules._compile(dict(extra))
+
+
 @lru_cache(maxsize=1)
 def default_rules() -> VoiceRules:
     """The shipped rules, compiled once per process."""
@@ -404,11 +414,19 @@ def _tokens(norm: str, stop: frozenset[str] | set[str], segment_words: tuple[str
 
 @lru_cache(maxsize=4)
 def _segmenter(segment_words: tuple[str, ...]) -> Any:
-    """A private jieba tokenizer, built on first use (about a second) and kept for the process.
+    """A private jieba tokenizer, built on first use and kept for the process.
 
     jieba ships its dictionary (jieba/dict.txt) inside the package, so this needs no network. On first use it
     logs "Building prefix dict..." to stderr at DEBUG level, so its logger is raised to WARNING first. A private
     Tokenizer keeps our extra words out of the global `jieba.dt` that other code may use.
+
+    jieba's own start loads its whole prefix dictionary (498,000 words, about a second, most of a small
+    report's time). `_Segmenter` gives the tokenizer only the dictionary entries that are substrings of the
+    texts it cuts, looked up in a sorted copy of the dictionary saved once per machine (`_dictionary_arrays`);
+    the cuts are the same because jieba looks up nothing but substrings of the text it cuts (and of the words
+    added to it), and the dictionary is closed under prefixes, so a walk from every position that stops where
+    the dictionary has no longer entry finds every entry a cut can look up. Falls back to jieba's own start
+    when that copy cannot be made.
     """
     try:
         import jieba
@@ -416,7 +434,90 @@ def _segmenter(segment_words: tuple[str, ...]) -> Any:
         raise ImportError("complaint_terms needs jieba: pip install jieba") from exc
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    arrays = _dictionary_arrays(jieba)
+    segmenter: Any = tokenizer
+    if arrays is None:
+        tokenizer.initialize()
+    else:
+        words, freqs, total = arrays
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = {}, total, True
+        segmenter = _Segmenter(tokenizer, words, freqs)
+        for word in segment_words:  # add_word reads the entries of the word's substrings
+            segmenter.cover(word)
     for word in segment_words:
         tokenizer.add_word(word)
-    return tokenizer
+    return segmenter
+
+
+class _Segmenter:
+    """A jieba tokenizer whose dictionary is filled, before each cut, with the entries of the text's substrings."""
+
+    def __init__(self, tokenizer: Any, words: Any, freqs: Any) -> None:
+        self.tokenizer, self.words, self.freqs = tokenizer, words, freqs
+        self.width = words.dtype.itemsize // 4  # the longest word, in characters ('<U16')
+        self.known: dict[str, int | None] = {}  # every substring looked up: its frequency, None if absent
+
+    def lcut(self, text: str) -> list[str]:
+        self.cover(text)
+        return self.tokenizer.lcut(text)
+
+    def cover(self, text: str) -> None:
+        """Put into the tokenizer's dictionary every entry that is a substring of text (entries already there,
+        e.g. from add_word, are kept)."""
+        import numpy as np
+
+        known, freq_of = self.known, self.tokenizer.FREQ
+        starts: Iterable[int] = range(len(text))
+        for length in range(1, self.width + 1):
+            pairs = [(k, text[k:k + length]) for k in starts if k + length <= len(text)]
+            new = [piece for piece in dict.fromkeys(piece for _k, piece in pairs) if piece not in known]
+            if new:
+                wanted = np.array(new, dtype=self.words.dtype)
+                at = np.minimum(np.searchsorted(self.words, wanted), len(self.words) - 1)
+                found = self.words[at] == wanted
+                for piece, hit, index in zip(new, found.tolist(), at.tolist(), strict=True):
+                    known[piece] = int(self.freqs[index]) if hit else None
+            starts = [k for k, piece in pairs if known[piece] is not None]
+            for _k, piece in pairs:
+                if known[piece] is not None and piece not in freq_of:
+                    freq_of[piece] = known[piece]
+            if not starts:
+                return
+
+
+def _dictionary_arrays(jieba: Any) -> tuple[Any, Any, int] | None:
+    """jieba's default prefix dictionary as sorted words ('<U16') and their frequencies, memory-mapped from a
+    private per-user folder in the temp directory (written on first use, about 2 s), and the frequencies' total.
+    None when the folder cannot be used."""
+    import os
+    import tempfile
+
+    import numpy as np
+
+    source = Path(jieba.__file__).with_name("dict.txt")
+    try:
+        stat = source.stat()
+        folder = Path(tempfile.gettempdir()) / f"benchmark-jieba-{os.getuid()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+            return None  # someone else's folder: do not read what they could have written
+        key = f"{jieba.__version__}-{stat.st_size}-{int(stat.st_mtime)}"
+        words_file, freqs_file = folder / f"words-{key}.npy", folder / f"freqs-{key}.npy"
+        if not (words_file.exists() and freqs_file.exists()):
+            full = jieba.Tokenizer()
+            full.initialize()
+            words = np.array(sorted(full.FREQ), dtype=f"<U{max(map(len, full.FREQ))}")
+            freqs = np.array([full.FREQ[word] for word in words.tolist()], dtype=np.int64)
+            freqs = np.append(freqs, full.total)  # the total rides at the end
+            for target, array in ((words_file, words), (freqs_file, freqs)):
+                temporary = target.with_suffix(f".{os.getpid()}.tmp")
+                with open(temporary, "wb") as handle:
+                    np.save(handle, array)
+                os.replace(temporary, target)
+        words = np.load(words_file, mmap_mode="r", allow_pickle=False)
+        freqs = np.load(freqs_file, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if len(freqs) != len(words) + 1:
+        return None
+    return words, freqs[:-1], int(freqs[-1])

@@ -257,6 +257,23 @@ def test_u_and_effect_sizes_by_hand():
     assert tied["u"] == 0.5 and tied["common_language"] == pytest.approx(0.005)
 
 
+def test_mann_whitney_is_bit_identical_to_scipy():
+    # compare_er computes the test without scipy.stats (a second to import); its values must not move.
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(19)
+    for case in range(300):
+        n1, n2 = (int(n) for n in rng.integers(9, 300, 2))
+        if case % 3 == 0:  # many ties
+            x, y = rng.integers(0, 5, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+        elif case % 3 == 1:
+            x, y = rng.lognormal(-4, 1, n1), rng.lognormal(-3.9, 1, n2)
+        else:
+            x, y = np.round(rng.lognormal(0, 1, n1), 2), np.round(rng.lognormal(0, 1, n2), 3)
+        expected = mannwhitneyu(x, y, alternative="two-sided")
+        assert stats.mann_whitney(x, y) == (float(expected.statistic), float(expected.pvalue))
+
+
 def test_fewer_than_ten_posts_is_too_few_to_tell_with_no_p_value():
     result = compare_er(np.linspace(0, 1, 9), np.linspace(5, 6, 200))
     assert result["verdict"] == "too few posts to tell"

@@ -458,3 +458,23 @@ def test_jieba_dictionary_ships_in_the_package_and_loads_offline(tmp_path, monke
     _segmenter.cache_clear()  # our lazy path raises that logger to WARNING first: nothing on stderr
     assert complaint_terms(["物流太慢，差评"], top=1) == [("物流", 1)]
     assert capfd.readouterr().err == ""
+
+
+def test_segmenter_cuts_as_jieba_with_its_whole_dictionary(labelled, rules):
+    # complaint_terms' segmenter loads only the dictionary entries of the texts it cuts (issue 19: jieba's
+    # own start is most of a small report's time); every cut must be jieba's cut with the whole dictionary.
+    import jieba
+
+    from benchmark import voice
+
+    segmenter = voice._segmenter(rules.segment_words)
+    assert isinstance(segmenter, voice._Segmenter)  # not jieba's fallback (the temp folder is usable here)
+    full = jieba.Tokenizer()
+    full.initialize()
+    for word in rules.segment_words:
+        full.add_word(word)
+    texts = [row["text"] for row in labelled] + list(WEIBO_LABELS) + ["新品什么时候到货？等了一个月还没发货"]
+    runs = [run for text in texts for run in voice._TOKEN_RUN.findall(rules.normalise(text)) if not run.isascii()]
+    assert len(runs) > 150
+    assert [segmenter.lcut(run) for run in runs] == [full.lcut(run) for run in runs]
+    assert segmenter.tokenizer.total == full.total  # the extra words' frequencies were added alike

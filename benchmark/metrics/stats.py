@@ -10,7 +10,8 @@ snapshots. Accounts are keyed by `acct` when a frame has it (the report's frames
 `numpy.random.default_rng` seeded with the caller's seed and the account's key, so one account's interval
 does not depend on which other accounts are in the panel.
 
-scipy (Mann-Whitney) and openpyxl (Excel) are imported only by the functions that need them.
+openpyxl (Excel) is imported only by the function that needs it; Mann-Whitney needs only scipy.special's
+normal distribution (scipy.stats takes about a second to import, the whole of a small report's budget).
 """
 
 from __future__ import annotations
@@ -233,18 +234,41 @@ def compare_er(own: Any, other: Any, *, alpha: float = ALPHA, min_n: int = MIN_N
                               "common_language": None, "verdict": TOO_FEW}
     if min(len(x), len(y)) < min_n:
         return result
-    from scipy.stats import mannwhitneyu
-
     pairs = len(x) * len(y)
     if np.ptp(np.concatenate([x, y])) == 0:
         u, p = pairs / 2.0, 1.0  # every value equal: scipy's normal approximation divides by a zero variance
     else:
-        test = mannwhitneyu(x, y, alternative="two-sided")
-        u, p = float(test.statistic), float(test.pvalue)
+        u, p = mann_whitney(x, y)
     direction = "higher" if u > pairs / 2.0 else "lower"
     verdict = direction if p < alpha else "no clear difference"
     result.update(u=u, p_value=p, effect=2.0 * u / pairs - 1.0, common_language=u / pairs, verdict=verdict)
     return result
+
+
+def mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """x's U statistic and the two-sided p-value of `scipy.stats.mannwhitneyu(x, y)` with its defaults, for
+    samples of more than 8 values each (scipy's "auto" method is then the normal approximation with tie and
+    continuity corrections). The same operations on the same arrays in the same order as scipy 1.17, so the
+    results are bit-identical (tests/test_stats.py checks it against scipy); without importing scipy.stats."""
+    from scipy.special import ndtr
+
+    n1, n2 = len(x), len(y)
+    xy = np.concatenate([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+    order = np.argsort(xy, kind="stable")
+    ordered = xy[order]
+    first = np.concatenate([[True], ordered[:-1] != ordered[1:]])  # first element of each run of equal values
+    starts = np.arange(len(xy))[first]
+    counts = np.diff(starts, append=len(xy))
+    ranks = np.empty(len(xy))
+    ranks[order] = np.repeat(np.arange(1, len(xy) + 1, dtype=float)[first] + (counts.astype(float) - 1) / 2, counts)
+    ties = np.zeros(len(xy))
+    ties[first] = counts
+    u1 = np.sum(ranks[:n1]) - n1 * (n1 + 1) / 2
+    u = max(u1, n1 * n2 - u1)
+    n = n1 + n2
+    s = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
+    z = (u - n1 * n2 / 2 - 0.5) / s
+    return float(u1), float(np.clip(ndtr(-z) * 2, 0.0, 1.0))
 
 
 def er_comparisons(posts: pd.DataFrame, accounts: pd.DataFrame, *, er_col: str = "er", alpha: float = ALPHA,
@@ -522,11 +546,12 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
              .astype("float64").unstack("metric"))
     values, ns = table["value"], table["n"]
     out: list[Recommendation] = []
+    seen: dict[Any, Any] = {}  # an exemplar's posts and example ids, selected once (a scan of all posts each)
     for own_key in info.index[info["role"] == "own"]:
         found = []
         for metric, direction in RECOMMENDATION_METRICS.items():
             rec = _recommendation(metric, direction, own_key, info, values, ns, metrics, posts, keys,
-                                  min_n=min_n, min_gap=min_gap, examples=examples)
+                                  min_n=min_n, min_gap=min_gap, examples=examples, seen=seen)
             if rec is not None:
                 found.append(rec)
         found.sort(key=lambda r: -r.relative_gap)  # stable: ties keep the documented metric order
@@ -536,7 +561,8 @@ def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5,
 
 def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
                     ns: pd.DataFrame, metrics: pd.DataFrame, posts: pd.DataFrame, keys: list[str], *,
-                    min_n: int, min_gap: float, examples: int) -> Recommendation | None:
+                    min_n: int, min_gap: float, examples: int,
+                    seen: dict[Any, Any] | None = None) -> Recommendation | None:
     if metric not in values.columns:
         return None
     own_value, own_n = float(values.at[own_key, metric]), ns.at[own_key, metric]
@@ -550,9 +576,20 @@ def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFram
     if not gap_share >= min_gap:
         return None
     own_row, best_row = info.loc[own_key], info.loc[best_key]
-    ex_posts = _posts_of(posts, best_row, best_key, keys)
+    if seen is not None and best_key in seen:
+        ex_posts = seen[best_key]
+    else:
+        ex_posts = _posts_of(posts, best_row, best_key, keys)
+        if seen is not None:
+            seen[best_key] = ex_posts
     rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
-    ids = _example_ids(metric, ex_posts, rare, examples)
+    memo = ("ids", best_key, metric, rare, examples)  # own accounts sharing an exemplar share its examples
+    if seen is not None and memo in seen:
+        ids = seen[memo]
+    else:
+        ids = _example_ids(metric, ex_posts, rare, examples)
+        if seen is not None:
+            seen[memo] = ids
     sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))
     return Recommendation(metric=metric, own_value=own_value, exemplar_label=str(best_row["label"]),
                           exemplar_value=best, gap=best - own_value, sentence=sentence,

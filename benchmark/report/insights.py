@@ -53,6 +53,10 @@ def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame
     wide metrics by acct) names the own account's main format in a format recommendation."""
     displays = {(a["platform"], str(a["label"])): a["display"] for _i, a in accounts.iterrows()}
     groups: dict[str, dict[str, Any]] = {}
+    # One pass over all posts for every example id (_posts_by_id scans what it is given, once per
+    # recommendation: 40 scans of a million posts); the same rows in the same order.
+    wanted = {str(post_id) for rec in found for post_id in rec.example_post_ids}
+    posts = posts[posts["post_id"].astype(str).isin(wanted)] if wanted else posts.iloc[0:0]
     for rank_in_account, rec in _ranked(found):
         title = displays.get((rec.platform, rec.own_label), rec.own_label)
         group = groups.setdefault(title, {"title": title, "recs": []})

@@ -90,6 +90,7 @@ NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
 EXCERPT_CHARS = 220
 EXAMPLES_PER_LABEL = 3
 TOP_POSTS = 3
+POSTS_CSV_FORK_MIN = 100_000  # posts from which posts.csv is written by a forked process
 # Columns of the CSV files that hold numbers written as exact text: the only text cells not neutralised.
 NUMBER_TEXT_COLUMNS = frozenset({"value", "previous_value", "delta", "relative_delta"})
 POSTS_CSV_COLUMNS = (
@@ -197,14 +198,25 @@ def _write_report(out_dir: Path, panel: PanelData, metrics: pd.DataFrame, findin
 
     def write(folder: Path) -> None:
         say(_("writing metrics.csv, findings.csv and posts.csv"))
-        _write_tables(folder, metrics, panel, findings)
-        results = comparisons.results(say)
-        say(_("testing differences, growth, breakouts and recommendations"))
-        found = analyse(panel, metrics, results, previous, periods)
-        say(_("rendering the report"))
-        html = render_html(report_context(panel, metrics, findings, found))
-        say(_("writing index.html and report.xlsx"))
-        _write_files(folder, html, metrics, panel, findings, found)
+        writer = _posts_csv_writer(folder, panel)
+        try:
+            _write_tables(folder, metrics, panel, findings, posts=writer is None)
+            results = comparisons.results(say)
+            say(_("testing differences, growth, breakouts and recommendations"))
+            found = analyse(panel, metrics, results, previous, periods)
+            say(_("rendering the report"))
+            html = render_html(report_context(panel, metrics, findings, found))
+            say(_("writing index.html and report.xlsx"))
+            _write_files(folder, html, metrics, panel, findings, found)
+            if writer is not None:
+                writer.join()
+                if writer.exitcode != 0:
+                    raise ReportInputError(_("cannot write the report into {folder}: {reason}").format(
+                        folder=out_dir, reason=f"posts.csv (exit code {writer.exitcode})"))
+        finally:
+            if writer is not None and writer.is_alive():
+                writer.kill()
+                writer.join()
         done.append(found)
 
     write_atomically(out_dir, write)
@@ -257,6 +269,7 @@ class Analyses:
     breakout_summary: pd.DataFrame
     change: Change | None = None
     trend: Trend | None = None
+    talk: dict[str, Any] | None = None  # the conversation context, once computed (page and xlsx share it)
 
 
 def analyse(panel: PanelData, metrics: pd.DataFrame, results: Sequence[PeriodResult] = (),
@@ -329,11 +342,40 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding]) -> None:
-    """The files of the current period alone (posts.csv takes a while: written while workers run)."""
+def _posts_csv_writer(folder: Path, panel: PanelData) -> Any:
+    """posts.csv of a big panel written by a forked process while this one computes and renders the rest
+    (a quarter of a 1M-post report's time; the child starts with the panel in memory, copy-on-write); None
+    (written in this process) for small panels, on one CPU, without fork, or with BENCHMARK_REPORT_WORKERS=0."""
+    import multiprocessing
+
+    from benchmark.report.periods import WORKERS_ENV
+
+    if len(panel.posts) < POSTS_CSV_FORK_MIN or os.environ.get(WORKERS_ENV, "").strip() == "0":
+        return None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    writer = multiprocessing.get_context("fork").Process(target=_write_posts_csv, args=(folder, panel),
+                                                         name="posts.csv", daemon=True)
+    writer.start()
+    return writer
+
+
+def _write_posts_csv(folder: Path, panel: PanelData) -> None:
+    posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")  # csv_safe inside
+
+
+def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding], *,
+                  posts: bool = True) -> None:
+    """The files of the current period alone (posts.csv takes a while: written while workers run; `posts`
+    False: another process writes it)."""
     csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False)
     csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False)
-    csv_safe(posts_csv(panel)).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    if posts:
+        _write_posts_csv(folder, panel)
     accounts = panel.accounts
     csv_safe(views.by_type(panel.posts, accounts)).to_csv(folder / "engagement_by_type.csv", index=False)
     csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False)
@@ -387,8 +429,9 @@ def xlsx_sheets(panel: PanelData, metrics: pd.DataFrame, findings: list[Finding]
     sheets[_("breakouts")] = with_ids.join(found.breakouts.drop(columns=["platform"], errors="ignore")
                                            .set_index("acct"), how="right")
     if panel.has_comments:
-        sheets[_("talking with fans")] = conversation_table(
-            conversation(panel.comments, panel.posts, ordered, wide(metrics), panel.config.voice_lexicon))
+        talk = found.talk or conversation(panel.comments, panel.posts, ordered, wide(metrics),
+                                          panel.config.voice_lexicon)
+        sheets[_("talking with fans")] = conversation_table(talk)
     return {name: readable_headers(frame) for name, frame in sheets.items()}
 
 
@@ -542,6 +585,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
     posts_per_account = panel.posts["acct"].value_counts()
     talk = (conversation(panel.comments, panel.posts, accounts, values, panel.config.voice_lexicon)
             if panel.has_comments else None)
+    found.talk = talk  # report.xlsx's sheet reads the same figures (in the same language)
     return {
         **_analyses_context(panel, accounts, found, talk, values),
         "coverage_only": False,
