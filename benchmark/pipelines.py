@@ -157,7 +157,14 @@ class StorePipeline:
         lost = {(r.platform, r.account_id) for r in result.refused if r.reason in LOST_REASONS}
         settled = result.accounts - lost
         if settled:
-            self.crawler.signals.send_catch_log(benchmark_signals.batch_committed, accounts=settled)
+            # How many posts of each account the commit held: the spider cannot count them itself, since Scrapy
+            # reports an item scraped only after the pipelines, i.e. after the commit its arrival may have caused.
+            posts: dict[tuple[str, str], int] = {}
+            for row in batch[Post]:
+                key = (row["platform"], row["account_id"])
+                if key in settled:
+                    posts[key] = posts.get(key, 0) + 1
+            self.crawler.signals.send_catch_log(benchmark_signals.batch_committed, accounts=settled, posts=posts)
 
     def _refused(self, refused: list[RefusedRow]) -> None:
         stats = self.crawler.stats

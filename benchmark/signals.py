@@ -3,7 +3,8 @@
 Sent with `crawler.signals.send_catch_log(signal, **kwargs)`; a receiver takes the keyword arguments named here.
 """
 
-# A store transaction committed. kwargs: `accounts` — set of (platform, account_id) that had rows in it.
+# A store transaction committed. kwargs: `accounts` — set of (platform, account_id) that had rows in it; `posts`
+# — {(platform, account_id): number of post rows it held} (refused rows included: they mark their account).
 batch_committed = object()
 
 # Rows the store refused (an unstorable value), after the rest of their batch was stored.

@@ -357,14 +357,19 @@ class BenchmarkSpider(scrapy.Spider):
                           Message(POST_NOT_STORED, reason=str(error) if failure is None else
                                   error.__class__.__name__), page=False)
 
-    def on_batch_committed(self, accounts: Any = None, **_kwargs: Any) -> None:
+    def on_batch_committed(self, accounts: Any = None, posts: Any = None, **_kwargs: Any) -> None:
         """A store commit. The posts of its accounts that went through the pipelines before it are stored; an
         account complete whose kept posts are all stored is recorded complete in JOBDIR (the checkpoint a
         resumed crawl trusts)."""
         self.commits_seen = True
-        for platform, account_id in accounts or ():
-            if platform == self.platform:
-                self.committed_posts[account_id] = self.scraped_posts.get(account_id, 0)
+        if posts is not None:  # the store counted them (see StorePipeline.flush)
+            for (platform, account_id), count in posts.items():
+                if platform == self.platform:
+                    self.committed_posts[account_id] = self.committed_posts.get(account_id, 0) + count
+        else:
+            for platform, account_id in accounts or ():
+                if platform == self.platform:
+                    self.committed_posts[account_id] = self.scraped_posts.get(account_id, 0)
         if self.checkpoint is None:
             return
         done = [progress for progress in self.tracker.accounts.values()

@@ -116,7 +116,7 @@ class Crawled:
         self.config_id = {m["key"]: m["config_id"] for m in appview.truth["panel"]}
 
     def csv(self, name: str) -> list[dict[str, str]]:
-        with (self.report / name).open(encoding="utf-8", newline="") as handle:
+        with (self.report / name).open(encoding="utf-8-sig", newline="") as handle:
             return list(csv.DictReader(handle))
 
     def metric(self, key: str, metric: str) -> tuple[str, str]:

@@ -33,7 +33,7 @@ def demo() -> tuple[subprocess.CompletedProcess, Path]:
 
 
 def rows(folder: Path, name: str) -> list[dict]:
-    with open(folder / name, encoding="utf-8", newline="") as handle:
+    with open(folder / name, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -189,7 +189,7 @@ def test_the_report_reads_the_postgresql_store(two_worker_crawl, panel, tmp_path
                            "--config", str(config), "-o", str(out)], cwd=ROOT, env=clean_env(),
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
-    metrics = (out / "metrics.csv").read_text(encoding="utf-8").splitlines()
+    metrics = (out / "metrics.csv").read_text(encoding="utf-8-sig").splitlines()
     header = metrics[0].split(",")
     accounts = {line.split(",")[header.index("account_id")] for line in metrics[1:]}
     assert accounts == {a.id for a in small.accounts}

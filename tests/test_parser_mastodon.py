@@ -573,6 +573,7 @@ def expected_post(status: dict, account_id: str) -> dict:
                                else next((_acct(m, instance) for m in status["mentions"] if m["id"] == reply_to),
                                          reply_to)),
         "text": shown["content"],
+        "date_only": False,  # statuses carry a full timestamp; only Weibo lists show days without a time
     }
 
 
@@ -604,7 +605,7 @@ def test_the_field_checks_cover_every_field_the_metrics_read() -> None:
 POST_METRIC_FIELDS = (
     "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
     "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
-    "ref_author_is_organization", "reply_to_author_id",
+    "ref_author_is_organization", "reply_to_author_id", "date_only",
 )
 
 

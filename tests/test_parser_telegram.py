@@ -415,7 +415,7 @@ def test_truncated_and_spliced_pages_never_raise(start: int, length: int, noise:
 TELEGRAM_POST_FIELDS = (
     "post_id", "created_at", "url", "text", "kind", "format", "likes", "comments", "reposts", "quotes",
     "views", "pinned", "hashtags", "mentions", "links", "ref_author_id", "ref_author_name",
-    "ref_author_is_organization", "reply_to_author_id",
+    "ref_author_is_organization", "reply_to_author_id", "date_only",
 )
 
 
@@ -486,6 +486,7 @@ def expected_message(message: object, channel: str) -> dict:
         "ref_author_is_organization": None,  # decided only for linked forwards (none recorded)
         "reply_to_author_id": reply_chat,
         "text": text_node[0].text_content() if text_node else "",
+        "date_only": False,  # <time datetime> is a full timestamp; only Weibo lists show days without a time
     }
 
 

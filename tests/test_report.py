@@ -126,7 +126,7 @@ def test_writes_the_three_files_and_prints_the_path(report):
 
 
 def test_metrics_csv_has_every_metric_for_every_account(report):
-    with open(report["out"] / "metrics.csv", encoding="utf-8", newline="") as fh:
+    with open(report["out"] / "metrics.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["platform", "account_id", "label", "role", "metric", "value", "n", "metric_label"]
     for platform, account_id in CONFIG_IDS:
@@ -142,7 +142,7 @@ def test_metrics_csv_has_every_metric_for_every_account(report):
 
 
 def test_posts_csv_has_derived_fields_and_defuses_formulas(report):
-    with open(report["out"] / "posts.csv", encoding="utf-8", newline="") as fh:
+    with open(report["out"] / "posts.csv", encoding="utf-8-sig", newline="") as fh:
         rows = {r["post_id"]: r for r in csv.DictReader(fh)}
     assert len(rows) == 8 + 4 + 3
     for column in ("kind", "format", "purpose", "engagement", "er", "fan_repost", "ref_author_class"):
@@ -269,7 +269,7 @@ def test_since_until_and_default_folder_name(panel, tmp_path):
                          "--since", "2026-07-02", "--until", "2026-07-03", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "reports" / "2026-07-02_2026-07-03"
-    with open(out / "posts.csv", encoding="utf-8", newline="") as fh:
+    with open(out / "posts.csv", encoding="utf-8-sig", newline="") as fh:
         days = {r["created_local"][:10] for r in csv.DictReader(fh)}
     assert days == {"2026-07-02", "2026-07-03"}
     assert [p.name for p in (tmp_path / "reports").iterdir()] == ["2026-07-02_2026-07-03"]  # no temp folders
@@ -376,3 +376,11 @@ def test_units_percent_shows_engagement_rates_in_percent(panel, tmp_path):
                           str(tmp_path / "x"), "--units", "basis-points")
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
     assert len(wrong.stderr.strip().splitlines()) == 1 and "--units" in wrong.stderr
+
+
+def test_every_csv_starts_with_a_byte_order_mark_so_excel_reads_chinese(report):
+    """Excel on Windows reads a CSV without a BOM in the local code page: Chinese labels come out garbled."""
+    names = sorted(path.name for path in report["out"].glob("*.csv"))
+    assert "metrics.csv" in names and "posts.csv" in names
+    for name in names:
+        assert (report["out"] / name).read_bytes().startswith(b"\xef\xbb\xbf"), name

@@ -103,7 +103,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def rows(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -221,7 +221,7 @@ def test_the_same_numbers_in_both_languages(reports):
     """Translation changes words, never data: the metrics tables agree value for value."""
     tables = {}
     for language in i18n.LANGUAGES:
-        with open(reports[language]["out"] / "metrics.csv", encoding="utf-8", newline="") as handle:
+        with open(reports[language]["out"] / "metrics.csv", encoding="utf-8-sig", newline="") as handle:
             tables[language] = [{k: v for k, v in row.items() if k != "metric_label"} for row in csv.DictReader(handle)]
     assert tables["zh"] == tables["en"] and tables["zh"]
 
@@ -339,10 +339,10 @@ def test_dates_follow_the_language(reports):
 
 def test_metrics_csv_labels_and_findings_are_translated(reports):
     for language, label in (("zh", "每帖转发粉丝数"), ("en", "Fan reposts per post")):
-        with open(reports[language]["out"] / "metrics.csv", encoding="utf-8", newline="") as handle:
+        with open(reports[language]["out"] / "metrics.csv", encoding="utf-8-sig", newline="") as handle:
             rows = {r["metric"]: r for r in csv.DictReader(handle) if r["account_id"] == OWN}
         assert rows["fan_repost_share"]["metric_label"] == label
-    with open(reports["zh"]["out"] / "findings.csv", encoding="utf-8", newline="") as handle:
+    with open(reports["zh"]["out"] / "findings.csv", encoding="utf-8-sig", newline="") as handle:
         findings = {r["rule"]: r for r in csv.DictReader(handle) if r["account_id"] == OWN}
     assert {"sales_floor", "self_indulgent", "fans_complain"} <= set(findings)
     assert findings["sales_floor"]["title"] == "账号像个卖场"

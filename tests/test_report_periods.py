@@ -116,7 +116,7 @@ def run(panel: dict, *args: str, out: str | None = None) -> dict:
 
 
 def rows(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -88,6 +88,9 @@ ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
 LOW_N = 10  # values resting on fewer posts are shown in italics
 NOT_POST_BASED = ("followers", "follower_growth")  # their n counts snapshots
 EXCERPT_CHARS = 220
+# UTF-8 with a byte-order mark: Excel on Windows reads a CSV without one in the local code page (Chinese garbled);
+# Python (utf-8-sig), pandas and LibreOffice read it as plain UTF-8.
+CSV_ENCODING = "utf-8-sig"
 EXAMPLES_PER_LABEL = 3
 TOP_POSTS = 3
 POSTS_CSV_FORK_MIN = 100_000  # posts from which posts.csv is written by a forked process
@@ -365,23 +368,25 @@ def _posts_csv_writer(folder: Path, panel: PanelData) -> Any:
 
 
 def _write_posts_csv(folder: Path, panel: PanelData) -> None:
-    posts_csv(panel).to_csv(folder / "posts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")  # csv_safe inside
+    posts_csv(panel).to_csv(folder / "posts.csv", index=False, encoding=CSV_ENCODING,  # csv_safe inside
+                            date_format="%Y-%m-%dT%H:%M:%S")
 
 
 def _write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding], *,
                   posts: bool = True) -> None:
     """The files of the current period alone (posts.csv takes a while: written while workers run; `posts`
     False: another process writes it)."""
-    csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False)
-    csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False)
+    csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False, encoding=CSV_ENCODING)
+    csv_safe(findings_csv(findings)).to_csv(folder / "findings.csv", index=False, encoding=CSV_ENCODING)
     if posts:
         _write_posts_csv(folder, panel)
     accounts = panel.accounts
-    csv_safe(views.by_type(panel.posts, accounts)).to_csv(folder / "engagement_by_type.csv", index=False)
-    csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False)
-    csv_safe(views.hashtags(panel.posts, accounts)).to_csv(folder / "hashtags.csv", index=False)
+    csv_safe(views.by_type(panel.posts, accounts)).to_csv(
+        folder / "engagement_by_type.csv", index=False, encoding=CSV_ENCODING)
+    csv_safe(views.weekly(panel.posts, accounts)).to_csv(folder / "weekly.csv", index=False, encoding=CSV_ENCODING)
+    csv_safe(views.hashtags(panel.posts, accounts)).to_csv(folder / "hashtags.csv", index=False, encoding=CSV_ENCODING)
     csv_safe(views.followers(panel.snapshots, accounts, panel.bounds_utc)).to_csv(
-        folder / "followers.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        folder / "followers.csv", index=False, encoding=CSV_ENCODING, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
@@ -389,10 +394,11 @@ def _write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelDat
     """index.html, report.xlsx and the comparison CSV files."""
     (folder / "index.html").write_text(html, encoding="utf-8")
     if found.change is not None:
-        csv_safe(metrics_csv(found.change.previous.metrics)).to_csv(folder / "metrics_previous.csv", index=False)
-        csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False)
+        csv_safe(metrics_csv(found.change.previous.metrics)).to_csv(
+            folder / "metrics_previous.csv", index=False, encoding=CSV_ENCODING)
+        csv_safe(deltas_csv(found.change.deltas)).to_csv(folder / "deltas.csv", index=False, encoding=CSV_ENCODING)
     if found.trend is not None:
-        csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False)
+        csv_safe(trend_csv(found.trend)).to_csv(folder / "trend.csv", index=False, encoding=CSV_ENCODING)
     stats.write_xlsx(folder / "report.xlsx", xlsx_sheets(panel, metrics, findings, found))
 
 
