@@ -21,16 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _child import SCRAPY_CHILD  # bench/ is sys.path[0] when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
-# Runs `scrapy demo` in the child and has the child write its own peak memory (VmHWM) when it exits.
-CHILD = ("import atexit, os, sys\n"
-         "def _hwm():\n"
-         "    with open('/proc/self/status') as f, open(os.environ['BENCH_HWM_FILE'], 'w') as out:\n"
-         "        out.write(next(line.split()[1] for line in f if line.startswith('VmHWM')))\n"
-         "atexit.register(_hwm)\n"
-         "sys.argv = ['scrapy', *sys.argv[1:]]\n"
-         "from scrapy.cmdline import execute\n"
-         "execute()\n")
 
 
 def run_demo(root: Path) -> tuple[float, float]:
@@ -38,7 +31,7 @@ def run_demo(root: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         hwm_file = Path(tmp, "vmhwm.txt")
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-c", CHILD, "demo", "--workdir", str(Path(tmp, "work")), "-o",
+        subprocess.run([sys.executable, "-c", SCRAPY_CHILD, "demo", "--workdir", str(Path(tmp, "work")), "-o",
                         str(Path(tmp, "report"))], cwd=root, check=True, capture_output=True,
                        env={**os.environ, "BENCH_HWM_FILE": str(hwm_file)})
         wall = time.perf_counter() - began

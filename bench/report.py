@@ -42,6 +42,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _child import SCRAPY_CHILD  # noqa: E402  (bench/ is sys.path[0] when a script runs)
+
 from benchmark.store import create_store_engine  # noqa: E402
 
 CACHE = Path(os.environ.get("BENCH_REPORT_CACHE", "/tmp/bench-report"))
@@ -176,15 +178,6 @@ def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.ra
                      "posts, pages, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status_rows)
 
 
-# Runs `scrapy report` in the child and has the child write its own peak memory (VmHWM) when it exits.
-CHILD = ("import atexit, os, sys\n"
-         "def _hwm():\n"
-         "    with open('/proc/self/status') as f, open(os.environ['BENCH_HWM_FILE'], 'w') as out:\n"
-         "        out.write(next(line.split()[1] for line in f if line.startswith('VmHWM')))\n"
-         "atexit.register(_hwm)\n"
-         "sys.argv = ['scrapy', *sys.argv[1:]]\n"
-         "from scrapy.cmdline import execute\n"
-         "execute()\n")
 
 
 def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None = None,
@@ -195,7 +188,7 @@ def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None 
     checkout: its `benchmark` package is imported, cwd first on sys.path)."""
     hwm_file = CACHE / "child-vmhwm.txt"
     hwm_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-c", CHILD, "report", "--allow-outside", "--config", str(config), "-s",
+    cmd = [sys.executable, "-c", SCRAPY_CHILD, "report", "--allow-outside", "--config", str(config), "-s",
            f"BENCHMARK_DB=sqlite:///{db}", "-o", str(out), *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

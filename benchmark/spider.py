@@ -108,8 +108,7 @@ class BenchmarkSpider(scrapy.Spider):
         self.paging_floors: dict[str, datetime] = {}  # incremental re-crawls: account id → stop paging below
         self.max_pages = 1000  # MAX_PAGES_PER_ACCOUNT
         self.checkpoint: CompletionCheckpoint | None = None
-        self.scraped_posts: dict[str, int] = {}  # account id → posts through the pipelines (buffered)
-        self.committed_posts: dict[str, int] = {}  # account id → posts through the pipelines before a commit
+        self.committed_posts: dict[str, int] = {}  # account id → its posts in store commits (from the store)
         self.commits_seen = False  # the store says when it commits (benchmark.signals.batch_committed)
 
     @classmethod
@@ -123,7 +122,6 @@ class BenchmarkSpider(scrapy.Spider):
         spider.max_pages = crawler.settings.getint("MAX_PAGES_PER_ACCOUNT", 1000)
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
-        crawler.signals.connect(spider.on_item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.on_item_lost, signal=signals.item_dropped)
         crawler.signals.connect(spider.on_item_lost, signal=signals.item_error)
         crawler.signals.connect(spider.on_batch_committed, signal=store_signals.batch_committed)
@@ -342,11 +340,6 @@ class BenchmarkSpider(scrapy.Spider):
         if spider is self and account_id is not None and "page" in request.meta and self.distributed is None:
             self.tracker.fail(self.platform, account_id, "partial", Message(REQUEST_DROPPED, url=request.url))
 
-    def on_item_scraped(self, item: Any, spider: scrapy.Spider) -> None:
-        if spider is self and getattr(item, "post_id", None) and not hasattr(item, "comment_id"):
-            account_id = getattr(item, "account_id", "")
-            self.scraped_posts[account_id] = self.scraped_posts.get(account_id, 0) + 1
-
     def on_item_lost(self, item: Any, spider: scrapy.Spider, exception: Any = None, failure: Any = None,
                      **_kwargs: Any) -> None:
         """A post a pipeline dropped or failed on is not stored: its account is not complete."""
@@ -362,14 +355,11 @@ class BenchmarkSpider(scrapy.Spider):
         account complete whose kept posts are all stored is recorded complete in JOBDIR (the checkpoint a
         resumed crawl trusts)."""
         self.commits_seen = True
-        if posts is not None:  # the store counted them (see StorePipeline.flush)
-            for (platform, account_id), count in posts.items():
-                if platform == self.platform:
-                    self.committed_posts[account_id] = self.committed_posts.get(account_id, 0) + count
-        else:
-            for platform, account_id in accounts or ():
-                if platform == self.platform:
-                    self.committed_posts[account_id] = self.scraped_posts.get(account_id, 0)
+        # The store counts them (StorePipeline.flush): Scrapy reports an item scraped only after the pipelines,
+        # i.e. after the commit its arrival may have caused.
+        for (platform, account_id), count in (posts or {}).items():
+            if platform == self.platform:
+                self.committed_posts[account_id] = self.committed_posts.get(account_id, 0) + count
         if self.checkpoint is None:
             return
         done = [progress for progress in self.tracker.accounts.values()

@@ -195,18 +195,17 @@ def test_an_account_is_checkpointed_only_after_the_commit_that_holds_its_last_po
         body=json.dumps({"posts": [["a", 20], ["b", 19]], "cursor": None}).encode())) if isinstance(o, Post)]
     assert [p.post_id for p in kept] == ["a", "b"]
     send = spider.crawler.signals.send_catch_log
-    send(signal=signals.item_scraped, item=kept[0], response=None, spider=spider)
-    send(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)})
+    send(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)}, posts={("telegram", ACCOUNT): 1})
     checkpoint = CompletionCheckpoint(str(jobdir), "telegram", ("2026-09-01", "2026-09-30"))
     assert checkpoint.load() == {}  # "b" is not stored yet
     assert settled(spider) == ("partial", "only 1 of its 2 posts reached the store")
 
     spider = make_spider(tmp_path, JOBDIR=str(jobdir))
-    for item in [o for o in spider.parse_page(TextResponse(
+    kept = [o for o in spider.parse_page(TextResponse(
             spider.page_request().url, status=200, encoding="utf-8", request=spider.page_request(),
-            body=json.dumps({"posts": [["a", 20], ["b", 19]], "cursor": None}).encode())) if isinstance(o, Post)]:
-        spider.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None, spider=spider)
-    spider.crawler.signals.send_catch_log(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)})
+            body=json.dumps({"posts": [["a", 20], ["b", 19]], "cursor": None}).encode())) if isinstance(o, Post)]
+    spider.crawler.signals.send_catch_log(signal=store_signals.batch_committed, accounts={("telegram", ACCOUNT)},
+                                          posts={("telegram", ACCOUNT): len(kept)})
     assert checkpoint.load() == {ACCOUNT: {"posts": 2, "pages": 1}}
     assert settled(spider) == ("ok", "")
 

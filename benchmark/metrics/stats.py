@@ -576,20 +576,15 @@ def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFram
     if not gap_share >= min_gap:
         return None
     own_row, best_row = info.loc[own_key], info.loc[best_key]
-    if seen is not None and best_key in seen:
-        ex_posts = seen[best_key]
-    else:
-        ex_posts = _posts_of(posts, best_row, best_key, keys)
-        if seen is not None:
-            seen[best_key] = ex_posts
+    seen = {} if seen is None else seen
+    if best_key not in seen:
+        seen[best_key] = _posts_of(posts, best_row, best_key, keys)
+    ex_posts = seen[best_key]
     rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
     memo = ("ids", best_key, metric, rare, examples)  # own accounts sharing an exemplar share its examples
-    if seen is not None and memo in seen:
-        ids = seen[memo]
-    else:
-        ids = _example_ids(metric, ex_posts, rare, examples)
-        if seen is not None:
-            seen[memo] = ids
+    if memo not in seen:
+        seen[memo] = _example_ids(metric, ex_posts, rare, examples)
+    ids = seen[memo]
     sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))
     return Recommendation(metric=metric, own_value=own_value, exemplar_label=str(best_row["label"]),
                           exemplar_value=best, gap=best - own_value, sentence=sentence,
