@@ -55,6 +55,9 @@ class SlotPauser:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.saved_delays: dict[str, float] = {}  # slot key → the delay before the first pause
+        # slot key → its jitter before the pause: RANDOMIZE_DOWNLOAD_DELAY would draw a paused delay from 0.5-1.5
+        # times the wait, i.e. retry before the moment the server asked for.
+        self.saved_jitters: dict[str, float] = {}
         self.paused_until: dict[str, float] = {}  # slot key → time.monotonic() when the pause ends
 
     @classmethod
@@ -81,6 +84,8 @@ class SlotPauser:
         key, slot = found
         now = time.monotonic()
         self.saved_delays.setdefault(key, slot.delay)
+        self.saved_jitters.setdefault(key, getattr(slot, "jitter", 0.0))
+        slot.jitter = 0.0
         self.paused_until[key] = max(self.paused_until.get(key, 0.0), now + seconds)
         slot.delay = max(slot.delay, seconds)
         slot.lastseen = now
@@ -95,6 +100,7 @@ class SlotPauser:
         key, slot = found
         if key in self.saved_delays and (force or time.monotonic() >= self.paused_until.get(key, 0.0)):
             slot.delay = self.saved_delays.pop(key)
+            slot.jitter = self.saved_jitters.pop(key, getattr(slot, "jitter", 0.0))
             self.paused_until.pop(key, None)
 
 

@@ -318,3 +318,23 @@ def test_a_first_ctrl_c_during_a_418_back_off_stops_within_seconds_and_sends_not
     assert queued, sorted(str(path) for path in (tmp_path / "job").rglob("*"))
     leaks = [str(path) for path in tmp_path.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
     assert leaks == [] and secret not in stderr
+
+
+def test_a_pause_is_never_shortened_by_the_download_delay_jitter():
+    """RANDOMIZE_DOWNLOAD_DELAY draws each delay from 0.5-1.5 times the slot's delay: a 2 s Retry-After pause
+    was once waited out in 1.6 s. While a slot is paused its delay is exact; afterwards the jitter comes back."""
+    from types import SimpleNamespace
+
+    from scrapy import Request
+    from scrapy.core.downloader import Slot
+
+    from benchmark.middlewares import SlotPauser
+
+    slot = Slot(concurrency=1, delay=1.0, jitter=0.5)  # what RANDOMIZE_DOWNLOAD_DELAY (the default) gives
+    downloader = SimpleNamespace(slots={"host": slot}, get_slot_key=lambda request: "host")
+    pauser = SlotPauser(SimpleNamespace(engine=SimpleNamespace(downloader=downloader)))
+    request = Request("http://host/x")
+    pauser.pause(request, 2.0)
+    assert min(slot.download_delay() for _ in range(200)) >= 2.0
+    pauser.restore(request, force=True)
+    assert slot.delay == 1.0 and min(slot.download_delay() for _ in range(200)) < 1.0
