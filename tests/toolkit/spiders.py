@@ -3,6 +3,7 @@ run the callbacks and split what they yield. No network, no reactor."""
 
 from __future__ import annotations
 
+import configparser
 import json
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,22 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def load_spider(name: str) -> type:
     """A spider class by its name, through Scrapy's spider loader: wherever the project keeps its module."""
-    return SpiderLoader.from_settings(get_project_settings()).load(name)
+    settings = get_project_settings()
+    if not settings.getlist("SPIDER_MODULES"):  # pytest run from outside the project: no scrapy.cfg found
+        settings.setmodule(_project_settings_module(), priority="project")
+    return SpiderLoader.from_settings(settings).load(name)
+
+
+def _project_settings_module() -> str:
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / "scrapy.cfg", encoding="utf-8")
+    return config["settings"]["default"]
 
 
 def make_spider(spider_cls: type, tmp_path: Path, settings: dict[str, Any] | None = None, **arguments: Any) -> Any:
