@@ -3,6 +3,7 @@ run the callbacks and split what they yield. No network, no reactor."""
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import json
 from pathlib import Path
@@ -72,3 +73,12 @@ def run_errback(request: Request, error: Exception) -> tuple[list[Any], list[Req
     failure = Failure(error)
     failure.request = request  # type: ignore[attr-defined]
     return split(request.errback(failure))
+
+
+def start_requests(spider: Any) -> list[Request]:
+    """What the spider's `start()` yields, collected without a running crawl."""
+
+    async def collect() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    return asyncio.run(collect())
