@@ -49,6 +49,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- Shared fixtures (issue #18): servers, stores and configs that test modules used to build for themselves. --
 # Helpers without a fixture (factories, the spider harness, config cases) are in tests/toolkit/.
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import AbstractContextManager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -63,18 +64,24 @@ def require_extra(*modules: str) -> None:
         pytest.importorskip(module, reason=f"{module}: {DISTRIBUTED_EXTRA}")
 
 
+def _server_or_skip(start: Callable[[], AbstractContextManager[str]], what: str, variable: str) -> Iterator[str]:
+    from bench.distributed import ServerUnavailable
+
+    try:
+        with start() as url:
+            yield url
+    except ServerUnavailable as exc:
+        pytest.skip(f"NO {what}: set {variable} (.ci/run starts a server): {exc}")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A PostgreSQL server URL: BENCHMARK_TEST_PG_URL (.ci/run starts one), else a throwaway cluster from the
     Debian binaries (bench.distributed.postgres_server); skips, saying so, when neither is there."""
     require_extra("psycopg")
-    from bench.distributed import ServerUnavailable, postgres_server
+    from bench.distributed import PG_URL_ENV, postgres_server
 
-    try:
-        with postgres_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(f"NO POSTGRESQL: set BENCHMARK_TEST_PG_URL (.ci/run starts a server): {exc}")
+    yield from _server_or_skip(postgres_server, "POSTGRESQL", PG_URL_ENV)
 
 
 @pytest.fixture
@@ -91,13 +98,9 @@ def redis_url() -> Iterator[str]:
     """A Redis URL: BENCHMARK_TEST_REDIS_URL (.ci/run starts one), else a private redis-server; skips, saying
     so, when neither is there. Tests share it: each uses keys of its own (benchmark.distributed.JobKeys)."""
     require_extra("redis", "scrapy_redis")
-    from bench.distributed import ServerUnavailable, redis_server
+    from bench.distributed import REDIS_URL_ENV, redis_server
 
-    try:
-        with redis_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(f"NO REDIS: set BENCHMARK_TEST_REDIS_URL (.ci/run starts a server): {exc}")
+    yield from _server_or_skip(redis_server, "REDIS", REDIS_URL_ENV)
 
 
 @pytest.fixture
