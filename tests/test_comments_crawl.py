@@ -37,13 +37,10 @@ from benchmark.sample.panel import (
 )
 from benchmark.sample.render_weibo import COMMENTS_PAGE
 from benchmark.sample.testing import run_server_subprocess
-from spiders.bluesky import BlueskySpider
-from spiders.mastodon import MastodonSpider
-from spiders.weibo import WeiboSpider
 from tests.crawl_helpers import CrawlResult, run_crawl
 from tests.toolkit.factories import make_comment, make_post, write_panel_config
+from tests.toolkit.spiders import load_spider, respond, run_callback
 from tests.toolkit.spiders import make_spider as toolkit_spider
-from tests.toolkit.spiders import respond, run_callback
 
 PER_POST, MAX_POSTS, RETRIES = 25, 5, 2
 CAPS = {"COMMENTS_PER_POST": str(PER_POST), "COMMENTS_MAX_POSTS": str(MAX_POSTS), "RETRY_TIMES": str(RETRIES)}
@@ -59,6 +56,8 @@ SPEC = {
     ],
 }
 FIXTURES = Path(__file__).parent / "fixtures"
+# By name, through Scrapy's spider loader: wherever the project keeps the spiders' modules.
+WeiboSpider, BlueskySpider, MastodonSpider = (load_spider(name) for name in ("weibo", "bluesky", "mastodon"))
 
 
 # ---------------------------------------------------------------- what the sample server should give
