@@ -47,13 +47,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- Shared fixtures (issue #18): servers, stores and configs that test modules used to build for themselves. --
-# Helpers without a fixture (factories, the spider harness, config cases) are in tests/toolkit/.
-from collections.abc import Callable, Iterator  # noqa: E402
+# Helpers without a fixture (factories, the spider harness, config cases) are in tests/toolkit/; the fixtures
+# import them when first used, so that a run of tests needing none of them does not load the store's SQLAlchemy.
+from collections.abc import Callable, Iterable, Iterator  # noqa: E402
 from contextlib import AbstractContextManager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
-
-from tests.toolkit.factories import PERIOD, build_store, config_toml, sqlite_url, write_config  # noqa: E402
 
 DISTRIBUTED_EXTRA = "the `distributed` extra is not installed (pip install -e '.[distributed]')"
 
@@ -122,6 +121,7 @@ def store_path(tmp_path: Path) -> Path:
 def sqlite_store(store_path: Path) -> Iterator[Any]:
     """An empty Store on a temporary SQLite file, closed after the test."""
     from benchmark.store import Store
+    from tests.toolkit.factories import sqlite_url
 
     store = Store(sqlite_url(store_path))
     yield store
@@ -131,6 +131,8 @@ def sqlite_store(store_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def make_store(store_path: Path) -> Callable[..., str]:
     """build_store on the test's SQLite file: make_store(posts=[...], accounts=[...], comments=[...]) → URL."""
+    from tests.toolkit.factories import build_store
+
     return lambda **rows: build_store(store_path, **rows)
 
 
@@ -138,8 +140,9 @@ def make_store(store_path: Path) -> Callable[..., str]:
 def make_config(tmp_path: Path) -> Callable[..., Path]:
     """Writes tmp_path/benchmark.toml: make_config(text) as given, or make_config(accounts=[...], period=...,
     name=..., timezone=..., language=...) through config_toml."""
+    from tests.toolkit.factories import PERIOD, config_toml, write_config
 
-    def make(text: str | bytes | None = None, *, accounts: list[dict] = (), period: tuple[str, str] | str = PERIOD,
+    def make(text: str | bytes | None = None, *, accounts: Iterable[dict] = (), period: tuple[str, str] | str = PERIOD,
              **fields: Any) -> Path:
         return write_config(tmp_path, text if text is not None else config_toml(accounts, period, **fields))
 
