@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.crawl_helpers import PROJECT_ROOT, CrawlResult, run_crawl
+from tests.toolkit.factories import config_toml, write_config
 
 APPVIEW_DIR = PROJECT_ROOT / "tests" / "appview"
 START_TIMEOUT = 300  # seconds for dev-env to start and seed (about 15 s on a 2-core machine)
@@ -98,14 +99,11 @@ def appview() -> Iterator[AppView]:
             process.kill()
 
 
-def config_toml(truth: dict[str, Any]) -> str:
-    lines = ["[benchmark]", 'name = "appview"',
-             f'period = {{ start = {truth["period"]["start"]}, end = {truth["period"]["end"]} }}', 'timezone = "UTC"',
-             'language = "en"', ""]
-    for member in truth["panel"]:
-        lines += ["[[account]]", 'platform = "bluesky"', f'id = "{member["config_id"]}"', f'role = "{member["role"]}"',
-                  f'label = "{member["label"]}"', f"affiliates = {json.dumps(member['affiliates'])}", ""]
-    return "\n".join(lines)
+def appview_config(truth: dict[str, Any]) -> str:
+    accounts = [{"platform": "bluesky", "id": m["config_id"], "role": m["role"], "label": m["label"],
+                 "affiliates": m["affiliates"]} for m in truth["panel"]]
+    return config_toml(accounts, (truth["period"]["start"], truth["period"]["end"]), name="appview", timezone="UTC",
+                       language="en")
 
 
 class Crawled:
@@ -129,8 +127,7 @@ class Crawled:
 @pytest.fixture(scope="module")
 def crawled(appview: AppView, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
     folder = tmp_path_factory.mktemp("appview")
-    config = folder / "benchmark.toml"
-    config.write_text(config_toml(appview.truth), encoding="utf-8")
+    config = write_config(folder, appview_config(appview.truth))
     started = time.monotonic()
     crawl = run_crawl("bluesky", base_url="http://127.0.0.1:9", db_path=folder / "store.sqlite3", config_path=config,
                       settings={"BLUESKY_BASE_URL": appview.url, "LOG_LEVEL": "DEBUG"}, args={"comments": "1"},

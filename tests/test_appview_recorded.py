@@ -18,8 +18,9 @@ from benchmark.metrics.load import PanelData, load_panel, open_store
 from benchmark.parsers import bluesky as parser
 from benchmark.pipelines import _as_row
 from benchmark.privacy import Pseudonymiser
-from benchmark.store import Store
 from spiders.bluesky import FEED_LIMIT
+from tests.toolkit.factories import build_store, config_toml, write_config
+from tests.toolkit.spiders import load_spider, make_spider, respond, split
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 CRAWLED = datetime(2026, 12, 7, 22, 30, tzinfo=UTC)
@@ -43,13 +44,9 @@ PANEL = {m["key"]: m for m in TRUTH["panel"]}  # brand and peer by handle, exemp
 
 
 def config_text() -> str:
-    lines = ["[benchmark]", 'name = "recorded"',
-             f'period = {{ start = {TRUTH["period"]["start"]}, end = {TRUTH["period"]["end"]} }}',
-             'timezone = "UTC"', ""]
-    for member in TRUTH["panel"]:
-        lines += ["[[account]]", 'platform = "bluesky"', f'id = "{member["config_id"]}"', f'role = "{member["role"]}"',
-                  f'label = "{member["label"]}"', f"affiliates = {json.dumps(member['affiliates'])}", ""]
-    return "\n".join(lines)
+    accounts = [{"platform": "bluesky", "id": m["config_id"], "role": m["role"], "label": m["label"],
+                 "affiliates": m["affiliates"]} for m in TRUTH["panel"]]
+    return config_toml(accounts, (TRUTH["period"]["start"], TRUTH["period"]["end"]), name="recorded", timezone="UTC")
 
 
 def pseudonymiser() -> Pseudonymiser:
@@ -77,15 +74,11 @@ def crawl(key: str) -> tuple[Any, list[Post], list[Comment]]:
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> PanelData:
     folder = tmp_path_factory.mktemp("recorded")
-    url = f"sqlite:///{folder / 'store.sqlite3'}"
-    store = Store(url)
-    for key in ("brand", "peer"):
-        account, posts, comments = crawl(key)
-        store.write_batch("r1", account_rows=[_as_row(account)], post_rows=[_as_row(p) for p in posts],
-                          comment_rows=[_as_row(c) for c in comments])
-    store.close()
-    (folder / "benchmark.toml").write_text(config_text(), encoding="utf-8")
-    return load_panel(open_store(url), load_config(folder / "benchmark.toml"))
+    crawled = [crawl(key) for key in ("brand", "peer")]
+    url = build_store(folder / "store.sqlite3", accounts=[_as_row(account) for account, _p, _c in crawled],
+                      posts=[_as_row(p) for _a, posts, _c in crawled for p in posts],
+                      comments=[_as_row(c) for _a, _p, comments in crawled for c in comments])
+    return load_panel(open_store(url), load_config(write_config(folder, config_text())))
 
 
 def seeded(account: str, **fields: Any) -> list[dict]:
@@ -152,18 +145,18 @@ def test_a_page_shorter_than_the_limit_is_the_last_though_it_carries_a_cursor() 
 
 
 def test_the_spider_asks_no_further_page_after_a_short_one(tmp_path: Path) -> None:
-    from tests.test_spider_bluesky import make_spider, respond, run
-
-    spider = make_spider(tmp_path, accounts=PANEL["brand"]["config_id"], since=TRUTH["period"]["start"],
+    spider = make_spider(load_spider("bluesky"), tmp_path, {"BLUESKY_BASE_URL": "https://appview.test",
+                                                           "RETRY_TIMES": 1},
+                         accounts=PANEL["brand"]["config_id"], since=TRUTH["period"]["start"],
                          until=TRUTH["period"]["end"])
     profile = load("profile_brand")
     request = spider.feed_request(spider.panel[0], profile["did"], profile["pinnedPost"]["uri"])
-    _items, requests = run(spider.parse_feed, respond(request, load("author_feed_brand")))
+    _items, requests = split(spider.parse_feed(respond(request, load("author_feed_brand"))))
     assert not [r for r in requests if "getAuthorFeed" in r.url]
     full = load("author_feed_brand")
     # A full page of posts not seen yet (the paging rule ends an account on a page that brings no new post).
     full["feed"] = [_renamed(item, copy) for copy in range(10) for item in full["feed"][1:]]
-    _items, requests = run(spider.parse_feed, respond(request, full))
+    _items, requests = split(spider.parse_feed(respond(request, full)))
     assert [r for r in requests if "getAuthorFeed" in r.url]  # a full page: the cursor is followed
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.crawl_helpers import PROJECT_ROOT
-from tests.test_config import GOOD, MISTAKES, TYPOS
+from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
+from tests.toolkit.factories import write_config, write_panel_config
 
 # Nothing may leave this machine if a mistake were not caught: every platform points at a closed local port.
 CLOSED = "http://127.0.0.1:9"
@@ -58,9 +59,7 @@ def assert_one_line(done: subprocess.CompletedProcess, status: int, *words: str)
 
 @pytest.fixture
 def good_config(tmp_path: Path) -> Path:
-    path = tmp_path / "benchmark.toml"
-    path.write_text(GOOD, encoding="utf-8")
-    return path
+    return write_config(tmp_path, GOOD)
 
 
 def store(tmp_path: Path) -> list[str]:
@@ -96,16 +95,14 @@ COMMANDS += [pytest.param(command, case, id=f"{command[0]}-{case.id}")
 def test_a_config_mistake_is_one_line_naming_file_line_and_key(tmp_path, command, case):
     old, new, key, line, words = case.values
     assert old in GOOD
-    config = tmp_path / "benchmark.toml"
-    config.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    config = write_config(tmp_path, GOOD.replace(old, new, 1))
     done = scrapy(*command, "--config", str(config), *store(tmp_path), *OFFLINE)
     assert_one_line(done, 2, f"{config}:{line}: {key}: ", words)
 
 
 def test_thresholds_that_are_not_numbers_a_user_means(tmp_path):
     for value in ("nan", "inf", "-5"):
-        config = tmp_path / "benchmark.toml"
-        config.write_text(GOOD + f"\n[thresholds]\nsales_floor_share = {value}\n", encoding="utf-8")
+        config = write_config(tmp_path, GOOD + f"\n[thresholds]\nsales_floor_share = {value}\n")
         done = scrapy("report", "--config", str(config), *store(tmp_path))
         assert_one_line(done, 2, f"{config}:29: thresholds.sales_floor_share: ")
 
@@ -238,12 +235,11 @@ def test_outside_any_project_the_installed_commands_work_with_config(tmp_path):
 def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(tmp_path):
     from datetime import UTC, datetime
 
-    from benchmark.sample.panel import demo_panel, panel_config_toml
+    from benchmark.sample.panel import demo_panel
     from benchmark.sample.server import start_server
 
     panel = demo_panel(datetime.now(UTC).replace(microsecond=0), seed=7)
-    config = tmp_path / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
+    config = write_panel_config(tmp_path, panel)
     server = start_server(panel)
     try:
         fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from scrapy import Request
-from scrapy.http import TextResponse
-from scrapy.utils.test import get_crawler
 
 from benchmark.comments import trim_to_top_level
 from benchmark.items import Comment, Post
@@ -35,14 +34,13 @@ from benchmark.sample.panel import (
     SamplePost,
     comments_for,
     fake_cid,
-    panel_config_toml,
 )
 from benchmark.sample.render_weibo import COMMENTS_PAGE
 from benchmark.sample.testing import run_server_subprocess
-from spiders.bluesky import BlueskySpider
-from spiders.mastodon import MastodonSpider
-from spiders.weibo import WeiboSpider
 from tests.crawl_helpers import CrawlResult, run_crawl
+from tests.toolkit.factories import make_comment, make_post, write_panel_config
+from tests.toolkit.spiders import load_spider, respond, run_callback
+from tests.toolkit.spiders import make_spider as toolkit_spider
 
 PER_POST, MAX_POSTS, RETRIES = 25, 5, 2
 CAPS = {"COMMENTS_PER_POST": str(PER_POST), "COMMENTS_MAX_POSTS": str(MAX_POSTS), "RETRY_TIMES": str(RETRIES)}
@@ -58,6 +56,8 @@ SPEC = {
     ],
 }
 FIXTURES = Path(__file__).parent / "fixtures"
+# By name, through Scrapy's spider loader: wherever the project keeps the spiders' modules.
+WeiboSpider, BlueskySpider, MastodonSpider = (load_spider(name) for name in ("weibo", "bluesky", "mastodon"))
 
 
 # ---------------------------------------------------------------- what the sample server should give
@@ -208,8 +208,7 @@ def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     platform = request.param
     url, failing = proxy_url
     tmp = tmp_path_factory.mktemp(f"comments-{platform}")
-    config = tmp / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
+    config = write_panel_config(tmp, panel)
     db = tmp / "store.sqlite3"
 
     def crawl() -> CrawlResult:
@@ -368,19 +367,14 @@ def test_failed_comment_pages_keep_the_account_ok_and_every_post(crawled: Crawle
 
 
 def make_spider(spider_cls: type, tmp_path: Path, settings: dict | None = None, **kwargs: Any) -> Any:
-    crawler = get_crawler(spider_cls, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "RETRY_TIMES": 1,
-                                       **(settings or {})})
-    spider = spider_cls.from_crawler(crawler, accounts="1000000101", since="2019-01-01", until="2026-12-31",
-                                     **kwargs)
-    crawler.spider = spider
-    return spider
+    """The shared harness with this file's account, a period around the 2019 recordings and one retry."""
+    return toolkit_spider(spider_cls, tmp_path, {"RETRY_TIMES": 1, **(settings or {})}, accounts="1000000101",
+                          since="2019-01-01", until="2026-12-31", **kwargs)
 
 
 def a_post(platform: str = "weibo", comments: int | None = 12, kind: str = "original") -> Post:
-    from datetime import UTC, datetime
-
-    return Post(platform=platform, post_id="4391234567890123", account_id="1000000101", kind=kind,
-                created_at=datetime(2019, 6, 1, tzinfo=UTC), comments=comments, extra={"id": "1"})
+    return make_post("4391234567890123", platform=platform, account_id="1000000101", kind=kind,
+                     created_at=datetime(2019, 6, 1, tzinfo=UTC), comments=comments, extra={"id": "1"})
 
 
 @pytest.mark.parametrize("spider_cls", [WeiboSpider, BlueskySpider, MastodonSpider])
@@ -410,7 +404,7 @@ def test_reposts_have_comments_of_their_own_only_on_weibo(spider_cls: type, expe
 
 
 def comment(comment_id: str, parent: str | None = None) -> Comment:
-    return Comment(platform="weibo", comment_id=comment_id, post_id="p", parent_comment_id=parent)
+    return make_comment(comment_id, post_id="p", parent_comment_id=parent)
 
 
 def test_trim_keeps_the_first_top_level_comments_with_their_replies() -> None:
@@ -423,16 +417,6 @@ def test_trim_keeps_the_first_top_level_comments_with_their_replies() -> None:
 
 def hotflow_request(spider: WeiboSpider, top_level: int = 0) -> Request:
     return spider.comments_request(a_post(), spider.panel[0], top_level=top_level)
-
-
-def respond(request: Request, body: bytes, status: int = 200) -> TextResponse:
-    return TextResponse(request.url, status=status, body=body, encoding="utf-8", request=request,
-                        headers={"Content-Type": "application/json"})
-
-
-def run_callback(request: Request, response: TextResponse) -> tuple[list[Any], list[Request]]:
-    output = list(request.callback(response, **request.cb_kwargs) or [])
-    return [o for o in output if not isinstance(o, Request)], [o for o in output if isinstance(o, Request)]
 
 
 def test_weibo_comments_page_is_trimmed_to_the_cap_and_paged_below_it(tmp_path: Path) -> None:

@@ -8,54 +8,18 @@ from pathlib import Path
 import pytest
 
 from benchmark.config import ConfigError, load_config, parse_period
-
-GOOD = """\
-[benchmark]
-name = "2026Q3"
-period = { start = 2026-07-01, end = 2026-09-30 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1669879400"
-role = "own"
-label = "Our Brand"
-affiliates = ["2345678901"]
-
-[[account]]
-platform = "bluesky"
-id = "Brand.bsky.social"
-role = "peer"
-
-[[account]]
-platform = "mastodon"
-id = "@brand@mastodon.social"
-role = "exemplar"
-
-[[account]]
-platform = "telegram"
-id = "durov"
-role = "peer"
-"""
-
-
-def write(tmp_path: Path, text: str | bytes) -> Path:
-    path = tmp_path / "benchmark.toml"
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
+from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
+from tests.toolkit.factories import write_config
 
 
 def error_for(tmp_path: Path, text: str | bytes) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, text))
+        load_config(write_config(tmp_path, text))
     return info.value
 
 
 def test_good_config_loads_with_normalised_ids(tmp_path):
-    config = load_config(write(tmp_path, GOOD))
+    config = load_config(write_config(tmp_path, GOOD))
     assert config.name == "2026Q3"
     assert (config.period_start, config.period_end) == (date(2026, 7, 1), date(2026, 9, 30))
     assert [a.id for a in config.accounts] == ["1669879400", "brand.bsky.social", "brand@mastodon.social", "durov"]
@@ -69,26 +33,6 @@ def test_good_config_loads_with_normalised_ids(tmp_path):
 def test_shipped_example_is_valid():
     config = load_config(Path(__file__).parent.parent / "benchmark.example.toml")
     assert {a.platform for a in config.accounts} == {"weibo", "bluesky", "mastodon", "telegram"}
-
-
-# (old, new, key, line, words): each replaces `old` in GOOD; tests/test_cli.py replays them on the command line.
-MISTAKES = [
-    ('role = "own"', 'role = "competitor"', "account[0].role", 9, "unknown role 'competitor'"),
-    ('platform = "weibo"', 'platform = "twitter"', "account[0].platform", 7, "unknown platform 'twitter'"),
-    ('id = "1669879400"', 'id = "abc"', "account[0].id", 8, "not a valid weibo id"),
-    ('id = "durov"', 'id = "a"', "account[3].id", 25, "not a valid telegram id"),
-    ('id = "@brand@mastodon.social"', 'id = "brand"', "account[2].id", 20, "user@instance"),
-    # An address, not an instance name: the spider would open a connection to any host.
-    ('id = "@brand@mastodon.social"', 'id = "x@127.0.0.1"', "account[2].id", 20, "user@instance"),
-    ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'role = "peer"\nlabels = "x"\n\n[[account]]\n'
-     'platform = "mastodon"', "account[1].labels", 17, "unknown key"),
-    ("end = 2026-09-30", "end = 2026-06-30", "benchmark.period", 3, "is after end"),
-    ("end = 2026-09-30", 'end = "next week"', "benchmark.period.end", 3, "not a date"),
-    ("start = 2026-07-01, ", "", "benchmark.period.start", 3, "missing"),
-    ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "benchmark.timezone", 4, "unknown time zone"),
-    ('affiliates = ["2345678901"]', 'affiliates = "2345678901"', "account[0].affiliates", 11, "list"),
-    ('role = "own"\n', "", "account[0].role", 6, "missing"),
-]
 
 
 @pytest.mark.parametrize(("old", "new", "key", "line", "words"), MISTAKES)
@@ -149,7 +93,7 @@ def test_period_strings():
 
 def test_period_as_quarter_string(tmp_path):
     text = GOOD.replace("period = { start = 2026-07-01, end = 2026-09-30 }", 'period = "2026Q2"')
-    config = load_config(write(tmp_path, text))
+    config = load_config(write_config(tmp_path, text))
     assert (config.period_start, config.period_end) == (date(2026, 4, 1), date(2026, 6, 30))
     error = error_for(tmp_path, text.replace('"2026Q2"', '"2026Q9"'))
     assert error.key == "benchmark.period" and error.line == 3
@@ -157,21 +101,11 @@ def test_period_as_quarter_string(tmp_path):
 
 def test_lexicon_tables(tmp_path):
     text = GOOD + '\n[purpose.lexicon]\nsales = ["双11"]\n\n[voice.lexicon]\ncomplaint = ["发货太慢"]\n'
-    config = load_config(write(tmp_path, text))
+    config = load_config(write_config(tmp_path, text))
     assert config.purpose_lexicon == {"sales": ["双11"]}
     assert config.voice_lexicon == {"complaint": ["发货太慢"]}
     error = error_for(tmp_path, GOOD + '\n[voice.lexicon]\ncomplaint = "发货太慢"\n')
     assert error.key == "voice.lexicon.complaint" and error.line == 29
-
-
-TYPOS = [
-    ('timezone = "Asia/Shanghai"', 'timezon = "Asia/Shanghai"', "benchmark.timezon", 4, "timezone"),
-    ('timezone = "Asia/Shanghai"', 'langauge = "en"', "benchmark.langauge", 4, "language"),
-    ("period = {", "periodd = {", "benchmark.periodd", 3, "period"),
-    ("[[account]]\nplatform = \"bluesky\"", "[[acount]]\nplatform = \"bluesky\"", "acount", 13, "account"),
-    ('role = "peer"\n\n[[account]]\nplatform = "mastodon"', 'rol = "peer"\n\n[[account]]\nplatform = "mastodon"',
-     "account[1].rol", 16, "role"),
-]
 
 
 @pytest.mark.parametrize(("old", "new", "key", "line", "suggestion"), TYPOS)
@@ -205,7 +139,7 @@ def test_a_name_of_dots_is_rejected(tmp_path, name):
 
 
 def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
-    config = load_config(write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode("utf-8")))
+    config = load_config(write_config(tmp_path, b"\xef\xbb\xbf" + GOOD.encode("utf-8")))
     assert config.name == "2026Q3"
 
 

@@ -23,13 +23,10 @@ from sqlalchemy import create_engine, delete, select, text, update
 
 from bench.distributed import (
     ROOT,
-    ServerUnavailable,
     clean_env,
     crawl_settings,
     enqueue,
     fresh_database,
-    postgres_server,
-    redis_server,
     scrapy_command,
     start_worker,
 )
@@ -46,11 +43,13 @@ from benchmark.distributed import (
     job_status,
 )
 from benchmark.i18n import from_stored
-from benchmark.sample.panel import Panel, panel_config_toml, synthetic_spec
+from benchmark.sample.panel import Panel, synthetic_spec
 from benchmark.sample.testing import run_server_subprocess
 from benchmark.spider import incremental_floor, store_coverage
 from benchmark.store import Store, crawl_accounts, post_snapshots, posts
 from benchmark.tracker import TERMINAL
+from tests.toolkit.factories import expected_posts, sqlite_url, write_panel_config
+from tests.toolkit.factories import query_rows as rows
 
 SPEC = synthetic_spec(200, 15, seed=5)
 SPEC["anchor"] = "2026-11-26T12:00:00+08:00"
@@ -58,34 +57,7 @@ SPEC["anchor"] = "2026-11-26T12:00:00+08:00"
 QUICK = {"DISTRIBUTED_CHECKPOINT_INTERVAL": "0.5", "DISTRIBUTED_WORKER_TTL": "2", "LOG_LEVEL": "INFO"}
 
 
-# ------------------------------------------------------------------------------------------- servers
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    try:
-        with redis_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(f"NO REDIS: the distributed crawl tests did not run: {exc}")
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[str]:
-    try:
-        with postgres_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(f"NO POSTGRESQL: the distributed crawl tests did not run: {exc}")
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+# ----------------------------------------------------------- servers: pg_server, redis_url, redis_client
 
 
 @pytest.fixture
@@ -106,22 +78,7 @@ def sample_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory, panel) -> Path:
-    path = tmp_path_factory.mktemp("distributed") / "benchmark.toml"
-    path.write_text(panel_config_toml(panel), encoding="utf-8")
-    return path
-
-
-def expected_posts(panel: Panel) -> set[str]:
-    return {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
-
-
-def rows(db_url: str, sql: str) -> list[dict]:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(text(sql)).mappings()]
-    finally:
-        engine.dispose()
+    return write_panel_config(tmp_path_factory.mktemp("distributed"), panel)
 
 
 def run_stats(db_url: str) -> list[dict]:
@@ -182,8 +139,7 @@ def test_the_report_reads_the_postgresql_store(two_worker_crawl, panel, tmp_path
     # A 12-account slice of the panel keeps the report quick; the store is the distributed crawl's.
     small = Panel(panel.accounts[:12], panel.posts_by_account, panel.anchor, panel.period_start, panel.period_end,
                   panel.seed, panel.name)
-    config = tmp_path / "benchmark.toml"
-    config.write_text(panel_config_toml(small), encoding="utf-8")
+    config = write_panel_config(tmp_path, small)
     out = tmp_path / "report"
     done = subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", "-s", f"BENCHMARK_DB={db_url}",
                            "--config", str(config), "-o", str(out)], cwd=ROOT, env=clean_env(),
@@ -442,7 +398,8 @@ def test_settle_recrawls_what_a_dead_worker_held_then_one_worker_reports(redis_c
 def test_secrets_never_reach_the_queue(redis_client, keys):
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler
-    from scrapy_redis.queue import PriorityQueue
+
+    PriorityQueue = pytest.importorskip("scrapy_redis.queue").PriorityQueue
 
     crawler = get_crawler(Spider)
     spider = Spider("weibo")
@@ -473,9 +430,9 @@ def test_incremental_floor(covered_until, expected):
     assert incremental_floor(PERIOD_START, NOW, 14, covered_until) == expected
 
 
-def test_store_coverage_counts_only_complete_crawls_of_the_period(tmp_path):
-    url = f"sqlite:///{tmp_path}/db.sqlite3"
-    store = Store(url)
+def test_store_coverage_counts_only_complete_crawls_of_the_period(sqlite_store):
+    store = sqlite_store
+    url = store.url
     ok_row = {"platform": "weibo", "role": "peer", "label": "x", "status": "ok", "message": "", "posts": 1,
               "pages": 1}
 
@@ -507,9 +464,8 @@ def test_an_incremental_recrawl_reads_new_posts_and_refreshes_the_window_only(tm
         {"platform": "weibo", "id": account_id, "role": "peer", "label": account_id, "posts": 40, "older_posts": 2}
         for account_id in INCREMENTAL_ACCOUNTS]}
     panel = Panel.from_spec(spec)
-    config = tmp_path / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    db_url = f"sqlite:///{tmp_path}/db.sqlite3"
+    config = write_panel_config(tmp_path, panel)
+    db_url = sqlite_url(tmp_path / "db.sqlite3")
     new, refreshed_fully = INCREMENTAL_ACCOUNTS[0], INCREMENTAL_ACCOUNTS[2]
     with run_server_subprocess(spec, seed=None, anchor=anchor.isoformat()) as (url, _process):
         settings = crawl_settings(url, db_url, config, INCREMENTAL_CRAWL="True", REFRESH_WINDOW_DAYS="14")
@@ -522,7 +478,7 @@ def test_an_incremental_recrawl_reads_new_posts_and_refreshes_the_window_only(tm
         engine.dispose()
         assert start_worker(settings, log_path=tmp_path / "second.log").wait(timeout=120) == 0
 
-    expected = {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
+    expected = expected_posts(panel)
     stored = {r["post_id"] for r in rows(db_url, "select post_id from posts")}
     assert stored == expected and set(newest) <= stored
     first, second = run_stats(db_url)

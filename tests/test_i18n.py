@@ -24,6 +24,7 @@ from benchmark.extensions import CrawlReport
 from benchmark.tracker import AccountTracker
 from spiders import weibo as weibo_spider
 from tests.crawl_helpers import PROJECT_ROOT
+from tests.toolkit.factories import write_config
 
 POT = i18n.LOCALE_DIR / "messages.pot"
 
@@ -85,9 +86,8 @@ def test_unknown_language_is_an_error_not_a_silent_fallback():
 
 
 def test_config_language_is_read_from_the_config(tmp_path):
-    config = tmp_path / "benchmark.toml"
-    config.write_text('[benchmark]\nperiod = "2026Q3"\nlanguage = "zh"\n\n'
-                      '[[account]]\nplatform = "weibo"\nid = "1669879400"\nrole = "own"\n', encoding="utf-8")
+    config = write_config(tmp_path, '[benchmark]\nperiod = "2026Q3"\nlanguage = "zh"\n\n'
+                                    '[[account]]\nplatform = "weibo"\nid = "1669879400"\nrole = "own"\n')
     assert i18n.config_language(config) == "zh"
     config.write_text(config.read_text(encoding="utf-8").replace('"zh"', '"en"'), encoding="utf-8")
     assert i18n.config_language(config) == "en"

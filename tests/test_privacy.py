@@ -10,13 +10,14 @@ import pytest
 
 from benchmark.items import Comment, Post
 from benchmark.privacy import Pseudonymiser, load_or_create_key
+from tests.toolkit.factories import make_post
 
 T = datetime(2026, 8, 1, tzinfo=UTC)
 
 
 def repost(ref_id: str, is_org: bool | None) -> Post:
-    return Post(platform="weibo", post_id="1", account_id="100", created_at=T, kind="repost", ref_author_id=ref_id,
-                ref_author_name="某人", ref_author_is_organization=is_org)
+    return make_post(account_id="100", created_at=T, kind="repost", ref_author_id=ref_id, ref_author_name="某人",
+                     ref_author_is_organization=is_org)
 
 
 def test_key_is_created_once_user_only(tmp_path):
@@ -64,9 +65,9 @@ def test_an_affiliate_listed_by_handle_stays_in_clear_under_its_did():
     rules = Pseudonymiser(b"k" * 32, "bluesky", clear_ids=["brand.bsky.social", "help.brand.bsky.social"])
 
     def sky(ref_id: str, handle: str, reply_to_handle: str | None = None) -> Post:
-        return Post(platform="bluesky", post_id=ref_id, account_id="did:plc:brand", created_at=T, kind="repost",
-                    ref_author_id=ref_id, ref_author_is_organization=False, reply_to_author_id="did:plc:x",
-                    extra={"ref_author_handle": handle, "reply_to_handle": reply_to_handle})
+        return make_post(ref_id, platform="bluesky", account_id="did:plc:brand", created_at=T, kind="repost",
+                         ref_author_id=ref_id, ref_author_is_organization=False, reply_to_author_id="did:plc:x",
+                         extra={"ref_author_handle": handle, "reply_to_handle": reply_to_handle})
 
     affiliate = rules.apply(sky("did:plc:help", "Help.Brand.bsky.social", reply_to_handle="help.brand.bsky.social"))
     assert affiliate.ref_author_id == "did:plc:help" and affiliate.extra["ref_author_handle"]

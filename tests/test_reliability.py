@@ -15,9 +15,10 @@ import time
 
 import pytest
 
-from benchmark.sample.panel import Panel, panel_config_toml, synthetic_spec
+from benchmark.sample.panel import Panel, synthetic_spec
 from benchmark.sample.testing import run_server_subprocess
 from tests.crawl_helpers import FAST, PROJECT_ROOT, run_crawl
+from tests.toolkit.factories import expected_posts, write_panel_config
 
 SPEC = synthetic_spec(20, 120, seed=5)
 SPEC["anchor"] = "2026-11-26T12:00:00+08:00"
@@ -37,13 +38,7 @@ def server_url():
 
 @pytest.fixture
 def config(tmp_path, panel):
-    path = tmp_path / "benchmark.toml"
-    path.write_text(panel_config_toml(panel), encoding="utf-8")
-    return path
-
-
-def expected_posts(panel: Panel) -> set[str]:
-    return {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
+    return write_panel_config(tmp_path, panel)
 
 
 def crawl_command(server_url: str, db_path, config_path, extra_settings: dict) -> list[str]:
@@ -146,8 +141,7 @@ def test_kill_9_at_ten_random_points_then_resume_never_leaves_a_lost_post_ok(tmp
     rng = random.Random(1414)
     outcomes = []
     panel = Panel.from_spec(BIG)
-    config = tmp_path / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
+    config = write_panel_config(tmp_path, panel)
     with run_server_subprocess(BIG, seed=None, anchor=BIG["anchor"]) as (server_url, _process):
         for round_number in range(10):
             kill_round(rng, round_number, tmp_path, panel, server_url, config, outcomes)

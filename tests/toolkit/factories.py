@@ -1,0 +1,141 @@
+"""Factories for what tests build again and again: items with sensible defaults, a benchmark.toml written
+from accounts and a period, and a SQLite store filled with rows.
+
+Defaults are Weibo ids of the usual test panel ("1000000001" is the own account) on 2026-07-01, inside the
+period (2026-07-01, 2026-07-14) that the factories' configs use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from benchmark.items import Account, Comment, Post
+from benchmark.sample.panel import Panel, panel_config_toml
+from benchmark.store import Store
+
+T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
+PERIOD = ("2026-07-01", "2026-07-14")
+OWN = "1000000001"
+
+
+# ------------------------------------------------------------------------------------------------ items
+
+
+def make_post(post_id: str = "1", *, platform: str = "weibo", account_id: str = OWN, created_at: datetime = T0,
+              **fields: Any) -> Post:
+    return Post(platform=platform, post_id=post_id, account_id=account_id, created_at=created_at, **fields)
+
+
+def make_account(account_id: str = OWN, *, platform: str = "weibo", **fields: Any) -> Account:
+    return Account(platform=platform, account_id=account_id, **fields)
+
+
+def make_comment(comment_id: str = "c1", *, platform: str = "weibo", post_id: str = "1", **fields: Any) -> Comment:
+    return Comment(platform=platform, comment_id=comment_id, post_id=post_id, **fields)
+
+
+def as_row(item: Post | Account | Comment) -> dict[str, Any]:
+    """The dict form the store's write_batch takes."""
+    return asdict(item)
+
+
+# ------------------------------------------------------------------------------------------------ config
+
+
+def _toml_value(value: Any) -> str:
+    # JSON strings and lists of strings are valid TOML basic strings and arrays.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _period_toml(period: tuple[str, str] | str) -> str:
+    if isinstance(period, str):  # "2026Q3", "2026-07"
+        return _toml_value(period)
+    start, end = period
+    return f"{{ start = {start}, end = {end} }}"
+
+
+def account_toml(account: Mapping[str, Any]) -> list[str]:
+    """One [[account]] table: platform, id and role, then label and affiliates when given."""
+    lines = ["[[account]]"]
+    for key in ("platform", "id", "role", "label", "affiliates"):
+        if account.get(key) is not None:
+            lines.append(f"{key} = {_toml_value(account[key])}")
+    return [*lines, ""]
+
+
+def config_toml(accounts: Iterable[Mapping[str, Any]], period: tuple[str, str] | str = PERIOD, *,
+                name: str = "test", timezone: str = "Asia/Shanghai", language: str | None = None) -> str:
+    """A benchmark.toml text: the [benchmark] table, then one [[account]] table per mapping."""
+    lines = ["[benchmark]", f"name = {_toml_value(name)}", f"period = {_period_toml(period)}",
+             f"timezone = {_toml_value(timezone)}"]
+    if language:
+        lines.append(f"language = {_toml_value(language)}")
+    lines.append("")
+    for account in accounts:
+        lines += account_toml(account)
+    return "\n".join(lines)
+
+
+def write_config(folder: Path, text: str | bytes, name: str = "benchmark.toml") -> Path:
+    """Write a config file (text as given; bytes for encodings and byte-order marks) and return its path."""
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ store
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def build_store(path: Path, *, posts: Iterable[Post | Mapping[str, Any]] = (),
+                accounts: Iterable[Account | Mapping[str, Any]] = (),
+                comments: Iterable[Comment | Mapping[str, Any]] = (), run_id: str = "r1") -> str:
+    """A SQLite store at `path` holding one batch of rows (items or dicts); returns its URL."""
+    url = sqlite_url(path)
+    store = Store(url)
+    try:
+        store.write_batch(run_id, account_rows=[_row(a) for a in accounts], post_rows=[_row(p) for p in posts],
+                          comment_rows=[_row(c) for c in comments])
+    finally:
+        store.close()
+    return url
+
+
+def _row(item: Any) -> dict[str, Any]:
+    return dict(item) if isinstance(item, Mapping) else as_row(item)
+
+
+def query_rows(db_url: str, sql: str) -> list[dict[str, Any]]:
+    """The rows of one SQL query on any store URL, as dicts."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(text(sql)).mappings()]
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------------------------------ sample panels
+
+
+def write_panel_config(folder: Path, panel: Panel) -> Path:
+    """The benchmark.toml of a sample-server panel (benchmark.sample.panel.panel_config_toml)."""
+    return write_config(folder, panel_config_toml(panel))
+
+
+def expected_posts(panel: Panel) -> set[str]:
+    """The ids of the panel's posts inside its period: what a complete crawl stores."""
+    return {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
