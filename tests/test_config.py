@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import ConfigError, load_config, parse_period
+from benchmark.config import load_config, parse_period
+from benchmark.exceptions import ConfigError
 
 GOOD = """\
 [benchmark]

@@ -42,7 +42,7 @@ def corpus() -> list[dict]:
             records[text] = {"text": text, "links": list(links or []), "kind": kind}
 
     posts = [(account, post) for account in panel.accounts for post in panel.posts(account.platform, account.id)]
-    for account, post in posts[:: max(1, len(posts) // POSTS)]:
+    for _account, post in posts[:: max(1, len(posts) // POSTS)]:
         add(post.text, post.links, post.kind)
     comments = [comment.text for account, post in posts[::7] for comment in comments_for(panel, account, post)]
     for text in dict.fromkeys(comments[:: max(1, len(comments) // COMMENTS)]):
@@ -51,7 +51,8 @@ def corpus() -> list[dict]:
         with (TESTS / "data" / name).open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 add(row["text"], (row.get("links") or "").split())
-    for name in ("m_weibo_cn__comments_hotflow__first_page__2019.json", "m_weibo_cn__api_comments_show__page1__2019.json"):
+    for name in ("m_weibo_cn__comments_hotflow__first_page__2019.json",
+                 "m_weibo_cn__api_comments_show__page1__2019.json"):
         payload = json.loads((TESTS / "fixtures" / "weibo" / name).read_text(encoding="utf-8"))
         comments = parse_comments(payload, post_id="4383183661430868", post_author_id="1669879400",
                                   crawled_at=datetime(2019, 6, 15, tzinfo=UTC))[0]
