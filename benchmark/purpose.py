@@ -146,7 +146,6 @@ class LabelLexicon:
 class PurposeRules:
     """Compiled lexicons of every label plus the character table that normalises text before matching."""
 
-    terms: Mapping[str, tuple[str, ...]] = field(repr=False)  # per label, as written (shipped, then config)
     lexicons: tuple[LabelLexicon, ...] = field(repr=False)
     char_table: Mapping[int, str] = field(repr=False)
 
@@ -161,13 +160,12 @@ class PurposeRules:
         sources.append(checked_extra(extra_lexicon, PURPOSE_LABELS, section="purpose", key_name="label",
                                      max_chars=MAX_TERM_CHARS))
         table = char_table(_CURRENCY_CHARS)
-        terms, lexicons = {}, []
+        lexicons = []
         for label in PURPOSE_LABELS:
             display = _unique_terms((source.get(label, ()) for source in sources), table)
-            terms[label] = tuple(display.values())
             if display:
                 lexicons.append(LabelLexicon.build(label, display))
-        return cls(terms=terms, lexicons=tuple(lexicons), char_table=table)
+        return cls(lexicons=tuple(lexicons), char_table=table)
 
     def normalise(self, text: object) -> str:
         """The text as matched: simplified characters, ASCII punctuation and digits, lower case."""

@@ -91,7 +91,6 @@ Hit = tuple[int, int, str, str]
 class VoiceRules:
     """Compiled lexicons and negation patterns plus the character table for normalising text."""
 
-    terms: Mapping[str, tuple[str, ...]]  # per class, each term as written, longest first
     term_pattern: re.Pattern[str] = field(repr=False)  # every term of every class, as a character trie
     term_index: TermIndex[tuple[str, str]] = field(repr=False)  # matched text -> (class, term as written)
     negations: tuple[re.Pattern[str], ...] = field(repr=False)  # per language; groups `c` / `p` say which
@@ -125,8 +124,6 @@ class VoiceRules:
         longest_first = sorted(claimed, key=lambda norm: -len(norm.rstrip("*")))
         praise = [norm for norm in longest_first if claimed[norm][0] == "praise"]
         return cls(
-            terms={voice: tuple(claimed[n][1] for n in longest_first if claimed[n][0] == voice)
-                   for voice in VOICE_CLASSES},
             term_pattern=re.compile(_trie_pattern(longest_first)),
             term_index=TermIndex.build((norm, norm.rstrip("*").strip(), claimed[norm]) for norm in longest_first),
             negations=tuple(_negation_patterns(shipped, praise, table)),
