@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from benchmark import textrules
 from benchmark.purpose import PurposeRules, label_posts
 from benchmark.voice import VoiceRules, classify_comments
 
@@ -71,3 +73,59 @@ def test_the_corpus_exercises_every_label(golden):
     assert len(records) > 1000
     assert {r["purpose"] for r in records} == {"brand", "communication", "sales", "service", "other"}
     assert {r["voice"] for r in records} == {"complaint", "praise", "question", "other"}
+
+
+# --- the engine itself ------------------------------------------------------------------------------------------
+
+
+def _finder(*terms: str, flexible: bool = False):
+    pattern = textrules.trie_pattern(((t.rstrip("*"), t.endswith("*")) for t in terms), flexible_spaces=flexible)
+    return re.compile(pattern).findall
+
+
+def test_trie_finds_the_longest_term_and_respects_ascii_word_edges():
+    find = _finder("优惠", "优惠券", "sale", "618")
+    assert find("领优惠券再逛优惠") == ["优惠券", "优惠"]
+    assert find("wholesale sales sale! 2618 618") == ["sale", "618"]
+
+
+def test_trie_prefix_term_wins_over_the_plain_one_in_any_order():
+    # Purpose used to keep whichever of `joy` / `joy*` came last, so listing `joy` after `joy*` disabled it.
+    assert _finder("joy*", "joy")("joyful joy") == ["joyful", "joy"]
+    assert _finder("joy", "joy*")("joyful joy") == ["joyful", "joy"]
+    assert PurposeRules.load({"sales": ["joy*", "joy"]}).explain("joyful day")["sales"] == ["joy*"]
+
+
+def test_trie_spaces_are_literal_unless_flexible():
+    assert _finder("buy now")("buy  now") == []
+    assert _finder("buy now", flexible=True)("buy  now") == ["buy  now"]
+    assert textrules.trie_pattern([]) is None
+
+
+def test_term_index_maps_matches_back_to_terms_longest_stem_first():
+    index = textrules.TermIndex.build([("sale", "sale", "S"), ("sal*", "sal", "P1"), ("sale*", "sale", "P2")])
+    assert index.lookup("sale", "?") == "S"
+    assert index.lookup("salesman", "?") == "P2"
+    assert index.lookup("salty", "?") == "P1"
+    assert index.lookup("other", "?") == "?"
+
+
+def test_char_table_folds_fullwidth_traditional_and_the_callers_extras():
+    table = textrules.char_table({0x2019: "'"})
+    assert "ＡＢＣ？\u3000優惠券don\u2019t".translate(table) == "ABC? 优惠券don't"
+    assert "\u2019".translate(textrules.char_table()) == "\u2019"  # purpose keeps curly quotes
+    assert textrules.normalise_term("  優惠Ｃode ", table) == "优惠code"
+
+
+def test_checked_extra_names_the_section_and_the_problem():
+    known = ("praise", "other")
+    assert textrules.checked_extra(None, known, section="voice", key_name="class") == {}
+    assert textrules.checked_extra({"praise": "yum"}, known, section="voice", key_name="class") == {"praise": ["yum"]}
+    with pytest.raises(ValueError, match=r"unknown voice class 'x' in \[voice\.lexicon\]"):
+        textrules.checked_extra({"x": []}, known, section="voice", key_name="class")
+    with pytest.raises(ValueError, match=r"voice\.lexicon\.praise: terms must be strings, got 3"):
+        textrules.checked_extra({"praise": ["a", 3]}, known, section="voice", key_name="class")
+    with pytest.raises(ValueError, match="table of class"):
+        textrules.checked_extra(["praise"], known, section="voice", key_name="class")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="longer than 5 characters"):
+        textrules.checked_extra({"other": ["abcdef"]}, known, section="voice", key_name="class", max_chars=5)
