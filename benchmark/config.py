@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from benchmark.i18n import N_, Message, translate
+from benchmark.exceptions import ConfigError
+from benchmark.i18n import N_, Message
 from benchmark.items import PLATFORMS, ROLES
 
 DEFAULT_CONFIG = "benchmark.toml"
@@ -57,22 +58,6 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "comment_reply_rate_min": 0.10,
     "response_time_max_h": 24.0,
 }
-
-
-class ConfigError(ValueError):
-    """A config problem, worded for the person who edits the file: `file:line: key: what is wrong`.
-
-    As a str it is English; `translate(language)` gives the same line with the reason in `language` (file,
-    line and key stay as they are: they are what the user looks for in the file)."""
-
-    def __init__(self, path: str | Path, key: str, message: str, line: int | None = None) -> None:
-        self.path, self.key, self.line, self.message = str(path), key, line, message
-        super().__init__(self.translate("en"))
-
-    def translate(self, language: str | None = None) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        message = translate(self.message, language)
-        return f"{where}: {self.key}: {message}" if self.key else f"{where}: {message}"
 
 
 @dataclass(frozen=True)

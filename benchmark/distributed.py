@@ -53,6 +53,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from benchmark.config import AccountConfig
+from benchmark.exceptions import JobBusyError
 from benchmark.i18n import N_, Message, from_stored, to_stored
 from benchmark.tracker import TERMINAL, AccountProgress, AccountTracker
 
@@ -730,10 +731,6 @@ class JobSummary:
     job_id: str
     accounts: int
     period: tuple[str, str]
-
-
-class JobBusyError(RuntimeError):
-    """A job of this spider is still running (accounts pending, requests queued or workers alive)."""
 
 
 def job_status(server: Any, keys: JobKeys) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 
+from benchmark.exceptions import StoppedBeforeSent
+
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -256,10 +258,6 @@ def failure_reason(failure: Failure) -> str:
     if isinstance(value, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
         return "too_large"
     return value.__class__.__name__
-
-
-class StoppedBeforeSent(Exception):
-    """A request still waiting in a download slot (a back-off, a delay) when the crawl was told to stop."""
 
 
 class PromptShutdown:

@@ -119,7 +119,6 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         period = getattr(spider, "period", None)
         self.store.start_run(self.run_id, spider.name, period)
-        spider.run_id = self.run_id
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         buffer = self.buffers.get(type(item))

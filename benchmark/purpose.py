@@ -2,7 +2,7 @@
 
 Transparent, deterministic rules, so a marketer can check every label by hand (docs/purpose-rules.md):
 
-1. Normalise the text: traditional → simplified characters (table in lexicon_zh_hant.json), full-width → ASCII
+1. Normalise the text: traditional → simplified characters (data/t2s_chars.json), full-width → ASCII
    (`？` → `?`, `￥` → `¥`), lower case. Lexicon terms get the same treatment, so a term written in either
    script matches text in either script.
 2. Score each label: +1 per distinct lexicon term found, +1 per structural signal that fires
@@ -12,16 +12,18 @@ Transparent, deterministic rules, so a marketer can check every label by hand (d
    A hit on a user's `other` terms (an exclusion list, e.g. 招聘) makes the post `other` outright.
 
 No third-party import: the report labels up to a million posts, and the crawl path may import this module.
+The normalisation, the trie regexes and the config checks are the shared engine of benchmark/textrules.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from benchmark.textrules import TermIndex, char_table, checked_extra, load_json, normalise_term, trie_pattern
 
 PURPOSE_LABELS = ("brand", "communication", "sales", "service", "other")
 
@@ -42,7 +44,6 @@ MAX_TERM_CHARS = 100
 # is covered): it says nothing about the post's purpose, so it is matched as empty text.
 PLACEHOLDER_TEXTS = frozenset({"转发微博", "repost", "reposted"})
 
-_ASCII_WORD = re.compile(r"[a-z0-9]")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']{1,2000}", re.IGNORECASE)
 
 # The signal regexes below each start with a plain character or character class, never with a lookbehind or an
@@ -93,37 +94,31 @@ SERVICE_SUBDOMAINS = ("support", "help", "helpcenter", "service", "kf", "status"
 _SERVICE_PATH = re.compile(r"/(?:support|help|faqs?|kb|service|recall|returns?|warranty|contact)(?=[/?#.\-]|$)")
 
 
-def _fullwidth_table() -> dict[int, str]:
-    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # ！..～ → !..~
-    table.update({0x3000: " ", 0xFFE5: "¥", 0xFFE0: "¢", 0xFFE1: "£"})
-    return table
+# Full-width currency signs, so `￥99` is a price like `¥99`.
+_CURRENCY_CHARS = {0xFFE5: "¥", 0xFFE0: "¢", 0xFFE1: "£"}
 
 
 @dataclass(frozen=True, eq=False)
 class LabelLexicon:
-    """The terms of one label, compiled into two trie-shaped regex alternations (see `_trie_pattern`).
+    """The terms of one label, compiled into two trie-shaped regex alternations (see `textrules.trie_pattern`).
 
     Terms starting with a non-ASCII character (Chinese) and terms starting with an ASCII one are kept apart:
     `re` tries the alternatives at a position one by one, so two smaller alternations are much faster than one,
     and pure-ASCII text can skip the Chinese one entirely. No capturing groups: they disable `re`'s
-    first-character fast path, so the matched text is mapped back to its term through `exact`/`prefixes`.
+    first-character fast path, so the matched text is mapped back to its term through `index`.
     """
 
     label: str
-    exact: Mapping[str, str]  # normalised term -> term as written
-    prefixes: tuple[tuple[str, str], ...]  # (normalised stem, term as written) of `term*`, longest stem first
+    index: TermIndex[str]  # matched text -> term as written
     cjk: re.Pattern[str] | None
     ascii: re.Pattern[str] | None
 
     @classmethod
     def build(cls, label: str, display: Mapping[str, str]) -> LabelLexicon:
-        exact = {norm: term for norm, term in display.items() if not norm.endswith("*")}
-        prefixes = tuple(sorted(((norm.rstrip("*"), term) for norm, term in display.items() if norm.endswith("*")),
-                                key=lambda pair: -len(pair[0])))
+        index = TermIndex.build((norm, norm.rstrip("*"), term) for norm, term in display.items())
         cjk = [norm for norm in display if not norm[0].isascii()]
         ascii_first = [norm for norm in display if norm[0].isascii()]
-        return cls(label=label, exact=exact, prefixes=prefixes,
-                   cjk=_trie_pattern(cjk), ascii=_trie_pattern(ascii_first))
+        return cls(label=label, index=index, cjk=_compiled_trie(cjk), ascii=_compiled_trie(ascii_first))
 
     def find(self, norm: str, ascii_only: bool) -> list[str]:
         """Matched substrings of normalised text, left to right; the longest term wins where several start."""
@@ -134,10 +129,7 @@ class LabelLexicon:
 
     def term_of(self, matched: str) -> str:
         """The term as written in the lexicon for a matched substring."""
-        term = self.exact.get(matched)
-        if term is not None:
-            return term
-        return next((term for stem, term in self.prefixes if matched.startswith(stem)), matched)
+        return self.index.lookup(matched, matched)
 
     def count(self, norm: str, ascii_only: bool) -> int:
         """How many distinct terms occur (a term found twice counts once). The hot path of `label_posts`."""
@@ -146,7 +138,7 @@ class LabelLexicon:
             found += self.cjk.findall(norm)
         if len(found) < 2:
             return len(found)
-        exact = self.exact
+        exact = self.index.exact
         return len({exact.get(matched) or self.term_of(matched) for matched in found})
 
 
@@ -154,7 +146,6 @@ class LabelLexicon:
 class PurposeRules:
     """Compiled lexicons of every label plus the character table that normalises text before matching."""
 
-    terms: Mapping[str, tuple[str, ...]] = field(repr=False)  # per label, as written (shipped, then config)
     lexicons: tuple[LabelLexicon, ...] = field(repr=False)
     char_table: Mapping[int, str] = field(repr=False)
 
@@ -165,20 +156,16 @@ class PurposeRules:
         Raises ValueError for a label key that is not one of PURPOSE_LABELS, or a term that is not a string
         or is longer than MAX_TERM_CHARS.
         """
-        shipped = [json.loads((LEXICON_DIR / name).read_text(encoding="utf-8")) for name in LEXICON_FILES]
-        char_table = _fullwidth_table()
-        for lexicon in shipped:
-            for row in lexicon.get("t2s_chars", ()):
-                char_table.update({ord(pair[0]): pair[1] for pair in row.split() if len(pair) == 2})
-        sources: list[Mapping[str, Sequence[str]]] = [lexicon["terms"] for lexicon in shipped]
-        sources.append(_checked_extra(extra_lexicon))
-        terms, lexicons = {}, []
+        sources: list[Mapping[str, Sequence[str]]] = [load_json(LEXICON_DIR / name)["terms"] for name in LEXICON_FILES]
+        sources.append(checked_extra(extra_lexicon, PURPOSE_LABELS, section="purpose", key_name="label",
+                                     max_chars=MAX_TERM_CHARS))
+        table = char_table(_CURRENCY_CHARS)
+        lexicons = []
         for label in PURPOSE_LABELS:
-            display = _unique_terms((source.get(label, ()) for source in sources), char_table)
-            terms[label] = tuple(display.values())
+            display = _unique_terms((source.get(label, ()) for source in sources), table)
             if display:
                 lexicons.append(LabelLexicon.build(label, display))
-        return cls(terms=terms, lexicons=tuple(lexicons), char_table=char_table)
+        return cls(lexicons=tuple(lexicons), char_table=table)
 
     def normalise(self, text: object) -> str:
         """The text as matched: simplified characters, ASCII punctuation and digits, lower case."""
@@ -251,70 +238,21 @@ def _decide(scores: Mapping[str, int]) -> str:
     return best if scores[best] > 0 else "other"
 
 
-def _checked_extra(extra: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
-    if not extra:
-        return {}
-    if not isinstance(extra, Mapping):
-        raise ValueError(f"purpose lexicon must be a table of label = [terms], got {type(extra).__name__}")
-    checked: dict[str, list[str]] = {}
-    for key, words in extra.items():
-        if key not in PURPOSE_LABELS:
-            raise ValueError(f"unknown purpose label {key!r} in [purpose.lexicon] (known: {', '.join(PURPOSE_LABELS)})")
-        words = [words] if isinstance(words, str) else list(words or ())
-        for word in words:
-            if not isinstance(word, str):
-                raise ValueError(f"purpose.lexicon.{key}: terms must be strings, got {word!r}")
-            if len(word.strip()) > MAX_TERM_CHARS:
-                raise ValueError(f"purpose.lexicon.{key}: term longer than {MAX_TERM_CHARS} characters: {word[:30]!r}…")
-        checked[key] = words
-    return checked
-
-
 def _unique_terms(groups: Iterable[Sequence[str]], char_table: Mapping[int, str]) -> dict[str, str]:
     """Normalised term -> term as written; the first spelling wins; blanks and a bare `*` are dropped."""
     unique: dict[str, str] = {}
     for group in groups:
         for term in group:
-            display = term.strip()
-            norm = display.translate(char_table).lower()
+            norm = normalise_term(term, char_table)
             if norm.rstrip("*").strip() and norm not in unique:
-                unique[norm] = display
+                unique[norm] = term.strip()
     return unique
 
 
-def _trie_pattern(norm_terms: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex for many terms, factored on shared prefixes (`优惠(?:券|码|)`), longest match first.
-
-    Every alternative starts with a plain character, which keeps `re`'s first-character fast path.
-    A term whose first or last character is an ASCII letter or digit must not touch another one there
-    (`sale` is not found in `wholesale`); the leading check is a lookbehind placed after the first
-    character for that reason. A space in a term matches 1-3 whitespace characters; `term*` matches any
-    word ending. None when there are no terms.
-    """
-    if not norm_terms:
-        return None
-    root: dict[str, dict] = {}
-    for norm in norm_terms:
-        stem = norm.rstrip("*")
-        node = root
-        for char in stem:
-            node = node.setdefault(char, {})
-        node[""] = "*" if norm.endswith("*") else ("word" if _ASCII_WORD.match(stem[-1]) else "")
-    return re.compile(_trie_node(root, first=True))
-
-
-def _trie_node(node: Mapping[str, object], first: bool = False) -> str:
-    alternatives = []
-    for char in sorted(key for key in node if key):
-        head = r"\s{1,3}" if char == " " else re.escape(char)
-        if first and _ASCII_WORD.match(char):
-            head += f"(?<![a-z0-9]{re.escape(char)})"
-        alternatives.append(head + _trie_node(node[char]))  # type: ignore[arg-type]
-    if "" in node:  # a term ends here; after the longer ones, so the longest match wins
-        alternatives.append({"*": r"[\w\-]{0,30}", "word": r"(?![a-z0-9])"}.get(node[""], ""))  # type: ignore[arg-type]
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return "(?:" + "|".join(alternatives) + ")"
+def _compiled_trie(norm_terms: Sequence[str]) -> re.Pattern[str] | None:
+    """The terms' trie regex; a space in a term matches 1-3 whitespace characters. None when there are none."""
+    pattern = trie_pattern(((norm.rstrip("*"), norm.endswith("*")) for norm in norm_terms), flexible_spaces=True)
+    return re.compile(pattern) if pattern else None
 
 
 def _clean_links(links: object) -> list[str]:

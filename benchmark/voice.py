@@ -2,7 +2,7 @@
 
 Transparent, deterministic rules, so a community manager can check every label by hand (docs/fan-voice.md):
 
-1. Normalise the text: traditional → simplified characters (t2s_chars.json), full-width → ASCII (`？` → `?`),
+1. Normalise the text: traditional → simplified characters (data/t2s_chars.json), full-width → ASCII (`？` → `?`),
    curly apostrophe → `'`, lower case; @mentions and URLs are blanked (a user called @好吃猫 is not praise).
    Lexicon terms get the same treatment, so a term written in either script matches text in either script.
 2. Find the lexicon terms of all classes in one pass. Matches never overlap and the longest term wins, so a
@@ -20,12 +20,12 @@ Transparent, deterministic rules, so a community manager can check every label b
    so the score of complaint or praise is `len(explain(text)[cls])`.
 
 No third-party import at module level: `complaint_terms` loads jieba lazily on first use, so the crawl path
-can import this module for free.
+can import this module for free. The normalisation, the trie regex and the config checks are the shared
+engine of benchmark/textrules.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from bisect import bisect_right
@@ -36,18 +36,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from benchmark.textrules import TermIndex, char_table, checked_extra, load_json, normalise_term, trie_pattern
+
 VOICE_CLASSES = ("complaint", "praise", "question", "other")
 
 LEXICON_DIR = Path(__file__).parent / "data" / "voice"
 LEXICON_FILES = ("lexicon_zh_hans.json", "lexicon_en.json")
-T2S_FILE = "t2s_chars.json"
+# Curly apostrophes (don’t → don't) and the emoji variation selector VS16, besides the shared table.
+_EXTRA_CHARS = {0x2019: "'", 0x2018: "'", 0xFE0F: ""}
 
 # Longer texts are cut before matching, so a hostile multi-megabyte "comment" costs bounded time
 # (Weibo caps a comment at a few hundred characters).
 MAX_TEXT_CHARS = 20_000
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_ASCII_WORD = re.compile(r"[a-z0-9]")
 _MENTION = re.compile(r"@[^\s@:,.!?;。、]{1,30}:?")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']{1,2000}")
 _EMOJI_CODE = re.compile(r"\[[^\[\]\s]{1,12}\]")  # Weibo's [怒], [心], [doge]
@@ -89,10 +91,8 @@ Hit = tuple[int, int, str, str]
 class VoiceRules:
     """Compiled lexicons and negation patterns plus the character table for normalising text."""
 
-    terms: Mapping[str, tuple[str, ...]]  # per class, each term as written, longest first
     term_pattern: re.Pattern[str] = field(repr=False)  # every term of every class, as a character trie
-    term_index: Mapping[str, tuple[str, str]] = field(repr=False)  # normalised term -> (class, term as written)
-    star_terms: tuple[tuple[str, str, str], ...] = field(repr=False)  # (stem, class, as written), longest first
+    term_index: TermIndex[tuple[str, str]] = field(repr=False)  # matched text -> (class, term as written)
     negations: tuple[re.Pattern[str], ...] = field(repr=False)  # per language; groups `c` / `p` say which
     char_table: Mapping[int, str] = field(repr=False)
     segment_words: tuple[str, ...] = field(default=(), repr=False)
@@ -105,36 +105,32 @@ class VoiceRules:
         A config term that is also a shipped term moves to the config's class (`other = ["慢"]` silences 慢).
         Raises ValueError for a class key that is not one of VOICE_CLASSES, or a term that is not a string.
         """
-        extra = _checked_extra(extra_lexicon)
+        extra = checked_extra(extra_lexicon, VOICE_CLASSES, section="voice", key_name="class")
         # Compiled once per lexicon and process (~0.1 s each; a report asks for them three times).
         return _compiled_rules(tuple((voice, tuple(terms)) for voice, terms in extra.items()))
 
     @classmethod
     def _compile(cls, extra: Mapping[str, Sequence[str]]) -> VoiceRules:
-        shipped = [json.loads((LEXICON_DIR / name).read_text(encoding="utf-8")) for name in LEXICON_FILES]
-        char_table = _char_table(json.loads((LEXICON_DIR / T2S_FILE).read_text(encoding="utf-8")))
+        shipped = [load_json(LEXICON_DIR / name) for name in LEXICON_FILES]
+        table = char_table(_EXTRA_CHARS)
         # Config first: the first class that claims a term keeps it.
         claimed: dict[str, tuple[str, str]] = {}  # normalised term -> (class, term as written)
         for source in [extra] + [lexicon["terms"] for lexicon in shipped]:
             for voice in VOICE_CLASSES:
                 for term in source.get(voice, ()):
-                    norm = _normalise_term(term, char_table)
+                    norm = normalise_term(term, table)
                     if norm.rstrip("*").strip() and norm not in claimed:
                         claimed[norm] = (voice, term.strip())
         longest_first = sorted(claimed, key=lambda norm: -len(norm.rstrip("*")))
         praise = [norm for norm in longest_first if claimed[norm][0] == "praise"]
         return cls(
-            terms={voice: tuple(claimed[n][1] for n in longest_first if claimed[n][0] == voice)
-                   for voice in VOICE_CLASSES},
             term_pattern=re.compile(_trie_pattern(longest_first)),
-            term_index={norm: claimed[norm] for norm in longest_first if not norm.endswith("*")},
-            star_terms=tuple((norm.rstrip("*").strip(), *claimed[norm]) for norm in longest_first
-                             if norm.endswith("*")),
-            negations=tuple(_negation_patterns(shipped, praise, char_table)),
-            char_table=char_table,
-            segment_words=tuple(dict.fromkeys(_normalise_term(word, char_table)
+            term_index=TermIndex.build((norm, norm.rstrip("*").strip(), claimed[norm]) for norm in longest_first),
+            negations=tuple(_negation_patterns(shipped, praise, table)),
+            char_table=table,
+            segment_words=tuple(dict.fromkeys(normalise_term(word, table)
                                               for lexicon in shipped for word in lexicon.get("segment_words", ()))),
-            stopwords=frozenset(_normalise_term(word, char_table)
+            stopwords=frozenset(normalise_term(word, table)
                                 for lexicon in shipped for word in lexicon.get("stopwords", ())),
         )
 
@@ -204,13 +200,7 @@ class VoiceRules:
         return hits
 
     def _term(self, matched: str) -> tuple[str, str]:
-        hit = self.term_index.get(matched)
-        if hit is not None:
-            return hit
-        for stem, voice, display in self.star_terms:  # only a `word*` term matches text that is not a term
-            if matched.startswith(stem):
-                return voice, display
-        return "other", matched  # unreachable: the trie only matches terms
+        return self.term_index.lookup(matched, ("other", matched))  # the default is unreachable: only terms match
 
 
 def _overlay(hits: list[Hit], phrases: list[Hit]) -> list[Hit]:
@@ -265,7 +255,7 @@ def complaint_terms(texts: Sequence[str], *, top: int = 10, stopwords: Iterable[
     rules = rules or default_rules()
     if top <= 0:
         return []
-    stop = rules.stopwords | {_normalise_term(word, rules.char_table) for word in stopwords if isinstance(word, str)}
+    stop = rules.stopwords | {normalise_term(word, rules.char_table) for word in stopwords if isinstance(word, str)}
     counts: Counter[str] = Counter()
     for text in texts:
         norm = rules.normalise(text)
@@ -306,70 +296,10 @@ def _as_text(text: object) -> str:
         return ""
 
 
-def _char_table(t2s: Mapping[str, Any]) -> dict[int, str]:
-    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # ！..～ → !..~
-    table.update({0x3000: " ", 0x2019: "'", 0x2018: "'", 0xFE0F: ""})  # ideographic space, curly quotes, VS16
-    for row in t2s.get("t2s_chars", ()):
-        table.update({ord(pair[0]): pair[1] for pair in row.split() if len(pair) == 2})
-    return table
-
-
-def _normalise_term(term: str, char_table: Mapping[int, str]) -> str:
-    return term.strip().translate(char_table).lower()
-
-
-def _checked_extra(extra: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
-    if not extra:
-        return {}
-    if not isinstance(extra, Mapping):
-        raise ValueError(f"voice lexicon must be a table of class = [terms], got {type(extra).__name__}")
-    checked: dict[str, list[str]] = {}
-    for key, words in extra.items():
-        if key not in VOICE_CLASSES:
-            raise ValueError(f"unknown voice class {key!r} in [voice.lexicon] (known: {', '.join(VOICE_CLASSES)})")
-        words = [words] if isinstance(words, str) else list(words or ())
-        bad = [word for word in words if not isinstance(word, str)]
-        if bad:
-            raise ValueError(f"voice.lexicon.{key}: terms must be strings, got {bad[0]!r}")
-        checked[key] = words
-    return checked
-
-
 def _trie_pattern(norm_terms: Iterable[str]) -> str:
-    """One regex for many literal terms, shaped as a character trie whose branches all start with a literal.
-
-    Why: a flat alternation with one capturing group per term ran at about 300 comments/s; this form lets `re`
-    jump straight to the positions where some term can start. At every node the longer continuations come
-    first, so the longest term wins. An ASCII letter or digit at a term's edge matches only at a word boundary
-    ('bad' is not in 'badge'; the start check sits after the first character to keep it literal-first);
-    `word*` matches any ending. With no terms the pattern never matches.
-    """
-    trie: dict[str, Any] = {}
-    for term in norm_terms:
-        stem = term.rstrip("*").strip()
-        if not stem:
-            continue
-        node = trie
-        for char in stem:
-            node = node.setdefault(char, {})
-        if term.endswith("*"):
-            node[""] = r"[\w\-]{0,30}"
-        elif "" not in node:
-            node[""] = r"(?![a-z0-9])" if _ASCII_WORD.match(stem[-1]) else ""
-    if not trie:
-        return r"(?!)"
-    branches = [re.escape(char) + (r"(?<![a-z0-9].)" if _ASCII_WORD.match(char) else "") + _trie_node(child)
-                for char, child in sorted(trie.items())]
-    return "(?:" + "|".join(branches) + ")"
-
-
-def _trie_node(node: Mapping[str, Any]) -> str:
-    branches = [re.escape(char) + _trie_node(child) for char, child in sorted(node.items()) if char]
-    if "" in node:
-        branches.append(node[""])  # ending here is the last (shortest) choice
-    if len(branches) == 1:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")"
+    """The terms' trie regex (`textrules.trie_pattern`); a space matches one space; never matches without terms."""
+    stems = ((term.rstrip("*").strip(), term.endswith("*")) for term in norm_terms)
+    return trie_pattern(stem_prefix for stem_prefix in stems if stem_prefix[0]) or r"(?!)"
 
 
 def _negation_patterns(shipped: Sequence[Mapping[str, Any]], praise: Sequence[str],
@@ -385,7 +315,7 @@ def _negation_patterns(shipped: Sequence[Mapping[str, Any]], praise: Sequence[st
         english = lexicon.get("language") == "en"
 
         def norm_all(words: Iterable[str]) -> list[str]:
-            return [_normalise_term(word, char_table) for word in words if word.strip()]
+            return [normalise_term(word, char_table) for word in words if word.strip()]
 
         cues, gaps = norm_all(negation.get("cues", ())), norm_all(negation.get("gaps", ()))
         first = re.compile(r"[a-z]" if english else f"[{_CJK}]")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import ConfigError, load_config, parse_period
+from benchmark.config import load_config, parse_period
+from benchmark.exceptions import ConfigError
 from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
 from tests.toolkit.factories import write_config
 

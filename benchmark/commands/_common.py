@@ -31,10 +31,6 @@ PROJECT_PATHS = ("BENCHMARK_CONFIG", "PSEUDONYM_KEY_FILE")
 TYPED = 40  # Scrapy's "cmdline" priority: -s NAME=VALUE, -L, --logfile
 
 
-class InputError(Exception):
-    """A mistake in what the user typed or wrote: shown as one line `error: ...`, exit status 2."""
-
-
 class HelpFormatter(ScrapyHelpFormatter):
     """Scrapy's formatter, minus one bug: it underlines every part that ends in ':' as a heading, so a help
     text wrapped after "(default:" came out as a heading. Only a title at the start of a line is one."""

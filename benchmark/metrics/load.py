@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from benchmark import store
 from benchmark.config import BenchmarkConfig, normalize_id
+from benchmark.exceptions import ReportInputError
 from benchmark.i18n import _, format_count
 from benchmark.items import POST_FORMATS, POST_KINDS
 
@@ -41,10 +42,6 @@ COMMENT_COLUMNS = (
     "comment_id", "post_id", "author_id", "author_is_organization", "created_at", "parent_comment_id",
     "is_by_post_author", "text", "likes",
 )
-
-
-class ReportInputError(Exception):
-    """A problem with the report's input, worded as one line for the person running `scrapy report`."""
 
 
 @dataclass

@@ -22,12 +22,10 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
+from benchmark.exceptions import SampleServerError
+
 URL_PREFIX = "SAMPLE_SERVER_URL "
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class SampleServerError(RuntimeError):
-    """The sample server did not start (its stderr is in the message)."""
 
 
 def server_command(panel: str, seed: int | None, anchor: str | datetime | None, port: int = 0,
