@@ -358,7 +358,7 @@ def test_findings_sentences_carry_the_numbers_in_chinese(reports):
 def test_recommendations_in_chinese_and_english_agree_with_stats(reports, store):
     """The English recommendation is worded again from the numbers for translation: it must say exactly what
     stats.recommendations says."""
-    from benchmark.metrics import stats
+    from benchmark.metrics import recommend
     from benchmark.metrics.compute import compute_metrics, wide
     from benchmark.metrics.load import load_panel, open_store
     from benchmark.report.insights import _format_shares, recommendation_sentence
@@ -369,7 +369,7 @@ def test_recommendations_in_chinese_and_english_agree_with_stats(reports, store)
     panel = load_panel(engine, config)
     engine.dispose()
     metrics = compute_metrics(panel)
-    found = stats.recommendations(metrics, panel.posts)
+    found = recommend.recommendations(metrics, panel.posts)
     assert found
     accounts, values = _ordered_accounts(panel), wide(metrics)
     with i18n.use_language("en"):
