@@ -26,7 +26,7 @@ from benchmark import i18n
 from benchmark.i18n import Message
 from benchmark.metrics import catalog
 from benchmark.report import periods as report_periods
-from benchmark.report.render import build_report
+from benchmark.report.build import build_report
 from benchmark.store import Store
 from benchmark.tracker import AccountTracker
 
@@ -362,7 +362,7 @@ def test_recommendations_in_chinese_and_english_agree_with_stats(reports, store)
     from benchmark.metrics.compute import compute_metrics, wide
     from benchmark.metrics.load import load_panel, open_store
     from benchmark.report.insights import _format_shares, recommendation_sentence
-    from benchmark.report.render import _ordered_accounts
+    from benchmark.report.sections.common import ordered_accounts as _ordered_accounts
 
     config = __import__("benchmark.config", fromlist=["load_config"]).load_config(store["config"])
     engine = open_store(store["db"])

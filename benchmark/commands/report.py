@@ -16,7 +16,7 @@ from scrapy.commands import ScrapyCommand
 from benchmark.commands._common import EXIT_USAGE, add_report_options, print_error, readable_help, use_project
 
 if TYPE_CHECKING:
-    from benchmark.report.render import ReportResult
+    from benchmark.report.build import ReportResult
 
 
 class Command(ScrapyCommand):
@@ -88,7 +88,7 @@ class Command(ScrapyCommand):
         from benchmark.i18n import _, current_language, translate
         from benchmark.metrics.load import ReportInputError, with_period
         from benchmark.report.periods import parse_periods
-        from benchmark.report.render import build_report, elapsed_printer
+        from benchmark.report.build import build_report, elapsed_printer
 
         config = load_config(config_path)
         name = config.name

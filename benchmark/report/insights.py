@@ -95,7 +95,8 @@ def recommendation_sentence(rec: recommend.Recommendation, format_shares: dict[s
     metric, exemplar = rec.metric, rec.exemplar_label
     ex, you = format_value(metric, rec.exemplar_value), format_value(metric, rec.own_value)
     shares = {f: v for f, v in (format_shares or {}).items() if v == v}
-    rare = [f for f in POST_FORMATS if f in (format_shares or {}) and not shares.get(f, 0.0) >= recommend.RARE_FORMAT_SHARE]
+    rare = [f for f in POST_FORMATS if f in (format_shares or {})
+            and not shares.get(f, 0.0) >= recommend.RARE_FORMAT_SHARE]
     if metric == "format_diversity":
         statement = _("{exemplar} mixes formats (diversity {ex}); yours is {you}").format(
             exemplar=exemplar, ex=ex, you=you)
