@@ -87,8 +87,8 @@ class Command(ScrapyCommand):
         from benchmark.config import load_config, parse_period
         from benchmark.i18n import _, current_language, translate
         from benchmark.metrics.load import ReportInputError, with_period
-        from benchmark.report.periods import parse_periods
         from benchmark.report.build import build_report, elapsed_printer
+        from benchmark.report.periods import parse_periods
 
         config = load_config(config_path)
         name = config.name
