@@ -53,7 +53,8 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        from benchmark.i18n import _, choose_language, config_language, use_language
+        from benchmark.config import config_language
+        from benchmark.i18n import _, choose_language, use_language
 
         config_path = self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
         with use_language(choose_language(getattr(opts, "lang", None), config_language(config_path))) as language:

@@ -25,7 +25,7 @@ from benchmark.metrics.catalog import (
 )
 
 if TYPE_CHECKING:
-    from benchmark.metrics.load import PanelData
+    from benchmark.metrics.panel import PanelData
 
 Metric = tuple[pd.Series, pd.Series]  # value and n, both indexed by acct
 TIDY_COLUMNS = ["platform", "account_id", "label", "role", "metric", "value", "n"]

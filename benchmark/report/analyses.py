@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from benchmark.metrics import recommend
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import insights
 from benchmark.report.periods import (
     Change,

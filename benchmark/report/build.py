@@ -37,7 +37,8 @@ from benchmark.metrics.catalog import (
 )
 from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.findings import Finding, evaluate_findings
-from benchmark.metrics.load import PanelData, ReportInputError, load_panel, open_store, with_period
+from benchmark.metrics.load import ReportInputError, load_panel, open_store, with_period
+from benchmark.metrics.panel import PanelData
 from benchmark.report.analyses import Analyses, analyse
 from benchmark.report.context import coverage_context, report_context
 from benchmark.report.exports import posts_csv_writer, write_files, write_tables

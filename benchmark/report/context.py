@@ -22,7 +22,7 @@ from benchmark.metrics.catalog import (
 )
 from benchmark.metrics.compute import wide
 from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import charts, insights, views
 from benchmark.report.analyses import Analyses, analyse
 from benchmark.report.conversation import conversation

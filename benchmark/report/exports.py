@@ -22,7 +22,7 @@ from benchmark.metrics.catalog import (
 )
 from benchmark.metrics.compute import TIDY_COLUMNS, wide
 from benchmark.metrics.findings import Finding, scorecard
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import insights, views
 from benchmark.report.analyses import Analyses
 from benchmark.report.conversation import conversation, conversation_table

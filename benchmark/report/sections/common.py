@@ -11,7 +11,7 @@ from benchmark.metrics.catalog import (
     format_value,
     term,
 )
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 from benchmark.report.html import safe_href
 from benchmark.report.periods import (

@@ -17,7 +17,7 @@ from benchmark.metrics.catalog import (
     format_value,
     term,
 )
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import charts
 
 

@@ -11,7 +11,7 @@ from benchmark.metrics.catalog import (
     PURPOSE_LABELS,
     term,
 )
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 from benchmark.report.sections.common import post_view
 

@@ -16,7 +16,7 @@ from benchmark.metrics.catalog import (
     METRICS_VERSION,
     term,
 )
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import insights
 from benchmark.report.html import safe_href
 from benchmark.report.periods import (

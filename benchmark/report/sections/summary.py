@@ -18,7 +18,7 @@ from benchmark.metrics.catalog import (
     term,
 )
 from benchmark.metrics.findings import Finding
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 
 # The stories of the executive summary: (id, name, the finding rule that turns it red, the metric judged and

@@ -18,7 +18,7 @@ from benchmark.metrics.catalog import (
     format_value,
     term,
 )
-from benchmark.metrics.load import PanelData
+from benchmark.metrics.panel import PanelData
 from benchmark.report import charts
 from benchmark.report.sections.common import timed
 
