@@ -507,7 +507,9 @@ def test_xlsx_round_trip_neutralises_formulas(tmp_path):
 def test_sheets_longer_than_excel_allows_are_cut_with_a_note(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(stats, "EXCEL_MAX_ROWS", 6)
+    from benchmark.report import xlsx
+
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 6)
     book = load_workbook(write_xlsx(tmp_path / "long.xlsx", {"long": pd.DataFrame({"i": range(10)})}))
     rows = [r[0] for r in book["long"].iter_rows(values_only=True)]
     assert rows == ["i", 0, 1, 2, 3, "… 6 more rows left out: Excel's limit is 6 rows"]

@@ -43,8 +43,9 @@ def compute_metrics(panel: PanelData) -> pd.DataFrame:
     found.update(purpose_metrics(posts, idx))
     found.update(style_metrics(posts, idx))
     found.update(audience_metrics(panel, found["er_median"][0]))
-    missing = set(METRIC_IDS) - set(found)
+    missing, unlisted = set(METRIC_IDS) - set(found), set(found) - set(METRIC_IDS)
     assert not missing, f"metrics without a formula: {sorted(missing)}"
+    assert not unlisted, f"metrics without a spec in benchmark/metrics/specs.py: {sorted(unlisted)}"
     return _tidy(panel.accounts, found)
 
 

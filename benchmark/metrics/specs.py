@@ -175,6 +175,28 @@ SPECS: dict[str, MetricSpec] = {spec.id: spec for spec in _SPECS}
 METRIC_IDS: tuple[str, ...] = tuple(SPECS)
 
 
+def problems(specs: list[MetricSpec] | tuple[MetricSpec, ...]) -> list[str]:
+    """What is wrong with a list of specs (the registry's test runs it): a metric shown in no table and not
+    marked export-only (or both), an unknown section or unit, two metrics on one position, a metric with
+    neither a label nor a family label, a duplicate id."""
+    found, seen, ids = [], set(), [s.id for s in specs]
+    found += [f"{mid}: listed twice" for mid in sorted({m for m in ids if ids.count(m) > 1})]
+    for spec in specs:
+        if bool(spec.tables) == spec.export_only:
+            found.append(f"{spec.id}: needs a report table or export_only=True (not both)")
+        if spec.unit not in UNITS:
+            found.append(f"{spec.id}: unknown unit {spec.unit!r}")
+        if spec.label is None and spec.family not in FAMILY_LABELS:
+            found.append(f"{spec.id}: no label")
+        for place in spec.tables:
+            if place[0] not in SECTIONS:
+                found.append(f"{spec.id}: unknown section {place[0]!r}")
+            elif place in seen:
+                found.append(f"{spec.id}: position {place[1]} of {place[0]} taken")
+            seen.add(place)
+    return found
+
+
 def _ranked(rank: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(rank, key=rank.__getitem__))
 
