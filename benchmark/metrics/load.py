@@ -25,7 +25,7 @@ from benchmark.config import BenchmarkConfig, normalize_id
 from benchmark.i18n import _, format_count
 from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics.derive import derive_comments, derive_posts
-from benchmark.metrics.panel import PanelData
+from benchmark.metrics.panel import PanelData, bounds_utc
 
 Progress = Callable[[str], None]
 
@@ -96,7 +96,7 @@ def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | Non
 
 
 def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: Any, lean: bool) -> PanelData:
-    start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
+    start, end = bounds_utc(config)
     columns = tuple(c for c in POST_COLUMNS if not (lean and c in LEAN_SKIPPED))
     with engine.connect() as conn:
         if "date_only" not in {c["name"] for c in inspect(conn).get_columns("posts")}:  # an older store

@@ -42,5 +42,11 @@ class PanelData:
 
     @property
     def bounds_utc(self) -> tuple[datetime, datetime]:
-        start, end = self.config.period_bounds_utc()
-        return store.utc_naive(start), store.utc_naive(end)  # type: ignore[return-value]
+        return bounds_utc(self.config)
+
+
+def bounds_utc(config: BenchmarkConfig) -> tuple[datetime, datetime]:
+    """config.period_bounds_utc (the one computation of a period's bounds) as naive UTC, as the store keeps
+    times: [start, end)."""
+    start, end = config.period_bounds_utc()
+    return store.utc_naive(start), store.utc_naive(end)  # type: ignore[return-value]
