@@ -13,14 +13,7 @@ import pandas as pd
 from benchmark.metrics import recommend
 from benchmark.metrics.panel import PanelData
 from benchmark.report import insights
-from benchmark.report.periods import (
-    Change,
-    Period,
-    PeriodResult,
-    Trend,
-    build_trend,
-    change,
-)
+from benchmark.report.periods import Change, Period, PeriodResult, Trend, build_trend, change
 
 
 @dataclass

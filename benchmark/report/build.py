@@ -25,16 +25,8 @@ from typing import Any
 import pandas as pd
 
 from benchmark.config import DEFAULT_CONFIG, BenchmarkConfig, load_config
-from benchmark.i18n import (
-    _,
-    choose_language,
-    current_language,
-    use_language,
-)
-from benchmark.metrics.catalog import (
-    ER_UNITS,
-    use_er_unit,
-)
+from benchmark.i18n import _, choose_language, current_language, use_language
+from benchmark.metrics.catalog import ER_UNITS, use_er_unit
 from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.findings import Finding, evaluate_findings
 from benchmark.metrics.load import ReportInputError, load_panel, open_store, with_period
@@ -43,11 +35,7 @@ from benchmark.report.analyses import Analyses, analyse
 from benchmark.report.context import coverage_context, report_context
 from benchmark.report.exports import posts_csv_writer, write_files, write_tables
 from benchmark.report.html import render_html
-from benchmark.report.periods import (
-    Comparisons,
-    Period,
-    previous_of,
-)
+from benchmark.report.periods import Comparisons, Period, previous_of
 from benchmark.report.sections.common import display_name
 from benchmark.store import DEFAULT_DB_URL
 

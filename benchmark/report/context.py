@@ -8,32 +8,17 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-)
+from benchmark.i18n import _
 from benchmark.metrics import stats
-from benchmark.metrics.catalog import (
-    METRICS,
-    METRICS_VERSION,
-    engagement_wording,
-    er_scale,
-    metric_definition,
-    term,
-)
 from benchmark.metrics.compute import wide
-from benchmark.metrics.findings import RESPONSE_TIME_MAX_H, Finding
+from benchmark.metrics.findings import Finding
 from benchmark.metrics.panel import PanelData
 from benchmark.report import charts, insights, views
 from benchmark.report.analyses import Analyses, analyse
 from benchmark.report.conversation import conversation
-from benchmark.report.periods import (
-    day_text,
-    key_delta_table,
-    median_rows,
-    own_delta_groups,
-    trend_view,
-)
-from benchmark.report.sections.common import LOW_N, ordered_accounts, post_view
+from benchmark.report.periods import day_text, key_delta_table, median_rows, own_delta_groups, trend_view
+from benchmark.report.sections.common import ordered_accounts, post_view
+from benchmark.report.sections.methodology import methodology
 from benchmark.report.sections.pictures import pictures
 from benchmark.report.sections.posts import purpose_examples, top_posts
 from benchmark.report.sections.run import coverage_rows, run_card
@@ -77,13 +62,7 @@ def report_context(panel: PanelData, metrics: pd.DataFrame, findings: list[Findi
         "examples": purpose_examples(panel, accounts),
         "top_posts": top_posts(panel, accounts),
         "coverage": coverage_rows(panel, accounts, posts_per_account),
-        "definitions": [{"id": mid, "unit": term("unit", unit), "text": metric_definition(mid)}
-                        for mid, (unit, _text) in METRICS.items()],
-        "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
-                            for p in dict.fromkeys(accounts["platform"])],
-        "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
-        "metrics_version": METRICS_VERSION,
-        "low_n": LOW_N, "er_unit": er_scale()[1],
+        **methodology(panel, accounts),
     }
 
 
@@ -96,12 +75,7 @@ def coverage_context(panel: PanelData) -> dict[str, Any]:
         "missing": [row["display"] for _i, row in accounts.iterrows()],
         "coverage": coverage_rows(panel, accounts, panel.posts["acct"].value_counts()),
         "sections": sections, "number": {anchor: i for i, (anchor, _t) in enumerate(sections, start=1)},
-        "definitions": [{"id": mid, "unit": term("unit", unit), "text": metric_definition(mid)}
-                        for mid, (unit, _text) in METRICS.items()],
-        "engagement_defs": [{"platform": term("platform", p), "text": engagement_wording(p)}
-                            for p in dict.fromkeys(accounts["platform"])],
-        "thresholds": sorted({"response_time_max_h": RESPONSE_TIME_MAX_H, **panel.config.thresholds}.items()),
-        "metrics_version": METRICS_VERSION, "low_n": LOW_N, "er_unit": er_scale()[1],
+        **methodology(panel, accounts),
     }
 
 
@@ -120,7 +94,7 @@ def section_list(found: Analyses) -> list[tuple[str, str]]:
 
 
 def analyses_context(panel: PanelData, accounts: pd.DataFrame, found: Analyses,
-                      talk: dict[str, Any] | None = None, values: pd.DataFrame | None = None) -> dict[str, Any]:
+                     talk: dict[str, Any] | None = None, values: pd.DataFrame | None = None) -> dict[str, Any]:
     def view(post: pd.Series) -> dict[str, Any]:
         return post_view(post, accounts)
 

@@ -12,24 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.i18n import (
-    N_,
-    _,
-)
-from benchmark.metrics.catalog import (
-    METRICS,
-    metric_label,
-)
+from benchmark.i18n import N_, _
+from benchmark.metrics.catalog import METRICS, metric_label
 from benchmark.metrics.compute import TIDY_COLUMNS, wide
 from benchmark.metrics.findings import Finding, scorecard
 from benchmark.metrics.panel import PanelData
 from benchmark.report import insights, views
 from benchmark.report.analyses import Analyses
 from benchmark.report.conversation import conversation, conversation_table
-from benchmark.report.periods import (
-    deltas_csv,
-    trend_csv,
-)
+from benchmark.report.periods import deltas_csv, trend_csv
 from benchmark.report.sections.common import ordered_accounts
 from benchmark.report.xlsx import FORMULA_START, write_xlsx
 
@@ -80,7 +71,7 @@ def _write_posts_csv(folder: Path, panel: PanelData) -> None:
 
 
 def write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding], *,
-                  posts: bool = True) -> None:
+                 posts: bool = True) -> None:
     """The files of the current period alone (posts.csv takes a while: written while workers run; `posts`
     False: another process writes it)."""
     csv_safe(metrics_csv(metrics)).to_csv(folder / "metrics.csv", index=False, encoding=CSV_ENCODING)
@@ -97,7 +88,7 @@ def write_tables(folder: Path, metrics: pd.DataFrame, panel: PanelData, findings
 
 
 def write_files(folder: Path, html: str, metrics: pd.DataFrame, panel: PanelData, findings: list[Finding],
-                 found: Analyses) -> None:
+                found: Analyses) -> None:
     """index.html, report.xlsx and the comparison CSV files."""
     (folder / "index.html").write_text(html, encoding="utf-8")
     if found.change is not None:

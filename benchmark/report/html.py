@@ -11,15 +11,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-from benchmark.i18n import (
-    current_language,
-    format_count,
-    install_jinja,
-)
-from benchmark.metrics.catalog import (
-    format_value,
-    term,
-)
+from benchmark.i18n import current_language, format_count, install_jinja
+from benchmark.metrics.catalog import format_value, term
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -7,16 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.metrics.catalog import (
-    format_value,
-    term,
-)
+from benchmark.metrics.catalog import format_value, term
 from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 from benchmark.report.html import safe_href
-from benchmark.report.periods import (
-    day_text,
-)
+from benchmark.report.periods import day_text
 
 LOW_N = 10  # values resting on fewer posts are shown in italics
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-    format_number,
-)
+from benchmark.i18n import _, format_number
 from benchmark.items import POST_FORMATS, POST_KINDS
-from benchmark.metrics.catalog import (
-    AUTHOR_CLASSES,
-    PURPOSE_LABELS,
-    er_scale,
-    format_value,
-    term,
-)
+from benchmark.metrics.catalog import AUTHOR_CLASSES, PURPOSE_LABELS, er_scale, format_value, term
 from benchmark.metrics.panel import PanelData
 from benchmark.report import charts
 

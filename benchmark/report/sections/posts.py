@@ -7,10 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.metrics.catalog import (
-    PURPOSE_LABELS,
-    term,
-)
+from benchmark.metrics.catalog import PURPOSE_LABELS, term
 from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 from benchmark.report.sections.common import post_view

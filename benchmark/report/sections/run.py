@@ -8,21 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-    stored_message,
-)
-from benchmark.metrics.catalog import (
-    METRICS_VERSION,
-    term,
-)
+from benchmark.i18n import _, stored_message
+from benchmark.metrics.catalog import METRICS_VERSION, term
 from benchmark.metrics.panel import PanelData
 from benchmark.report import insights
 from benchmark.report.html import safe_href
-from benchmark.report.periods import (
-    day_text,
-    period_text,
-)
+from benchmark.report.periods import day_text, period_text
 
 
 def run_card(panel: PanelData, accounts: pd.DataFrame) -> dict[str, Any]:

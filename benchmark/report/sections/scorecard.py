@@ -8,18 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-)
-from benchmark.metrics.catalog import (
-    METRICS,
-    format_value,
-)
+from benchmark.i18n import _
+from benchmark.metrics.catalog import METRICS, format_value
 from benchmark.metrics.findings import scorecard
 from benchmark.report import charts
-from benchmark.report.periods import (
-    signed,
-)
+from benchmark.report.periods import signed
 from benchmark.report.sections.common import LOW_N
 
 

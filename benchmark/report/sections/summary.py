@@ -8,15 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.i18n import (
-    N_,
-    _,
-    ngettext,
-)
-from benchmark.metrics.catalog import (
-    format_value,
-    term,
-)
+from benchmark.i18n import N_, _, ngettext
+from benchmark.metrics.catalog import format_value, term
 from benchmark.metrics.findings import Finding
 from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER

@@ -7,20 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-)
-from benchmark.metrics.catalog import (
-    format_value,
-    metric_definition,
-    metric_label,
-    term,
-)
-from benchmark.metrics.specs import SNAPSHOT_METRICS, TABLES
+from benchmark.i18n import _
+from benchmark.metrics.catalog import format_value, metric_definition, metric_label, term
+from benchmark.metrics.specs import FAMILY_LABELS, SNAPSHOT_METRICS, TABLES
 from benchmark.report.sections.common import LOW_N
 
-FAMILY_TERMS = {"format_share": "format", "purpose_share": "purpose", "repost_source": "author",
-                "fan_voice_share": "voice", "answered_share": "answered"}
+FAMILY_TERMS = {family: group for family, (_label, group) in FAMILY_LABELS.items()}  # format_share -> format
 
 
 def _header(metric: str) -> str:

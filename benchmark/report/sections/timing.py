@@ -8,16 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.i18n import (
-    _,
-    format_count,
-    ngettext,
-)
-from benchmark.metrics.catalog import (
-    er_scale,
-    format_value,
-    term,
-)
+from benchmark.i18n import _, format_count, ngettext
+from benchmark.metrics.catalog import er_scale, format_value, term
 from benchmark.metrics.panel import PanelData
 from benchmark.report import charts
 from benchmark.report.sections.common import timed
