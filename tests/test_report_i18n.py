@@ -357,7 +357,7 @@ def test_findings_sentences_carry_the_numbers_in_chinese(reports):
 
 def test_recommendations_in_chinese_and_english_agree_with_stats(reports, store):
     """The English recommendation is worded again from the numbers for translation: it must say exactly what
-    stats.recommendations says."""
+    recommend.recommendations says."""
     from benchmark.metrics import recommend
     from benchmark.metrics.compute import compute_metrics, wide
     from benchmark.metrics.load import load_panel, open_store
