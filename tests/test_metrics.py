@@ -519,6 +519,8 @@ def test_a_spec_without_a_section_is_caught():
     assert problems((MetricSpec("a", "share", "x", "A", tables=(("nowhere", 0),)),)) == [
         "a: unknown section 'nowhere'"]
     assert problems((MetricSpec("a", "share", "x", "A", export_only=True),)) == []
+    assert problems((MetricSpec("a", "number", "x", "A", export_only=True, change=True),)) == [
+        "a: `change` needs the per-post column it is the median of"]
 
 
 @pytest.mark.parametrize("doc", ["METRICS.md", "zh-CN/METRICS.md"])

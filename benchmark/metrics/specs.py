@@ -48,6 +48,7 @@ class MetricSpec:
     export_only: bool = False  # in metrics.csv / report.xlsx (and the conversation block), in no table
     key: tuple[int, int] | None = None  # scorecard: (rank, direction +1 higher / -1 lower / 0 neutral)
     change: bool = False  # its per-post median gets a bootstrap interval in "Change since last period"
+    per_post: str | None = None  # the per-post column (derive.py) whose median it is: needed by `change`
     exact: bool = False  # an exact count (or snapshot figure): a change in it is never `too_few`
     snapshot_n: bool = False  # its n counts follower snapshots, not posts (never italic for a low n)
     platform_bound: bool = False  # scales differ between platforms: compared on the own platform only
@@ -100,7 +101,7 @@ _SPECS: list[MetricSpec] = [
     _m("format_diversity", "number", N_("normalized Shannon entropy of the format shares: -Σ p ln p / ln 9"),
        N_("Format diversity"), "activity", 6, key=(5, 1), recommend=(4, 1)),
     _m("engagement_median", "number", N_("median of E per post"), N_("Median engagements per post"), "engagement",
-       0, key=(1, 1), change=True, platform_bound=True, recommend=(3, 1)),
+       0, key=(1, 1), change=True, per_post="engagement", platform_bound=True, recommend=(3, 1)),
     _m("engagement_mean", "number", N_("mean of E per post"), N_("Mean engagements per post"), "engagement", 1),
     _m("engagement_p75", "number", N_("75th percentile of E per post"), N_("Engagements per post, 75th percentile"),
        "engagement", 2),
@@ -111,7 +112,7 @@ _SPECS: list[MetricSpec] = [
        "engagement", 5),
     MetricSpec("er_median", "er", N_("median of E / F per post, F = followers in the snapshot nearest the post"),
                N_("Median engagement rate per post"), tables=(("engagement", 6), ("audience", 2)), key=(0, 1),
-               change=True, platform_bound=True, recommend=(2, 1)),
+               change=True, per_post="er", platform_bound=True, recommend=(2, 1)),
     _m("er_mean", "er", N_("mean of E / F per post"), N_("Mean engagement rate per post"), "engagement", 7),
     _m("conversation_ratio", "ratio", N_("Σ comments / Σ likes"), N_("Comments per like"), "engagement", 8,
        key=(7, 1), platform_bound=True, recommend=(7, 1)),
@@ -186,6 +187,8 @@ def problems(specs: list[MetricSpec] | tuple[MetricSpec, ...]) -> list[str]:
             found.append(f"{spec.id}: needs a report table or export_only=True (not both)")
         if spec.unit not in UNITS:
             found.append(f"{spec.id}: unknown unit {spec.unit!r}")
+        if spec.change and not spec.per_post:
+            found.append(f"{spec.id}: `change` needs the per-post column it is the median of")
         if spec.label is None and spec.family not in FAMILY_LABELS:
             found.append(f"{spec.id}: no label")
         for place in spec.tables:
@@ -217,6 +220,7 @@ KEY_METRICS: tuple[tuple[str, int, str], ...] = tuple(
     (mid, _KEY[mid][1], SPECS[mid].label or mid) for mid in _ranked({m: k[0] for m, k in _KEY.items()}))
 TREND_METRICS: tuple[str, ...] = tuple(mid for mid, _direction, _name in KEY_METRICS)
 CHANGE_METRICS: tuple[str, ...] = tuple(mid for mid in TREND_METRICS if SPECS[mid].change)
+MEDIAN_COLUMNS: dict[str, str] = {mid: SPECS[mid].per_post or "" for mid in CHANGE_METRICS}  # metric -> per-post column
 _RECOMMEND = {s.id: s.recommend for s in _SPECS if s.recommend is not None}
 RECOMMENDATION_METRICS: dict[str, int] = {
     mid: _RECOMMEND[mid][1] for mid in _ranked({m: r[0] for m, r in _RECOMMEND.items()})}

@@ -25,10 +25,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from benchmark.metrics.specs import MEDIAN_COLUMNS
+
 MIN_N = 10  # METRICS.md: fewer than 10 posts on either side -> "too few posts to tell"
 ALPHA = 0.05
 TOO_FEW = "too few posts to tell"
-MEDIAN_COLUMNS: Mapping[str, str] = {"er_median": "er", "engagement_median": "engagement"}
 
 BootstrapMethod = Literal["order_statistic", "resample"]
 
