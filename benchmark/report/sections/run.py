@@ -11,6 +11,7 @@ import pandas as pd
 from benchmark.i18n import _, stored_message
 from benchmark.metrics.catalog import METRICS_VERSION, term
 from benchmark.metrics.panel import PanelData
+from benchmark.metrics.specs import ROLE_ORDER
 from benchmark.report import insights
 from benchmark.report.html import safe_href
 from benchmark.report.periods import day_text, period_text
@@ -26,7 +27,7 @@ def run_card(panel: PanelData, accounts: pd.DataFrame) -> dict[str, Any]:
         "platforms": [term("platform", p) for p in dict.fromkeys(accounts["platform"])],
         "roles": [{"role": role, "accounts": [
             {"display": r["display"], "id": r["account_id"], "href": safe_href(r["url"])}
-            for _i, r in accounts[accounts["role"] == role].iterrows()]} for role in ("own", "peer", "exemplar")],
+            for _i, r in accounts[accounts["role"] == role].iterrows()]} for role in ROLE_ORDER],
         "crawl_date": _utc_minute(finished.max()) if len(finished) else _("no finished crawl recorded"),
         "generated": _utc_minute(datetime.now(UTC)),
         "posts": len(panel.posts), "metrics_version": METRICS_VERSION,
