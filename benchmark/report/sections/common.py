@@ -1,5 +1,4 @@
-"""What several sections share: the accounts in report order with their display names, a post as a card.
-"""
+"""What several sections share: the accounts in report order with their display names, a post as a card."""
 
 from __future__ import annotations
 
@@ -14,8 +13,6 @@ from benchmark.report.html import safe_href
 from benchmark.report.periods import day_text
 
 LOW_N = 10  # values resting on fewer posts are shown in italics
-
-
 EXCERPT_CHARS = 220
 
 
@@ -26,6 +23,8 @@ def display_name(account: pd.Series, multi_platform: bool) -> str:
 
 
 def ordered_accounts(panel: PanelData) -> pd.DataFrame:
+    """The panel's accounts in report order (platform as first seen, then own, peer, exemplar) with the
+    name every section shows (`display`: the label, with the platform when the panel spans several)."""
     accounts = panel.accounts.copy()
     first_seen = {p: i for i, p in enumerate(dict.fromkeys(accounts["platform"]))}
     accounts["_order"] = [(first_seen[p], ROLE_ORDER.get(r, 9), a)

@@ -1,5 +1,4 @@
-"""The SVG charts of the activity, engagement, fans, purpose and audience sections.
-"""
+"""The SVG charts of the activity, engagement, fans, purpose and audience sections."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Posts shown as cards: purpose examples with the rules that fired, and the top posts per account.
-"""
+"""Posts shown as cards: purpose examples with the rules that fired, and the top posts per account."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The run card and the data coverage table.
-"""
+"""The run card and the data coverage table."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The scorecard: per own account, the key metrics (MetricSpec.key) against the peer median and best exemplar.
-"""
+"""The scorecard: per own account, the key metrics (MetricSpec.key) against the peer median and best exemplar."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The executive summary (one traffic light per story and brand), the findings per brand and the brands table.
-"""
+"""The executive summary (one traffic light per story and brand), the findings per brand and the brands table."""
 
 from __future__ import annotations
 

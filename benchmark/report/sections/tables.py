@@ -1,5 +1,4 @@
-"""The per-account metric tables of the sections (MetricSpec.tables: activity, engagement, fans, ...).
-"""
+"""The per-account metric tables of the sections (MetricSpec.tables: activity, engagement, fans, ...)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The timing section: weekday × hour grids and the best hour to post per own brand.
-"""
+"""The timing section: weekday × hour grids and the best hour to post per own brand."""
 
 from __future__ import annotations
 
