@@ -24,7 +24,7 @@ from benchmark.report.context import report_context
 from benchmark.report.exports import csv_safe, neutralised
 from benchmark.report.html import render_html
 from benchmark.report.sections.common import ordered_accounts, post_view
-from benchmark.report.sections.summary import brand_findings
+from benchmark.report.sections.findings import brand_findings
 from benchmark.store import Store
 
 CONFIG = """

@@ -17,13 +17,16 @@ from benchmark.report import charts, insights, views
 from benchmark.report.analyses import Analyses, analyse
 from benchmark.report.conversation import conversation
 from benchmark.report.periods import day_text, key_delta_table, median_rows, own_delta_groups, trend_view
+from benchmark.report.sections.brands import brands
 from benchmark.report.sections.common import ordered_accounts, post_view
+from benchmark.report.sections.coverage import coverage_rows
+from benchmark.report.sections.findings import brand_findings
 from benchmark.report.sections.methodology import methodology
 from benchmark.report.sections.pictures import pictures
 from benchmark.report.sections.posts import purpose_examples, top_posts
-from benchmark.report.sections.run import coverage_rows, run_card
+from benchmark.report.sections.run import run_card
 from benchmark.report.sections.scorecard import scorecard_groups
-from benchmark.report.sections.summary import brand_findings, brands, summary
+from benchmark.report.sections.summary import summary
 from benchmark.report.sections.tables import metric_tables
 from benchmark.report.sections.timing import best_time, heatmaps
 

@@ -1,4 +1,4 @@
-"""The executive summary (one traffic light per story and brand), the findings per brand and the brands table."""
+"""The executive summary: one traffic light per story and brand, and one sentence per brand."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pandas as pd
 from benchmark.i18n import N_, _, ngettext
 from benchmark.metrics.catalog import format_value, term
 from benchmark.metrics.findings import Finding
-from benchmark.metrics.panel import PanelData
 from benchmark.metrics.specs import ROLE_ORDER
 
 # The stories of the executive summary: (id, name, the finding rule that turns it red, the metric judged and
@@ -67,33 +66,3 @@ def _brand_sentence(label: str, flagged: list[str], engagement: str) -> str:
     return ngettext("{brand}: {count} story needs attention: {stories}.",
                     "{brand}: {count} stories need attention: {stories}.", len(flagged)).format(
         brand=label, count=len(flagged), stories=_(", ").join(flagged))
-
-
-def brand_findings(findings: list[Finding]) -> list[dict[str, Any]]:
-    """Findings per brand and story, not per platform: one card per (brand, rule), its platforms listed with
-    their numbers; the explanation (with its Smartisan / Durex / Palace Museum context) once."""
-    cards: dict[tuple[str, str], dict[str, Any]] = {}
-    for f in findings:
-        card = cards.setdefault((f.label, f.rule), {"label": f.label, "role": f.role, "title": f.title,
-                                                   "detail": f.detail, "platforms": []})
-        card["platforms"].append({"platform": f.platform, "numbers": f.numbers, "threshold": f.threshold})
-    return list(cards.values())
-
-
-def brands(panel: PanelData, values: pd.DataFrame) -> list[dict[str, Any]]:
-    """Cross-platform summary per brand (config label): totals over the brand's accounts."""
-    posts, accounts = panel.posts, panel.accounts
-    rows = []
-    for label, group in accounts.groupby("label", sort=False):
-        mine = posts[posts["acct"].isin(group.index)]
-        n = len(mine)
-        e = mine["engagement"].sum()
-        rows.append({
-            "label": label, "role": group["role"].iloc[0],
-            "platforms": _(", ").join(term("platform", p) for p in dict.fromkeys(group["platform"])),
-            "posts": n, "followers": values.loc[group.index, "followers"].sum(min_count=1),
-            "engagement": e if n else float("nan"), "per_post": e / n if n else float("nan"),
-            "er_median": mine["er"].median() if n else float("nan"),
-            "fan_reposts": mine["fan_repost"].sum() / n if n else float("nan"),
-        })
-    return rows
