@@ -29,7 +29,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.metrics import stats, trend  # noqa: E402
+from benchmark.metrics import recommend, stats, trend  # noqa: E402
+from benchmark.report.xlsx import write_xlsx  # noqa: E402
 
 PLATFORMS = ("weibo",) * 20 + ("bluesky",) * 10 + ("mastodon",) * 10 + ("telegram",) * 10
 KINDS = np.array(["original", "repost", "quote", "reply"])
@@ -130,7 +131,7 @@ def main() -> None:
     timed("follower_growth (14 snapshots per account)",
           lambda: stats.follower_growth(snaps, date(2026, 7, 1), date(2026, 9, 30)), results)
     timed("recommendations (top 5 per own account)",
-          lambda: stats.recommendations(metrics_now, current), results)
+          lambda: recommend.recommendations(metrics_now, current), results)
     timed("metric_deltas", lambda: trend.metric_deltas(metrics_now, metrics_before), results)
     timed("trend_table + trend_summary, 3 periods",
           lambda: trend.trend_summary(trend.trend_table(
@@ -155,8 +156,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             sheet = current.head(args.xlsx_rows)
             start = time.perf_counter()
-            stats.write_xlsx(Path(tmp) / "posts.xlsx", {"posts": sheet, "comparisons": pairs,
-                                                         "metrics": metrics_now})
+            write_xlsx(Path(tmp) / "posts.xlsx", {"posts": sheet, "comparisons": pairs,
+                       "metrics": metrics_now})
             seconds = time.perf_counter() - start
             size = (Path(tmp) / "posts.xlsx").stat().st_size
         cells = len(sheet) * sheet.shape[1]

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from benchmark.exceptions import ConfigError
-from benchmark.i18n import N_, Message
+from benchmark.i18n import N_, Message, choose_language, normalize_language
 from benchmark.items import PLATFORMS, ROLES
 
 DEFAULT_CONFIG = "benchmark.toml"
@@ -432,3 +432,22 @@ def check_spider_arguments(platform: str, arguments: dict[str, str]) -> None:
         raise ValueError(Message("since {start} is after until {end}", start=str(since), end=str(until)))
     if arguments.get("accounts") is not None and platform in ID_PATTERNS:
         parse_account_ids(platform, arguments["accounts"])
+
+
+# -- the language of a command's console (here, not in i18n.py: i18n must not import the config) --------
+def config_language(config_path: str | Path | None) -> str | None:
+    """The `[benchmark] language` of a config file, or None when it has none or cannot be read (the crawl
+    console must not fail on a config problem that the crawl itself reports)."""
+    if not config_path:
+        return None
+    try:
+        return load_config(config_path).language
+    except (ConfigError, OSError):
+        return None
+
+
+def console_language(settings: Any, config_path: str | Path | None = None) -> str:
+    """The language of a command's console lines: `BENCHMARK_LANGUAGE`, else the config's (`config_path`, else
+    BENCHMARK_CONFIG), else the system's."""
+    return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
+                           config_language(config_path or settings.get("BENCHMARK_CONFIG")))

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy import signals
 
-from benchmark.i18n import console_language, gettext_for, stored_message
+from benchmark.config import console_language
+from benchmark.i18n import gettext_for, stored_message
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

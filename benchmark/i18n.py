@@ -177,26 +177,6 @@ def choose_language(cli: str | None = None, config: str | None = None,
     return system_language(environ) or DEFAULT_LANGUAGE
 
 
-def config_language(config_path: str | Path | None) -> str | None:
-    """The `[benchmark] language` of a config file, or None when it has none or cannot be read (the crawl
-    console must not fail on a config problem that the crawl itself reports)."""
-    from benchmark.config import ConfigError, load_config
-
-    if not config_path:
-        return None
-    try:
-        return load_config(config_path).language
-    except (ConfigError, OSError):
-        return None
-
-
-def console_language(settings: Any, config_path: str | Path | None = None) -> str:
-    """The language of a command's console lines: `BENCHMARK_LANGUAGE`, else the config's (`config_path`, else
-    BENCHMARK_CONFIG), else the system's."""
-    return choose_language(normalize_language(settings.get("BENCHMARK_LANGUAGE")),
-                           config_language(config_path or settings.get("BENCHMARK_CONFIG")))
-
-
 # -- catalogs -----------------------------------------------------------------------------------------
 def catalog_path(language: str, suffix: str = ".mo") -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}{suffix}"

@@ -19,8 +19,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
-from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message, console_language
+from benchmark.config import AccountConfig, console_language
+from benchmark.i18n import N_, Message
 from benchmark.items import Post
 from benchmark.middlewares import cookie_pairs
 from benchmark.parsers import weibo as parser

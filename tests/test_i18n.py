@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from scrapy.settings import Settings
 
 from benchmark import i18n
+from benchmark.config import config_language
 from benchmark.extensions import CrawlReport
 from benchmark.tracker import AccountTracker
 from spiders import weibo as weibo_spider
@@ -88,12 +89,12 @@ def test_unknown_language_is_an_error_not_a_silent_fallback():
 def test_config_language_is_read_from_the_config(tmp_path):
     config = write_config(tmp_path, '[benchmark]\nperiod = "2026Q3"\nlanguage = "zh"\n\n'
                                     '[[account]]\nplatform = "weibo"\nid = "1669879400"\nrole = "own"\n')
-    assert i18n.config_language(config) == "zh"
+    assert config_language(config) == "zh"
     config.write_text(config.read_text(encoding="utf-8").replace('"zh"', '"en"'), encoding="utf-8")
-    assert i18n.config_language(config) == "en"
-    assert i18n.config_language(tmp_path / "missing.toml") is None
+    assert config_language(config) == "en"
+    assert config_language(tmp_path / "missing.toml") is None
     config.write_text("not [ toml", encoding="utf-8")
-    assert i18n.config_language(config) is None
+    assert config_language(config) is None
 
 
 # -- numbers and dates --------------------------------------------------------------------------------

@@ -483,3 +483,83 @@ def test_a_bluesky_affiliate_listed_by_handle_is_recognised_under_its_did(tmp_pa
     assert value(found, 0, "repost_source.affiliate") == pytest.approx(1 / 2)
     assert value(found, 0, "repost_source.fan") == pytest.approx(1 / 2)
     assert value(found, 0, "replies_to_others_share") == pytest.approx(1 / 4)  # r4 only: r3 answers the affiliate
+
+
+# -- the MetricSpec registry (issue #18) ------------------------------------------------------------------
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def documented_ids(path: Path) -> set[str]:
+    """The metric ids in the first cell of METRICS.md's table rows; `family.<a,b>` or `family.<part>` stands
+    for the whole family (returned as 'family.*')."""
+    import re
+
+    ids = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            ids |= {re.sub(r"\.<[^>]*>$", ".*", code) for code in re.findall(r"`([^`]+)`", first)}
+    return ids
+
+
+def test_every_spec_is_shown_in_a_section_or_marked_export_only():
+    from benchmark.metrics import specs
+
+    assert specs.problems(tuple(specs.SPECS.values())) == []
+    placed = {m for columns in specs.TABLES.values() for m in columns}
+    export_only = {m for m, spec in specs.SPECS.items() if spec.export_only}
+    assert placed | export_only == set(METRIC_IDS) and not placed & export_only
+
+
+def test_a_spec_without_a_section_is_caught():
+    from benchmark.metrics.specs import MetricSpec, problems
+
+    lost = MetricSpec("new_metric", "share", "x", "New")
+    assert problems((lost,)) == ["new_metric: needs a report table or export_only=True (not both)"]
+    assert problems((MetricSpec("a", "share", "x", "A", tables=(("nowhere", 0),)),)) == [
+        "a: unknown section 'nowhere'"]
+    assert problems((MetricSpec("a", "share", "x", "A", export_only=True),)) == []
+    assert problems((MetricSpec("a", "number", "x", "A", export_only=True, change=True),)) == [
+        "a: `change` needs the per-post column it is the median of"]
+
+
+@pytest.mark.parametrize("doc", ["METRICS.md", "zh-CN/METRICS.md"])
+def test_every_metric_has_a_row_in_the_metrics_doc(doc):
+    documented = documented_ids(DOCS / doc)
+    missing = [m for m in METRIC_IDS if m not in documented and f"{m.partition('.')[0]}.*" not in documented]
+    assert missing == []
+
+
+def test_the_doc_check_sees_a_missing_row(tmp_path):
+    doc = tmp_path / "METRICS.md"
+    doc.write_text("| id | definition |\n|---|---|\n| `posts`, `bci` | x |\n| `format_share.<format>` | y |\n",
+                   encoding="utf-8")
+    assert documented_ids(doc) == {"posts", "bci", "format_share.*"}
+
+
+def test_a_formula_without_a_spec_fails(tmp_path, config, monkeypatch):
+    """compute.py and the registry list the same ids: a formula nobody declared is not silently dropped."""
+    from benchmark.metrics import compute
+
+    style = compute.style_metrics
+
+    def with_extra(*args, **kwargs):
+        found = style(*args, **kwargs)
+        return {**found, "new_metric": next(iter(found.values()))}
+
+    monkeypatch.setattr(compute, "style_metrics", with_extra)
+    url = build_store(tmp_path / "s.sqlite3")
+    panel = load_panel(open_store(url), config)
+    with pytest.raises(AssertionError, match="new_metric"):
+        compute_metrics(panel)
+
+
+def test_the_derived_lists_follow_the_specs():
+    from benchmark.metrics import specs
+
+    assert [m for m, _d, _n in specs.KEY_METRICS][:2] == ["er_median", "engagement_median"]
+    assert specs.CHANGE_METRICS == ("er_median", "engagement_median")
+    assert set(specs.TREND_METRICS) == {m for m, s in specs.SPECS.items() if s.key}
+    assert specs.SNAPSHOT_METRICS <= specs.EXACT_METRICS
+    assert specs.TABLES["audience"] == ("followers", "follower_growth", "er_median", "er_vs_panel",
+                                        "hollow_followers")

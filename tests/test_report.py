@@ -284,7 +284,7 @@ def test_since_until_and_default_folder_name(panel, tmp_path):
     ("//evil.example/x", None),
 ])
 def test_safe_href_keeps_only_plain_web_links(url, expected):
-    from benchmark.report.render import safe_href
+    from benchmark.report.html import safe_href
 
     assert safe_href(url) == expected
 

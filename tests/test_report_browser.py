@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.report.render import build_report
+from benchmark.report.build import build_report
 from benchmark.store import Store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -18,7 +18,13 @@ from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.findings import evaluate_findings, scorecard
 from benchmark.metrics.load import load_panel, open_store
 from benchmark.parsers.weibo import parse_status
-from benchmark.report import render
+from benchmark.report.analyses import analyse
+from benchmark.report.build import build_report
+from benchmark.report.context import report_context
+from benchmark.report.exports import csv_safe, neutralised
+from benchmark.report.html import render_html
+from benchmark.report.sections.common import ordered_accounts, post_view
+from benchmark.report.sections.findings import brand_findings
 from benchmark.store import Store
 
 CONFIG = """
@@ -120,9 +126,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         panel = load_panel(open_store(url), config)
         metrics = compute_metrics(panel)
         findings = evaluate_findings(metrics, config.thresholds)
-        context = render.report_context(panel, metrics, findings)
-        html = render.render_html(context)
-        result = render.build_report(config=config, db_url=url, output=base / "out", language="en")
+        context = report_context(panel, metrics, findings)
+        html = render_html(context)
+        result = build_report(config=config, db_url=url, output=base / "out", language="en")
     return {"panel": panel, "metrics": metrics, "context": context, "html": html, "out": result.folder,
             "url": url, "config": config}
 
@@ -164,7 +170,7 @@ def test_date_only_posts_are_left_out_of_the_timing_grid_and_the_count_is_stated
 def test_date_only_posts_show_no_midnight_in_post_lists(built):
     panel = built["panel"]
     dated = panel.posts[panel.posts["post_id"] == "d0"].iloc[0]
-    view = render._post_view(dated, render._ordered_accounts(panel))
+    view = post_view(dated, ordered_accounts(panel))
     assert "00:00" not in view["date"] and view["date"].strip()
 
 
@@ -196,7 +202,7 @@ def test_metrics_csv_leaves_undefined_values_empty(built):
 
 # -- 3. breakouts, rounding, empty values -----------------------------------------------------------------
 def test_a_post_with_one_engagement_is_no_breakout(built):
-    breakouts = render.analyse(built["panel"], built["metrics"]).breakouts
+    breakouts = analyse(built["panel"], built["metrics"]).breakouts
     assert "e-lone" not in set(breakouts["post_id"])
 
 
@@ -233,7 +239,7 @@ def _number(cell: str) -> bool:
 
 def test_the_neutraliser_catches_formulas_after_leading_whitespace():
     cells = pd.Series(["=1+1", " =1+1", "\t@SUM(A1)", "\n-2+3", "+1", "-0.5x", "plain", None, "a=b"])
-    out = render.neutralised(cells)
+    out = neutralised(cells)
     assert list(out[:6]) == ["'=1+1", "' =1+1", "'\t@SUM(A1)", "'\n-2+3", "'+1", "'-0.5x"]
     assert list(out[6:7]) == ["plain"] and out[8] == "a=b"
 
@@ -273,7 +279,7 @@ def test_findings_are_one_card_per_brand_and_story_listing_platforms():
     metrics = table({0: {"fan_repost_share": 0.0}, 1: {"fan_repost_share": 0.0, "replies_to_others_share": 0.0},
                      2: {"fan_repost_share": 0.5}}, accounts=panel)
     with use_language("en"):
-        cards = render.brand_findings(evaluate_findings(metrics, {}))
+        cards = brand_findings(evaluate_findings(metrics, {}))
     talks = [c for c in cards if c["title"] == "Talks at fans, not with them"]
     assert len(talks) == 1 and [p["platform"] for p in talks[0]["platforms"]] == ["weibo", "bluesky"]
     assert talks[0]["detail"].count("Smartisan") == 1
@@ -281,7 +287,7 @@ def test_findings_are_one_card_per_brand_and_story_listing_platforms():
 
 def test_units_percent_shows_engagement_rates_in_percent(built, tmp_path):
     with use_language("en"):
-        result = render.build_report(config=built["config"], db_url=built["url"], output=tmp_path / "pct",
+        result = build_report(config=built["config"], db_url=built["url"], output=tmp_path / "pct",
                                      language="en", units="percent")
     html = result.path.read_text(encoding="utf-8")
     methodology = html.split('id="methodology"', 1)[1]
@@ -296,7 +302,7 @@ def test_units_must_be_known(built, tmp_path):
     from benchmark.metrics.load import ReportInputError
 
     with pytest.raises(ReportInputError, match="--units"):
-        render.build_report(config=built["config"], db_url=built["url"], output=tmp_path / "x", units="bps")
+        build_report(config=built["config"], db_url=built["url"], output=tmp_path / "x", units="bps")
 
 
 def test_the_crawl_that_closes_the_period_counts_as_its_follower_snapshot():
@@ -350,7 +356,7 @@ def test_hashtags_csv_lists_the_top_tags_per_brand(built, tmp_path):
                              "role": ["own", "peer"]}, index=[0, 1])
     table = views.hashtags(posts, accounts)
     assert table[table["label"] == "A"][["hashtag", "posts"]].values.tolist() == [["新品", 2], ["夏天", 1]]
-    assert "'=cmd" in render.csv_safe(table)["hashtag"].tolist()
+    assert "'=cmd" in csv_safe(table)["hashtag"].tolist()
 
 
 # -- charts: zero engagement and a median of 0 are shown, not hidden --------------------------------------------

@@ -26,7 +26,7 @@ from benchmark import i18n
 from benchmark.i18n import Message
 from benchmark.metrics import catalog
 from benchmark.report import periods as report_periods
-from benchmark.report.render import build_report
+from benchmark.report.build import build_report
 from benchmark.store import Store
 from benchmark.tracker import AccountTracker
 
@@ -357,19 +357,19 @@ def test_findings_sentences_carry_the_numbers_in_chinese(reports):
 
 def test_recommendations_in_chinese_and_english_agree_with_stats(reports, store):
     """The English recommendation is worded again from the numbers for translation: it must say exactly what
-    stats.recommendations says."""
-    from benchmark.metrics import stats
+    recommend.recommendations says."""
+    from benchmark.metrics import recommend
     from benchmark.metrics.compute import compute_metrics, wide
     from benchmark.metrics.load import load_panel, open_store
     from benchmark.report.insights import _format_shares, recommendation_sentence
-    from benchmark.report.render import _ordered_accounts
+    from benchmark.report.sections.common import ordered_accounts as _ordered_accounts
 
     config = __import__("benchmark.config", fromlist=["load_config"]).load_config(store["config"])
     engine = open_store(store["db"])
     panel = load_panel(engine, config)
     engine.dispose()
     metrics = compute_metrics(panel)
-    found = stats.recommendations(metrics, panel.posts)
+    found = recommend.recommendations(metrics, panel.posts)
     assert found
     accounts, values = _ordered_accounts(panel), wide(metrics)
     with i18n.use_language("en"):

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.metrics import stats, trend
+from benchmark.metrics import recommend, stats, trend
+from benchmark.metrics.recommend import Recommendation, recommendations
 from benchmark.metrics.stats import (
-    Recommendation,
     bootstrap_median_ci,
     bootstrap_median_diff_ci,
     bootstrap_medians,
@@ -22,12 +22,9 @@ from benchmark.metrics.stats import (
     follower_growth,
     median_change_table,
     median_ci_table,
-    recommendations,
-    safe_cell,
-    sheet_names,
-    write_xlsx,
 )
 from benchmark.metrics.trend import metric_deltas, previous_period, trend_summary, trend_table
+from benchmark.report.xlsx import safe_cell, sheet_names, write_xlsx
 
 
 # -- periods ------------------------------------------------------------------------------------------------
@@ -467,10 +464,10 @@ def test_recommendations_work_with_csv_shaped_frames_keyed_by_account_id():
 
 
 def test_every_recommendation_metric_has_a_direction_and_a_sentence():
-    assert set(stats.HIGHER_IS_BETTER).isdisjoint(stats.LOWER_IS_BETTER)
+    assert set(recommend.HIGHER_IS_BETTER).isdisjoint(recommend.LOWER_IS_BETTER)
     metrics, _ = hand_built_panel()
-    for metric in stats.RECOMMENDATION_METRICS:
-        text = stats._sentence(metric, "X", 0.5, 0.1, (), metrics.pivot_table(
+    for metric in recommend.RECOMMENDATION_METRICS:
+        text = recommend._sentence(metric, "X", 0.5, 0.1, (), metrics.pivot_table(
             index="acct", columns="metric", values="value", dropna=False), 0, 0)
         assert text.endswith(".") and "X" in text
 
@@ -510,7 +507,9 @@ def test_xlsx_round_trip_neutralises_formulas(tmp_path):
 def test_sheets_longer_than_excel_allows_are_cut_with_a_note(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(stats, "EXCEL_MAX_ROWS", 6)
+    from benchmark.report import xlsx
+
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 6)
     book = load_workbook(write_xlsx(tmp_path / "long.xlsx", {"long": pd.DataFrame({"i": range(10)})}))
     rows = [r[0] for r in book["long"].iter_rows(values_only=True)]
     assert rows == ["i", 0, 1, 2, 3, "… 6 more rows left out: Excel's limit is 6 rows"]

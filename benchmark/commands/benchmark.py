@@ -148,7 +148,7 @@ class Command(ScrapyCommand):
         from benchmark.config import ConfigError
         from benchmark.i18n import use_language
         from benchmark.metrics.load import ReportInputError, with_period
-        from benchmark.report.render import build_report, elapsed_printer
+        from benchmark.report.build import build_report, elapsed_printer
 
         assert self.settings is not None
         output = Path(opts.output) if opts.output else self.root / "reports" / self.name

@@ -26,10 +26,17 @@ from benchmark.commands._common import (
     readable_help,
     use_project,
 )
-from benchmark.config import ConfigError, check_spider_arguments, load_config, parse_account_ids, parse_day
+from benchmark.config import (
+    ConfigError,
+    check_spider_arguments,
+    console_language,
+    load_config,
+    parse_account_ids,
+    parse_day,
+)
 from benchmark.distributed import RedisWorker
 from benchmark.extensions import CrawlReport
-from benchmark.i18n import N_, Message, console_language, gettext_for, translate
+from benchmark.i18n import N_, Message, gettext_for, translate
 from benchmark.spider import BenchmarkSpider
 
 EXIT_CONFIG = EXIT_USAGE

@@ -108,7 +108,7 @@ class Command(ScrapyCommand):
             server.stop()
         _say(_("[2/3] crawled in {seconds} s into {store}").format(seconds=_seconds(began), store=db_url))
 
-        from benchmark.report.render import build_report
+        from benchmark.report.build import build_report
 
         out = build_report(config_path=str(config_path), db_url=db_url, output=output,
                            progress=lambda message: _say(f"      {message}"), language=language)

@@ -52,8 +52,8 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        from benchmark.config import ConfigError, load_config
-        from benchmark.i18n import console_language, gettext_for
+        from benchmark.config import ConfigError, console_language, load_config
+        from benchmark.i18n import gettext_for
 
         self.language = console_language(self.settings, self.settings.get("BENCHMARK_CONFIG"))
         _ = gettext_for(self.language)

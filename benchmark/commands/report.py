@@ -16,7 +16,7 @@ from scrapy.commands import ScrapyCommand
 from benchmark.commands._common import EXIT_USAGE, add_report_options, print_error, readable_help, use_project
 
 if TYPE_CHECKING:
-    from benchmark.report.render import ReportResult
+    from benchmark.report.build import ReportResult
 
 
 class Command(ScrapyCommand):
@@ -53,7 +53,8 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        from benchmark.i18n import _, choose_language, config_language, use_language
+        from benchmark.config import config_language
+        from benchmark.i18n import _, choose_language, use_language
 
         config_path = self.settings.get("BENCHMARK_CONFIG", "benchmark.toml")
         with use_language(choose_language(getattr(opts, "lang", None), config_language(config_path))) as language:
@@ -87,8 +88,8 @@ class Command(ScrapyCommand):
         from benchmark.config import load_config, parse_period
         from benchmark.i18n import _, current_language, translate
         from benchmark.metrics.load import ReportInputError, with_period
+        from benchmark.report.build import build_report, elapsed_printer
         from benchmark.report.periods import parse_periods
-        from benchmark.report.render import build_report, elapsed_printer
 
         config = load_config(config_path)
         name = config.name

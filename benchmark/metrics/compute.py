@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
     METRIC_IDS,
@@ -25,7 +26,7 @@ from benchmark.metrics.catalog import (
 )
 
 if TYPE_CHECKING:
-    from benchmark.metrics.load import PanelData
+    from benchmark.metrics.panel import PanelData
 
 Metric = tuple[pd.Series, pd.Series]  # value and n, both indexed by acct
 TIDY_COLUMNS = ["platform", "account_id", "label", "role", "metric", "value", "n"]
@@ -43,8 +44,9 @@ def compute_metrics(panel: PanelData) -> pd.DataFrame:
     found.update(purpose_metrics(posts, idx))
     found.update(style_metrics(posts, idx))
     found.update(audience_metrics(panel, found["er_median"][0]))
-    missing = set(METRIC_IDS) - set(found)
+    missing, unlisted = set(METRIC_IDS) - set(found), set(found) - set(METRIC_IDS)
     assert not missing, f"metrics without a formula: {sorted(missing)}"
+    assert not unlisted, f"metrics without a spec in benchmark/metrics/specs.py: {sorted(unlisted)}"
     return _tidy(panel.accounts, found)
 
 
@@ -246,15 +248,17 @@ def style_metrics(posts: pd.DataFrame, idx: pd.Index) -> dict[str, Metric]:
 def audience_metrics(panel: PanelData, er_median: pd.Series) -> dict[str, Metric]:
     accounts, snapshots = panel.accounts, panel.snapshots.dropna(subset=["followers"])
     start, end = panel.bounds_utc
-    followers, growth = {}, {}
-    for acct in accounts.index:
-        mine = snapshots[snapshots["acct"] == acct]
-        followers[acct] = _followers_at_end(mine, end, accounts.at[acct, "account_followers"])
-        growth[acct] = _growth(mine[(mine["crawled_at"] >= start) & (mine["crawled_at"] < end)])
+    followers = {acct: _followers_at_end(snapshots[snapshots["acct"] == acct], end,
+                                         accounts.at[acct, "account_followers"]) for acct in accounts.index}
     f = pd.Series({a: v for a, (v, _) in followers.items()}, dtype="float64").reindex(accounts.index)
     f_n = pd.Series({a: n for a, (_, n) in followers.items()}).reindex(accounts.index)
-    g = pd.Series({a: v for a, (v, _) in growth.items()}, dtype="float64").reindex(accounts.index)
-    g_n = pd.Series({a: n for a, (_, n) in growth.items()}).reindex(accounts.index)
+    # The one follower-growth computation (the report's growth table uses it too), over [start, end).
+    growth = stats.follower_growth(snapshots[["acct", "crawled_at", "followers"]], start, end).set_index("acct")
+    # (last - first) / first: the metric's documented form (the table's `relative` is last / first - 1, equal
+    # but for the last bit); defined where the table's is.
+    relative = (growth["absolute"] / growth["first_followers"]).where(growth["relative"].notna())
+    g = relative.reindex(accounts.index).astype("float64")
+    g_n = growth["snapshots"].reindex(accounts.index).fillna(0)
     vs_panel = _er_vs_panel(er_median, accounts["platform"])
     median_f = f.groupby(accounts["platform"]).transform("median")
     threshold = panel.config.thresholds.get("hollow_er_vs_panel", 0.10)
@@ -273,13 +277,6 @@ def _followers_at_end(snapshots: pd.DataFrame, end: object, fallback: float) -> 
     if len(snapshots):
         return float(snapshots["followers"].iloc[0]), len(snapshots)
     return (fallback, 1) if not pd.isna(fallback) else (np.nan, 0)
-
-
-def _growth(snapshots: pd.DataFrame) -> tuple[float, int]:
-    if len(snapshots) < 2 or snapshots["crawled_at"].nunique() < 2:
-        return np.nan, len(snapshots)
-    first, last = snapshots["followers"].iloc[0], snapshots["followers"].iloc[-1]
-    return ((last - first) / first if first > 0 else np.nan), len(snapshots)
 
 
 def _er_vs_panel(er_median: pd.Series, platform: pd.Series) -> pd.Series:

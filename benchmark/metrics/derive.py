@@ -19,7 +19,7 @@ from benchmark.metrics.catalog import AUTHOR_CLASSES, ENGAGEMENT_COMPONENTS
 from benchmark.parsers.text import emoji_count
 
 if TYPE_CHECKING:
-    from benchmark.metrics.load import PanelData
+    from benchmark.metrics.panel import PanelData
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)

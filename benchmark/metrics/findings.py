@@ -28,12 +28,12 @@ from benchmark.metrics.catalog import (
     term,
 )
 from benchmark.metrics.compute import wide
+from benchmark.metrics.specs import ROLE_ORDER
 
 RESPONSE_TIME_MAX_H = 24.0  # used when the config has no `response_time_max_h` threshold
 MIN_COMMENTS = 10  # comment findings need at least this many sampled fan comments (as MIN_N posts elsewhere)
 GAP_MIN_SHORTFALL = 0.10  # gaps smaller than 10 % of the exemplar's value are not worth a finding
 GAPS_SHOWN = 3
-ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from benchmark.config import BenchmarkConfig, normalize_id
 from benchmark.exceptions import ReportInputError
 from benchmark.i18n import _, format_count
 from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.metrics.derive import derive_comments, derive_posts
+from benchmark.metrics.panel import PanelData, bounds_utc
 
 Progress = Callable[[str], None]
 
@@ -44,37 +46,6 @@ COMMENT_COLUMNS = (
 )
 
 
-@dataclass
-class PanelData:
-    """Everything the metrics read, for one config and one period."""
-
-    config: BenchmarkConfig
-    accounts: pd.DataFrame  # index = account code ("acct"), one row per config account
-    posts: pd.DataFrame  # one row per post of the period; column acct links to accounts
-    snapshots: pd.DataFrame  # acct, crawled_at, followers
-    comments: pd.DataFrame  # acct, comment columns (empty when no comments were crawled)
-    has_comments: bool  # the store holds any comment at all (else comment metrics stay empty)
-    crawl_status: pd.DataFrame  # acct, status, message, posts, pages, finished_at, run_id
-    crawl_runs: pd.DataFrame
-    rules: Any = None  # the purpose rules used to label posts (for rules.explain in the report)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def since(self) -> date:
-        return self.config.period_start
-
-    @property
-    def until(self) -> date:
-        return self.config.period_end
-
-    @property
-    def period_days(self) -> int:
-        return (self.until - self.since).days + 1
-
-    @property
-    def bounds_utc(self) -> tuple[datetime, datetime]:
-        start, end = self.config.period_bounds_utc()
-        return store.utc_naive(start), store.utc_naive(end)  # type: ignore[return-value]
 
 
 def with_period(config: BenchmarkConfig, since: date | None, until: date | None) -> BenchmarkConfig:
@@ -124,9 +95,7 @@ def load_panel(engine: Engine, config: BenchmarkConfig, progress: Progress | Non
 
 
 def _load_panel(engine: Engine, config: BenchmarkConfig, say: Progress, rules: Any, lean: bool) -> PanelData:
-    from benchmark.metrics.derive import derive_comments, derive_posts
-
-    start, end = (store.utc_naive(t) for t in config.period_bounds_utc())
+    start, end = bounds_utc(config)
     columns = tuple(c for c in POST_COLUMNS if not (lean and c in LEAN_SKIPPED))
     with engine.connect() as conn:
         if "date_only" not in {c["name"] for c in inspect(conn).get_columns("posts")}:  # an older store

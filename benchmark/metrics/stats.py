@@ -1,6 +1,6 @@
 """Statistics for the quarterly review (issue #9): bootstrap confidence intervals of medians and of their
-change between periods, Mann-Whitney U tests of per-post ER, follower growth, breakout posts, ranked
-recommendations against the best exemplar, and an Excel export.
+change between periods, Mann-Whitney U tests of per-post ER, follower growth and breakout posts (the ranked
+recommendations are benchmark.metrics.recommend; the Excel writer is benchmark.report.xlsx).
 
 Inputs are the report's DataFrames: posts of a period with the derived columns of `derive.py` (`er`,
 `engagement`, `kind`, `format`, `fan_repost`, `reply_to_others`, `has_question`, `purpose`), the tidy
@@ -10,31 +10,26 @@ snapshots. Accounts are keyed by `acct` when a frame has it (the report's frames
 `numpy.random.default_rng` seeded with the caller's seed and the account's key, so one account's interval
 does not depend on which other accounts are in the panel.
 
-openpyxl (Excel) is imported only by the function that needs it; Mann-Whitney needs only scipy.special's
+Mann-Whitney needs only scipy.special's
 normal distribution (scipy.stats takes about a second to import, the whole of a small report's budget).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import zlib
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from benchmark.items import POST_FORMATS
-from benchmark.metrics.catalog import format_value
+from benchmark.metrics.specs import MEDIAN_COLUMNS
 
 MIN_N = 10  # METRICS.md: fewer than 10 posts on either side -> "too few posts to tell"
 ALPHA = 0.05
 TOO_FEW = "too few posts to tell"
-MEDIAN_COLUMNS: Mapping[str, str] = {"er_median": "er", "engagement_median": "engagement"}
 
 BootstrapMethod = Literal["order_statistic", "resample"]
 
@@ -334,14 +329,15 @@ def period_bounds(start: date | datetime, end: date | datetime) -> tuple[datetim
     e.g. `PanelData.bounds_utc`, for days in the config's timezone (aware ones are converted to UTC)."""
     def as_datetime(value: date | datetime, is_end: bool) -> datetime:
         if isinstance(value, datetime):
-            return _naive_utc(value)
+            return naive_utc(value)
         day = value + timedelta(days=1) if is_end else value
         return datetime(day.year, day.month, day.day)
 
     return as_datetime(start, False), as_datetime(end, True)
 
 
-def _naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
+    """An aware datetime as naive UTC; a naive one as it is."""
     if value.tzinfo is None:
         return value
     return pd.Timestamp(value).tz_convert("UTC").tz_localize(None).to_pydatetime()
@@ -471,349 +467,8 @@ def breakout_accounts(posts: pd.DataFrame, *, er_col: str = "er", sd: float = 3.
     return summary[[*keys, "n_posts", "mean", "sd", "threshold", "breakouts", "tested", "note"]]
 
 
-# -- recommendations ----------------------------------------------------------------------------------------
-# The metrics a recommendation may rest on, and which way is better. Each is a behaviour an account can
-# change (not an outcome of size such as followers); ranked by the relative gap to the best exemplar.
-HIGHER_IS_BETTER: tuple[str, ...] = (
-    "fan_repost_share",  # reposts and quotes of fans per post: the Smartisan test
-    "replies_to_others_share",  # replies to other people per post (Bluesky, Mastodon)
-    "er_median",  # median engagement per follower per post
-    "engagement_median",  # median engagements per post
-    "format_diversity",  # normalized entropy of the original posts' formats
-    "question_share",  # original posts asking the audience a question
-    "comment_reply_rate",  # fans' top-level comments the account answered
-    "conversation_ratio",  # comments per like
-)
-LOWER_IS_BETTER: tuple[str, ...] = (
-    "purpose_share.sales",  # share of original posts that sell
-    "broadcast_ratio",  # originals per fan repost or reply to others
-    "response_time_median_h",  # median hours to answer a fan's comment
-)
-RECOMMENDATION_METRICS: dict[str, int] = {**dict.fromkeys(HIGHER_IS_BETTER, 1),
-                                          **dict.fromkeys(LOWER_IS_BETTER, -1)}
-# Scales that differ between platforms: compared only with exemplars on the own account's platform.
-PLATFORM_BOUND = frozenset({"er_median", "engagement_median", "conversation_ratio"})
-MIN_RELATIVE_GAP = 0.10  # as findings.GAP_MIN_SHORTFALL: smaller gaps are not worth a recommendation
-RARE_FORMAT_SHARE = 0.05  # a format the own account uses in under 5 % of its original posts
-EXAMPLES = 3
-_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One gap between an own account and the best exemplar on a metric.
-
-    gap = exemplar_value − own_value (metric units); relative_gap = the shortfall relative to the better
-    value, (best − own)/best for higher-is-better metrics and (own − best)/own for lower-is-better ones,
-    between 0 and 1: what the ranking uses.
-    """
-
-    metric: str
-    own_value: float
-    exemplar_label: str
-    exemplar_value: float
-    gap: float
-    sentence: str
-    example_post_ids: tuple[str, ...]
-    relative_gap: float = math.nan
-    own_label: str = ""
-    platform: str = ""
-    exemplar_platform: str = ""
-
-
-def relative_gap(own: float, best: float, direction: int) -> float:
-    """How far own lags the exemplar, relative to the better value; 0 when own is as good; NaN if unknown."""
-    if np.isnan(own) or np.isnan(best):
-        return math.nan
-    if direction > 0:
-        return (best - own) / best if best > own and best > 0 else 0.0
-    return (own - best) / own if own > best and own > 0 else 0.0
-
-
-def recommendations(metrics: pd.DataFrame, posts: pd.DataFrame, *, top: int = 5, min_n: int = MIN_N,
-                    min_gap: float = MIN_RELATIVE_GAP, examples: int = EXAMPLES) -> list[Recommendation]:
-    """Up to `top` recommendations per own account, largest relative gap first (own accounts in the order
-    of the metrics table). For each metric of RECOMMENDATION_METRICS the best exemplar is the one with the
-    best value resting on at least `min_n` posts (same platform first; any platform for metrics not in
-    PLATFORM_BOUND when the platform has no exemplar). Gaps below `min_gap`, or where the own value rests
-    on fewer than `min_n` posts, are skipped. Each carries up to `examples` of the exemplar's posts that
-    show the behaviour (ids from `posts`)."""
-    keys = [k for k in ("acct",) if k in metrics.columns] or ["platform", "account_id"]
-    if metrics.empty or not (metrics["role"] == "own").any():
-        return []
-    info = metrics.drop_duplicates(keys).set_index(keys, drop=False)[["platform", "account_id", "label", "role"]]
-    table = (metrics.drop_duplicates([*keys, "metric"], keep="last").set_index([*keys, "metric"])[["value", "n"]]
-             .astype("float64").unstack("metric"))
-    values, ns = table["value"], table["n"]
-    out: list[Recommendation] = []
-    seen: dict[Any, Any] = {}  # an exemplar's posts and example ids, selected once (a scan of all posts each)
-    for own_key in info.index[info["role"] == "own"]:
-        found = []
-        for metric, direction in RECOMMENDATION_METRICS.items():
-            rec = _recommendation(metric, direction, own_key, info, values, ns, metrics, posts, keys,
-                                  min_n=min_n, min_gap=min_gap, examples=examples, seen=seen)
-            if rec is not None:
-                found.append(rec)
-        found.sort(key=lambda r: -r.relative_gap)  # stable: ties keep the documented metric order
-        out.extend(found[:top])
-    return out
-
-
-def _recommendation(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
-                    ns: pd.DataFrame, metrics: pd.DataFrame, posts: pd.DataFrame, keys: list[str], *,
-                    min_n: int, min_gap: float, examples: int,
-                    seen: dict[Any, Any] | None = None) -> Recommendation | None:
-    if metric not in values.columns:
-        return None
-    own_value, own_n = float(values.at[own_key, metric]), ns.at[own_key, metric]
-    if np.isnan(own_value) or not own_n >= min_n:
-        return None
-    best_key = _best_exemplar(metric, direction, own_key, info, values, ns, min_n)
-    if best_key is None:
-        return None
-    best = float(values.at[best_key, metric])
-    gap_share = relative_gap(own_value, best, direction)
-    if not gap_share >= min_gap:
-        return None
-    own_row, best_row = info.loc[own_key], info.loc[best_key]
-    seen = {} if seen is None else seen
-    if best_key not in seen:
-        seen[best_key] = _posts_of(posts, best_row, best_key, keys)
-    ex_posts = seen[best_key]
-    rare = _rare_formats(values, own_key) if metric == "format_diversity" else ()
-    memo = ("ids", best_key, metric, rare, examples)  # own accounts sharing an exemplar share its examples
-    if memo not in seen:
-        seen[memo] = _example_ids(metric, ex_posts, rare, examples)
-    ids = seen[memo]
-    sentence = _sentence(metric, str(best_row["label"]), best, own_value, rare, values, own_key, len(ids))
-    return Recommendation(metric=metric, own_value=own_value, exemplar_label=str(best_row["label"]),
-                          exemplar_value=best, gap=best - own_value, sentence=sentence,
-                          example_post_ids=ids, relative_gap=gap_share, own_label=str(own_row["label"]),
-                          platform=str(own_row["platform"]), exemplar_platform=str(best_row["platform"]))
-
-
-def _best_exemplar(metric: str, direction: int, own_key: Any, info: pd.DataFrame, values: pd.DataFrame,
-                   ns: pd.DataFrame, min_n: int) -> Any:
-    exemplars = info.index[info["role"] == "exemplar"]
-    ok = [k for k in exemplars if not np.isnan(values.at[k, metric]) and ns.at[k, metric] >= min_n]
-    platform = info.at[own_key, "platform"]
-    same = [k for k in ok if info.at[k, "platform"] == platform]
-    candidates = same or ([] if metric in PLATFORM_BOUND else ok)
-    if not candidates:
-        return None
-    scores = [direction * float(values.at[k, metric]) for k in candidates]
-    return candidates[int(np.argmax(scores))]
-
-
-def _posts_of(posts: pd.DataFrame, row: pd.Series, key: Any, keys: list[str]) -> pd.DataFrame:
-    if keys == ["acct"] and "acct" in posts.columns:
-        return posts[posts["acct"] == key]
-    if "account_id" in posts.columns and "platform" in posts.columns:
-        return posts[(posts["platform"].astype(str) == str(row["platform"]))
-                     & (posts["account_id"].astype(str) == str(row["account_id"]))]
-    return posts.iloc[0:0]
-
-
-def _rare_formats(values: pd.DataFrame, own_key: Any) -> tuple[str, ...]:
-    shares = {f: values.at[own_key, f"format_share.{f}"] for f in POST_FORMATS
-              if f"format_share.{f}" in values.columns}
-    return tuple(f for f, share in shares.items() if np.isnan(share) or share < RARE_FORMAT_SHARE)
-
-
-def _column(frame: pd.DataFrame, name: str, default: Any = False) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
-
-
-def _example_ids(metric: str, ex_posts: pd.DataFrame, rare_formats: tuple[str, ...], count: int) -> tuple[str, ...]:
-    """The exemplar's posts that show the behaviour behind `metric`, best first."""
-    if ex_posts.empty or "post_id" not in ex_posts.columns:
-        return ()
-    kind = _column(ex_posts, "kind", "").astype(str)
-    original = kind == "original"
-    fan = kind.isin(("repost", "quote")) & _column(ex_posts, "fan_repost").fillna(False).astype(bool)
-    replies = _column(ex_posts, "reply_to_others").fillna(False).astype(bool)
-    sort_by = "er"
-    if metric == "fan_repost_share":
-        mask = fan
-    elif metric == "broadcast_ratio":
-        mask = fan | replies
-    elif metric == "replies_to_others_share":
-        mask = replies
-    elif metric == "format_diversity":
-        mask = original & _column(ex_posts, "format", "").astype(str).isin(rare_formats)
-    elif metric == "question_share":
-        mask = original & _column(ex_posts, "has_question").fillna(False).astype(bool)
-    elif metric == "purpose_share.sales":
-        purpose = _column(ex_posts, "purpose", None)
-        mask = original & purpose.notna() & (purpose.astype(str) != "sales")
-    elif metric in ("er_median", "engagement_median", "conversation_ratio"):
-        mask = pd.Series(True, index=ex_posts.index)
-        sort_by = {"er_median": "er", "engagement_median": "engagement", "conversation_ratio": "comments"}[metric]
-    else:
-        return ()  # comment metrics: the evidence is in comments, not posts
-    chosen = ex_posts[mask.to_numpy()]
-    if sort_by in chosen.columns:
-        chosen = chosen.sort_values([sort_by, "post_id"], ascending=[False, True], na_position="last")
-    else:
-        chosen = chosen.sort_values("post_id")
-    return tuple(str(p) for p in chosen["post_id"].head(count))
-
-
-def _sentence(metric: str, exemplar: str, best: float, own: float, rare: tuple[str, ...], values: pd.DataFrame,
-              own_key: Any, n_examples: int) -> str:
-    ex, you = format_value(metric, best), format_value(metric, own)
-    statements = {
-        "fan_repost_share": (f"{exemplar} reposts fans in {ex} of its posts; you do in {you}", "fan reposts"),
-        "replies_to_others_share": (f"{exemplar} replies to other people in {ex} of its posts; you do in {you}",
-                                    "replies"),
-        "er_median": (f"{exemplar}'s median post earns an engagement rate of {ex}; yours earns {you}",
-                      "posts with the highest engagement rate"),
-        "engagement_median": (f"{exemplar}'s median post gets {ex} engagements; yours gets {you}",
-                              "most engaging posts"),
-        "format_diversity": (f"{exemplar} mixes formats (diversity {ex}); yours is {you}"
-                             + (f", mostly {_top_format(values, own_key)}" if _top_format(values, own_key) else ""),
-                             "posts in formats you rarely use" + (f" ({', '.join(rare)})" if rare else "")),
-        "question_share": (f"{exemplar} asks its audience a question in {ex} of its original posts; you do in {you}",
-                           "questions"),
-        "comment_reply_rate": (f"{exemplar} answers {ex} of fans' comments; you answer {you}", ""),
-        "conversation_ratio": (f"{exemplar} gets {ex} comments per like; you get {you}",
-                               "most commented posts"),
-        "purpose_share.sales": (f"Only {ex} of {exemplar}'s original posts sell; {you} of yours do",
-                                "best posts that do not sell"),
-        "broadcast_ratio": (f"{exemplar} posts {ex} originals per fan repost or reply; you post {you}",
-                            "fan reposts and replies"),
-        "response_time_median_h": (f"{exemplar} answers fans' comments in {ex} (median); you take {you}", ""),
-    }
-    statement, noun = statements[metric]
-    if not n_examples or not noun:
-        return statement + "."
-    word = _COUNT_WORDS.get(n_examples, str(n_examples))
-    return f"{statement}; here {'is' if n_examples == 1 else 'are'} {word} of {exemplar}'s {noun}."
-
-
-def _top_format(values: pd.DataFrame, own_key: Any) -> str:
-    shares = {f: values.at[own_key, f"format_share.{f}"] for f in POST_FORMATS
-              if f"format_share.{f}" in values.columns}
-    shares = {f: s for f, s in shares.items() if not np.isnan(s)}
-    if not shares:
-        return ""
-    fmt = max(shares, key=lambda f: shares[f])
-    return f"{fmt} ({shares[fmt] * 100:.0f} %)"
-
-
-# -- Excel export -------------------------------------------------------------------------------------------
-EXCEL_MAX_CHARS = 32_767
-EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: a longer sheet makes Excel refuse the file
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-# OWASP: what a spreadsheet may read as a formula: = + - @ (also after leading whitespace, which spreadsheets
-# skip), tab, CR. The one neutraliser of every CSV and XLSX cell (benchmark.report.render uses it too).
-FORMULA_START = re.compile(r"[\t\r]|\s*[=+\-@]")
-
-
-def neutralise(text: str) -> str:
-    """A text cell that a spreadsheet could run as a formula, with a leading apostrophe; others as they are."""
-    return "'" + text if FORMULA_START.match(text) else text
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def sheet_names(names: Iterable[str]) -> list[str]:
-    """Excel-safe, unique sheet names: no []:*?/\\, no leading or trailing apostrophe, not "History",
-    at most 31 characters, never empty."""
-    used: set[str] = set()
-    out = []
-    for name in names:
-        clean = _SHEET_FORBIDDEN.sub("_", str(name)).strip().strip("'").strip() or "Sheet"
-        if clean.lower() == "history":  # reserved by Excel
-            clean = "History_"
-        clean = clean[:31]
-        candidate, number = clean, 2
-        while candidate.lower() in used:
-            suffix = f" ({number})"
-            candidate, number = clean[: 31 - len(suffix)] + suffix, number + 1
-        used.add(candidate.lower())
-        out.append(candidate)
-    return out
-
-
-def safe_cell(value: Any) -> Any:
-    """A value openpyxl writes as data, never as a formula: strings that a spreadsheet could run (starting
-    with = + - @ tab or CR) get a leading apostrophe; characters XML forbids are dropped; strings are cut
-    to Excel's cell limit; NaN/NA become empty cells; times become naive UTC; other objects become text."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else (float(value) if math.isfinite(value) else str(value))
-    if isinstance(value, pd.Timestamp):
-        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
-    if isinstance(value, datetime):
-        return _naive_utc(value)
-    if isinstance(value, date):
-        return value
-    if isinstance(value, pd.Timedelta | timedelta):
-        return str(value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass  # lists and other containers: written as text below
-    return neutralise(_ILLEGAL_XML.sub("", str(value)))[:EXCEL_MAX_CHARS]
-
-
-def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
-    """One sheet per DataFrame (names made Excel-safe by `sheet_names`), header row frozen, every cell
-    passed through `safe_cell`: post text is hostile, so nothing in the workbook can run as a formula.
-    A non-default index is written as leading columns. A frame longer than Excel's row limit is cut, and
-    its last row says how many rows were left out. Writes about 10,000 rows of 13 columns per second:
-    meant for summary tables, not for every post of a large store (posts.csv has those). Returns the path."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    path = Path(path)
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for name, frame in zip(sheet_names(sheets), sheets.values(), strict=True):
-        sheet = workbook.create_sheet(title=name)
-        sheet.freeze_panes = "A2"
-        table = _with_index(frame)
-        header = []
-        for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=safe_cell(_column_title(column)))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        room = EXCEL_MAX_ROWS - 2  # the header and the note
-        for row in table.head(room).itertuples(index=False, name=None):
-            sheet.append([safe_cell(v) for v in row])  # no str starts with '=': never a formula
-        if len(table) > room:
-            sheet.append([f"… {len(table) - room:,} more rows left out: Excel's limit is {EXCEL_MAX_ROWS:,} rows"])
-    if not sheets:
-        workbook.create_sheet(title="Empty")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
-
-
-def _column_title(column: Any) -> str:
-    if isinstance(column, tuple):
-        return " ".join(str(c) for c in column if str(c))
-    return str(column)
-
-
-def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
-    index = frame.index
-    if isinstance(index, pd.RangeIndex) and index.name is None:
-        return frame
-    return frame.reset_index()
-
-
 __all__: Sequence[str] = [
-    "HIGHER_IS_BETTER", "LOWER_IS_BETTER", "MIN_N", "Recommendation", "account_keys", "bootstrap_median_ci",
-    "bootstrap_median_diff_ci", "bootstrap_medians", "breakout_accounts", "breakout_posts", "compare_er",
-    "er_comparisons", "follower_growth", "median_change_table", "median_ci_table", "period_bounds",
-    "recommendations", "relative_gap", "safe_cell", "sheet_names", "write_xlsx",
+    "MIN_N", "account_keys", "bootstrap_median_ci", "bootstrap_median_diff_ci", "bootstrap_medians",
+    "breakout_accounts", "breakout_posts", "compare_er", "er_comparisons", "follower_growth", "median_change_table",
+    "median_ci_table", "period_bounds",
 ]

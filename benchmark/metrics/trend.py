@@ -14,14 +14,14 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from benchmark.metrics.specs import EXACT_METRICS, ROLE_ORDER
+
 MIN_N = 10  # METRICS.md: differences resting on fewer than 10 posts are marked as such
 
-# Metrics whose value is an exact count, or whose n counts follower snapshots rather than posts:
+# Metrics whose value is an exact count, or whose n counts follower snapshots rather than posts (MetricSpec.exact):
 # a change in them is not sampling noise, so they are never flagged `too_few`.
-EXACT_METRICS = frozenset({"posts", "posts_per_week", "followers", "follower_growth"})
 
 KEY = ["platform", "account_id", "metric"]
-ROLE_ORDER = {"own": 0, "peer": 1, "exemplar": 2}
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:

@@ -18,6 +18,7 @@ from benchmark.i18n import _, format_count, format_number, ngettext
 from benchmark.metrics.catalog import RESPONSE_BUCKETS, VOICE_CLASSES, format_value, term
 from benchmark.metrics.compute import fan_questions
 from benchmark.report import charts
+from benchmark.report.html import safe_href
 
 EXCERPT_CHARS = 160
 MIN_DRAWN = 10  # a share of fewer comments is told as a count, not drawn as a bar
@@ -128,8 +129,6 @@ def _examples(frame: pd.DataFrame, count: int = EXAMPLES_PER_CLASS) -> list[str]
 def _reply_examples(answered: pd.DataFrame, posts: pd.DataFrame) -> list[dict[str, Any]]:
     """The account's first answers to fans, fastest first: what the fan wrote, the answer, the delay, and
     a link to the post they are under (http(s) only)."""
-    from benchmark.report.render import safe_href  # here: render imports this module
-
     if answered.empty:
         return []
     ranked = answered.sort_values(["hours", "comment_id"]).drop_duplicates("answer_text").head(REPLY_EXAMPLES)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from benchmark.i18n import _, format_count, format_number, ngettext
 from benchmark.items import POST_FORMATS
-from benchmark.metrics import stats
+from benchmark.metrics import recommend, stats
 from benchmark.metrics.catalog import format_value, metric_label, term
 from benchmark.metrics.compute import wide
 
@@ -44,10 +44,10 @@ COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h")
 ANSWER_EXAMPLES = 3
 
 
-def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame, accounts: pd.DataFrame,
+def recommendation_groups(found: list[recommend.Recommendation], posts: pd.DataFrame, accounts: pd.DataFrame,
                           post_view: Any, answers: dict[tuple[str, str], list[dict]] | None = None,
                           values: pd.DataFrame | None = None) -> list[dict[str, Any]]:
-    """Per own account (in report order), its recommendations (`stats.recommendations`) ranked by the
+    """Per own account (in report order), its recommendations (`recommend.recommendations`) ranked by the
     relative gap to the best exemplar, each with the exemplar's example posts (`post_view`), or, for the
     comment metrics, the exemplar's answers to fans (`answers`: (platform, label) → answers). `values` (the
     wide metrics by acct) names the own account's main format in a format recommendation."""
@@ -76,7 +76,7 @@ def recommendation_groups(found: list[stats.Recommendation], posts: pd.DataFrame
     return sorted(groups.values(), key=lambda g: order.index(g["title"]) if g["title"] in order else len(order))
 
 
-def _format_shares(rec: stats.Recommendation, accounts: pd.DataFrame | None,
+def _format_shares(rec: recommend.Recommendation, accounts: pd.DataFrame | None,
                    values: pd.DataFrame | None) -> dict[str, float]:
     """The own account's format shares (format → share of its original posts), when known."""
     if values is None or accounts is None or rec.metric != "format_diversity":
@@ -89,13 +89,14 @@ def _format_shares(rec: stats.Recommendation, accounts: pd.DataFrame | None,
     return {f: float(row[f"format_share.{f}"]) for f in POST_FORMATS if f"format_share.{f}" in row.index}
 
 
-def recommendation_sentence(rec: stats.Recommendation, format_shares: dict[str, float] | None = None) -> str:
+def recommendation_sentence(rec: recommend.Recommendation, format_shares: dict[str, float] | None = None) -> str:
     """The recommendation in the current language: what the exemplar does against what you do, and what
-    the example posts are (worded as stats._sentence words it in English)."""
+    the example posts are (worded as recommend._sentence words it in English)."""
     metric, exemplar = rec.metric, rec.exemplar_label
     ex, you = format_value(metric, rec.exemplar_value), format_value(metric, rec.own_value)
     shares = {f: v for f, v in (format_shares or {}).items() if v == v}
-    rare = [f for f in POST_FORMATS if f in (format_shares or {}) and not shares.get(f, 0.0) >= stats.RARE_FORMAT_SHARE]
+    rare = [f for f in POST_FORMATS if f in (format_shares or {})
+            and not shares.get(f, 0.0) >= recommend.RARE_FORMAT_SHARE]
     if metric == "format_diversity":
         statement = _("{exemplar} mixes formats (diversity {ex}); yours is {you}").format(
             exemplar=exemplar, ex=ex, you=you)
@@ -141,7 +142,7 @@ def _statement(metric: str, exemplar: str, ex: str, you: str) -> tuple[str, str]
     return message.format(exemplar=exemplar, ex=ex, you=you), noun
 
 
-def _ranked(found: list[stats.Recommendation]) -> list[tuple[int, stats.Recommendation]]:
+def _ranked(found: list[recommend.Recommendation]) -> list[tuple[int, recommend.Recommendation]]:
     counters: dict[tuple[str, str], int] = {}
     out = []
     for rec in found:
@@ -151,7 +152,7 @@ def _ranked(found: list[stats.Recommendation]) -> list[tuple[int, stats.Recommen
     return out
 
 
-def recommendations_table(found: list[stats.Recommendation], accounts: pd.DataFrame | None = None,
+def recommendations_table(found: list[recommend.Recommendation], accounts: pd.DataFrame | None = None,
                           values: pd.DataFrame | None = None) -> pd.DataFrame:
     """The recommendations as rows for report.xlsx (headers and sentences in the current language; metric ids
     and numbers as they are)."""

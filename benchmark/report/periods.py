@@ -25,10 +25,9 @@ from benchmark.metrics import stats, trend
 from benchmark.metrics.catalog import KEY_METRICS, METRIC_IDS, METRICS, format_value, metric_label
 from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.load import ReportInputError, load_panel, open_store, with_period
+from benchmark.metrics.specs import CHANGE_METRICS, TREND_METRICS
 
 WORKERS_ENV = "BENCHMARK_REPORT_WORKERS"  # 0 = load comparison periods in the main process
-CHANGE_METRICS = ("er_median", "engagement_median")
-TREND_METRICS = tuple(metric for metric, _direction, _name in KEY_METRICS)
 
 
 def change_name(metric: str) -> str:
