@@ -1,7 +1,9 @@
 """The base of every platform spider: panel and period from the config, per-account status, paging rule.
 
-A platform spider only builds requests and follows its cursor; payloads become items in
-`benchmark.parsers.<platform>` (pure functions). Everything every platform shares lives here.
+A platform spider (benchmark/platforms/<name>/spider.py) only builds requests and follows its cursor; payloads
+become items in `benchmark.platforms.<name>.parser` (pure functions). Its class names its platform's spec
+(`spec = SPEC`), which gives it its name, base-URL setting, HTTP-failure table and own downloader middlewares.
+Everything every platform shares lives here.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
     from benchmark.items import Post
+    from benchmark.platforms.spec import PlatformSpec
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ def reason_words(code: str) -> str:
 class BenchmarkSpider(scrapy.Spider):
     """Reads `BENCHMARK_CONFIG`; `-a accounts=ID,ID -a since=YYYY-MM-DD -a until=YYYY-MM-DD` override it."""
 
+    spec: ClassVar[PlatformSpec | None] = None  # set by each platform spider; the rest below follows from it
     platform: str = ""
     base_url_setting: str = ""
     default_base_url: str = ""
@@ -110,6 +115,23 @@ class BenchmarkSpider(scrapy.Spider):
         self.checkpoint: CompletionCheckpoint | None = None
         self.committed_posts: dict[str, int] = {}  # account id → its posts in store commits (from the store)
         self.commits_seen = False  # the store says when it commits (benchmark.signals.batch_committed)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        platform = cls.__dict__.get("spec")
+        if platform is not None:
+            cls.name = cls.platform = platform.name
+            cls.base_url_setting, cls.default_base_url = platform.base_url_setting, platform.base_url_default
+            cls.http_failures = {**BenchmarkSpider.http_failures, **platform.http_failures}
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """The platform's own downloader middlewares join the project's (a spider setting replaces a dict)."""
+        super().update_settings(settings)
+        own = cls.spec.downloader_middlewares if cls.spec is not None else {}
+        if own:
+            merged = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **own}
+            settings.set("DOWNLOADER_MIDDLEWARES", merged, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:

@@ -15,11 +15,11 @@ from benchmark.config import load_config
 from benchmark.items import Comment, Post
 from benchmark.metrics.compute import comment_metrics
 from benchmark.metrics.load import PanelData, load_panel, open_store
-from benchmark.parsers import bluesky as parser
 from benchmark.pipelines import _as_row
+from benchmark.platforms.bluesky import parser
+from benchmark.platforms.bluesky.spider import FEED_LIMIT
 from benchmark.privacy import Pseudonymiser
 from benchmark.store import Store
-from spiders.bluesky import FEED_LIMIT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 CRAWLED = datetime(2026, 12, 7, 22, 30, tzinfo=UTC)

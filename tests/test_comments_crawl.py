@@ -28,6 +28,10 @@ from scrapy.utils.test import get_crawler
 
 from benchmark.comments import trim_to_top_level
 from benchmark.items import Comment, Post
+from benchmark.platforms.bluesky.spider import BlueskySpider
+from benchmark.platforms.mastodon.spider import MastodonSpider
+from benchmark.platforms.weibo.sample import COMMENTS_PAGE
+from benchmark.platforms.weibo.spider import WeiboSpider
 from benchmark.sample.panel import (
     Panel,
     SampleAccount,
@@ -37,11 +41,7 @@ from benchmark.sample.panel import (
     fake_cid,
     panel_config_toml,
 )
-from benchmark.sample.render_weibo import COMMENTS_PAGE
 from benchmark.sample.testing import run_server_subprocess
-from spiders.bluesky import BlueskySpider
-from spiders.mastodon import MastodonSpider
-from spiders.weibo import WeiboSpider
 from tests.crawl_helpers import CrawlResult, run_crawl
 
 PER_POST, MAX_POSTS, RETRIES = 25, 5, 2

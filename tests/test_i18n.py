@@ -21,8 +21,8 @@ from scrapy.settings import Settings
 
 from benchmark import i18n
 from benchmark.extensions import CrawlReport
+from benchmark.platforms.weibo import spider as weibo_spider
 from benchmark.tracker import AccountTracker
-from spiders import weibo as weibo_spider
 from tests.crawl_helpers import PROJECT_ROOT
 
 POT = i18n.LOCALE_DIR / "messages.pot"

@@ -68,6 +68,9 @@ class PlatformSpec:
     secrets: tuple[Secret, ...] = ()
     # Platform-only setting defaults (added to benchmark/settings.py's namespace, overridable with -s).
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # Downloader middlewares only this platform's crawls use ("dotted.Class": order), added to the project's
+    # DOWNLOADER_MIDDLEWARES by its spider (BenchmarkSpider.update_settings), e.g. Weibo's 418/432 back-off.
+    downloader_middlewares: Mapping[str, int] = field(default_factory=dict)
     # Settings the demo (`scrapy demo`, sample server) sets on top, e.g. no cookie warning.
     demo_settings: Mapping[str, Any] = field(default_factory=dict)
     # "module:function" of the alias-identity hook for metrics/load.py (Bluesky: handle -> DIDs), or "".

@@ -26,7 +26,12 @@ SPEC = PlatformSpec(
         # Without a cookie a Weibo crawl starts with a warning; False for a server that needs none (the demo's sample).
         "WEIBO_COOKIE_NEEDED": True,
         "WEIBO_FETCH_LONG_TEXT": True,  # one extra request per truncated ("全文") post
+        # 418/432 are Weibo's throttling/anti-bot codes: back off this long (doubling) before retrying.
+        "BAN_BACKOFF_BASE": 30.0,
+        "BAN_RETRY_TIMES": 3,
     },
+    # Above RetryMiddleware (550), like RetryAfterMiddleware (555): it sees a 418 before a plain retry would.
+    downloader_middlewares={"benchmark.platforms.weibo.middlewares.BanDetectionMiddleware": 560},
     # The sample server needs no cookie: no "WEIBO_COOKIE is not set" warning.
     demo_settings={"WEIBO_COOKIE_NEEDED": False},
 )

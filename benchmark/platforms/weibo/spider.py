@@ -3,7 +3,7 @@
 Requests: profile `getIndex?type=uid&value=<uid>` → timeline `getIndex?containerid=107603<uid>`
 following `since_id` (or `page` when a page has no cursor) → `statuses/extend?id=<mid>` for each
 truncated long post; with the optional comments crawl, `comments/hotflow?id=<mid>&mid=<mid>` following
-`max_id` for the first COMMENTS_MAX_POSTS posts of each account. Payload → items is `benchmark.parsers.weibo`;
+`max_id` for the first COMMENTS_MAX_POSTS posts of each account. Payload → items is `benchmark.platforms.weibo.parser`;
 this module only routes.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
@@ -20,10 +20,10 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message, console_language
+from benchmark.i18n import Message, console_language
 from benchmark.items import Post
 from benchmark.middlewares import cookie_pairs
-from benchmark.parsers import weibo as parser
+from benchmark.platforms.weibo import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 logger = logging.getLogger(__name__)
@@ -37,10 +37,7 @@ NOT_LOGGED_IN = Message("WEIBO_COOKIE is not logged in: Weibo says so for this c
 
 
 class WeiboSpider(CommentsCrawl, BenchmarkSpider):
-    name = "weibo"
-    platform = "weibo"
-    base_url_setting = "WEIBO_BASE_URL"
-    default_base_url = "https://m.weibo.cn"
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
     comments_on_reposts = True  # a Weibo repost is a status with comments of its own
     cookie_login: bool | None = None  # what /api/config said of WEIBO_COOKIE (None: not asked, or no clear answer)
 
@@ -256,17 +253,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         self.crawler.stats.inc_value("weibo/long_text_failed")
         yield failure.request.cb_kwargs["post"]
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        418: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                            "with WEIBO_COOKIE")),
-        432: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                            "with WEIBO_COOKIE")),
-        400: ("not_found", N_("HTTP {status}: no such account")),
-        404: ("not_found", N_("HTTP {status}: no such account")),
-    }
-
+    # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --
     def redirect_problem(self, location: str) -> tuple[str, str]:
         if any(marker in location for marker in LOGIN_MARKERS):
             return "login_wall", COOKIE_HINT

@@ -3,29 +3,26 @@
 Requests: `/s/<channel>` (channel header + newest ~20 messages) → `/s/<channel>?before=<smallest id>` for
 older pages. A channel without a public preview is redirected to `/<channel>`; redirects are not followed
 blindly: the spider reads the plain `/<channel>` page itself to say why (private channel, group, nothing).
-Payload → items is `benchmark.parsers.telegram`; this module only routes.
+Payload → items is `benchmark.platforms.telegram.parser`; this module only routes.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response
 
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message
-from benchmark.parsers import telegram as parser
+from benchmark.i18n import Message
+from benchmark.platforms.telegram import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 
 class TelegramSpider(BenchmarkSpider):
-    name = "telegram"
-    platform = "telegram"
-    base_url_setting = "TELEGRAM_BASE_URL"
-    default_base_url = "https://t.me"
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,9 +111,4 @@ class TelegramSpider(BenchmarkSpider):
                           Message("no public preview (/s/{channel} redirects); /{channel} could not be read",
                                   channel=account_id))
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_status) ------------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        404: ("not_found", N_("HTTP {status}: no such channel")),
-        410: ("not_found", N_("HTTP {status}: no such channel")),
-    }
+    # -- response classification (mechanism: BenchmarkSpider.checked_status; failure table: SPEC.http_failures) --
