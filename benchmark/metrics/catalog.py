@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
+from benchmark import platforms
 from benchmark.i18n import N_, _, current_language, format_count, format_number, translations, use_language
 from benchmark.items import POST_FORMATS
 
@@ -23,25 +24,18 @@ METRICS_VERSION = "2026.1"
 
 PURPOSE_LABELS = ("brand", "communication", "sales", "service", "other")
 AUTHOR_CLASSES = ("self", "affiliate", "panel", "organization", "fan", "unknown")
-REPLY_PLATFORMS = ("bluesky", "mastodon")  # platforms where an account can reply to others
+# Platforms where an account can reply to others (each platform spec says: has_replies).
+REPLY_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_replies)
 VOICE_CLASSES = ("complaint", "praise", "question", "other")  # as benchmark.voice.VOICE_CLASSES
 # Hours to the account's first answer to a fan's top-level comment: (id, lower bound, upper bound).
 RESPONSE_BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("0-2h", 0.0, 2.0), ("2-8h", 2.0, 8.0), ("8-24h", 8.0, 24.0), ("over-24h", 24.0, float("inf")))
 
-# Which counters make up E for each platform (views are reach, never engagement).
+# Which counters make up E for each platform (views are reach, never engagement), and their words (msgids):
+# from each platform's spec (benchmark/platforms/<name>/__init__.py).
 ENGAGEMENT_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "weibo": ("likes", "comments", "reposts"),
-    "bluesky": ("likes", "comments", "reposts", "quotes"),
-    "mastodon": ("likes", "reposts", "comments"),
-    "telegram": ("likes", "comments"),
-}
-ENGAGEMENT_WORDING = {
-    "weibo": N_("likes (赞) + comments (评) + reposts (转)"),
-    "bluesky": N_("likes + replies + reposts + quotes"),
-    "mastodon": N_("favourites + boosts (reblogs) + replies"),
-    "telegram": N_("reactions + comments where the channel shows them (views are reach, not engagement)"),
-}
+    spec.name: spec.engagement_components for spec in platforms.all_specs()}
+ENGAGEMENT_WORDING = {spec.name: spec.engagement_wording for spec in platforms.all_specs()}
 
 # id -> (unit, definition). Units: count, rate (per week), share (fraction shown as %), er (fraction shown
 # as ‰), ratio, number, hours, flag. A family's definition is one message with a placeholder for the part
@@ -187,8 +181,7 @@ def _term_table(pgettext: Callable[[str, str], str], _: Callable[[str], str]) ->
     return {
         "role": {"own": pgettext("role", "own"), "peer": pgettext("role", "peer"),
                  "exemplar": pgettext("role", "exemplar")},
-        "platform": {"weibo": pgettext("platform", "weibo"), "bluesky": pgettext("platform", "bluesky"),
-                     "mastodon": pgettext("platform", "mastodon"), "telegram": pgettext("platform", "telegram")},
+        "platform": {spec.name: pgettext("platform", spec.display_label()) for spec in platforms.all_specs()},
         "kind": {"original": pgettext("post kind", "original"), "repost": pgettext("post kind", "repost"),
                  "quote": pgettext("post kind", "quote"), "reply": pgettext("post kind", "reply")},
         "format": {"text": pgettext("post format", "text"), "image": pgettext("post format", "image"),

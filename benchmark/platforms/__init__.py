@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from benchmark.platforms.spec import PlatformSpec, Secret
 
-__all__ = ["PlatformSpec", "Secret", "all_secrets", "all_specs", "base_url_settings", "names", "spec"]
+__all__ = ["PlatformSpec", "Secret", "all_secrets", "all_specs", "base_url_settings", "hook", "names", "spec"]
 
 
 @cache
@@ -45,6 +47,12 @@ def spec(name: str) -> PlatformSpec:
 def base_url_settings() -> dict[str, str]:
     """platform -> the setting naming its base URL ("weibo" -> "WEIBO_BASE_URL")."""
     return {s.name: s.base_url_setting for s in all_specs()}
+
+
+def hook(dotted: str) -> Callable[..., Any]:
+    """The function named "package.module:function" (a spec's hook, imported on first use)."""
+    module, _, function = dotted.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def all_secrets() -> tuple[Secret, ...]:
