@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from benchmark.items import Post
+    from benchmark.parsers.common import FeedPage
     from benchmark.platforms.spec import PlatformSpec
 
 logger = logging.getLogger(__name__)
@@ -309,6 +310,26 @@ class BenchmarkSpider(scrapy.Spider):
             yield from self.unreadable_payload(response)
         return data
 
+    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
+        """A parsed answer that says the account cannot be read on (a ProfileResult's or FeedPage's status).
+
+        "malformed" on a 200 is a broken page: retried, then the account is partial. "malformed" on an error
+        answer (an error the parser does not know, e.g. a Bluesky XRPC error) is partial at once: asking again
+        gives the same answer. Any other status ends the account with it (`problem_reason` words it)."""
+        account_id = response.meta["account_id"]
+        if status == "malformed":
+            if response.status == 200:
+                yield from self.retry_or_fail(response, "malformed_payload")
+            else:
+                self.tracker.fail(self.platform, account_id, "partial",
+                                  Message("HTTP {status}: {reason}", status=response.status, reason=message))
+            return
+        self.tracker.fail(self.platform, account_id, status, self.problem_reason(status, message))
+
+    def problem_reason(self, status: str, message: str) -> str:
+        """The reason an account ends with `status` (a platform may add its hint, e.g. Weibo's cookie)."""
+        return message
+
     def unreadable_payload(self, response: Response) -> Iterator[Any]:
         """A 200 whose body is not JSON (cut or garbled): a broken page."""
         yield from self.retry_or_fail(response, "malformed_json")
@@ -429,6 +450,24 @@ class BenchmarkSpider(scrapy.Spider):
         return [a for a in self.panel if not self.tracker.get(self.platform, a.id).resumed]
 
     # -- the paging template shared by every platform ---------------------------------------------------
+    def feed_page(self, response: Response, page: FeedPage, request_for: Callable[[str, int], scrapy.Request],
+                  moved: bool | None = None, emit: Callable[[list[Post]], Iterable[Any]] | None = None,
+                  posts: list[Post] | None = None) -> Iterator[Any]:
+        """One parsed timeline page (the FeedPage contract): its skipped items counted, then its end, its problem
+        (page_problem) or its posts and the next page (`follow`). A spider supplies its next request
+        (`request_for`), and where it has one its own cursor-order rule (`moved`), what the kept posts become
+        (`emit`) and the posts to keep when it filters the page's (`posts`)."""
+        account_id = response.meta["account_id"]
+        self.count_dropped(account_id, page.dropped)
+        if page.status == "end":
+            self.tracker.reached_end(self.platform, account_id)
+            return
+        if page.status != "ok":
+            yield from self.page_problem(response, page.status, page.message)
+            return
+        yield from self.follow(response, page.posts if posts is None else posts, page.cursor, request_for,
+                               moved=moved, emit=emit)
+
     def follow(self, response: Response, posts: list[Post], cursor: str | None,
                request_for: Callable[[str, int], scrapy.Request], moved: bool | None = None,
                emit: Callable[[list[Post]], Iterable[Any]] | None = None) -> Iterator[Any]:

@@ -107,21 +107,15 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         owner_did, pinned_uri = response.meta.get("owner_did"), response.meta.get("pinned_uri")
         page = parser.parse_author_feed(data, account_id=account.id, crawled_at=self.crawled_at,
                                         owner_did=owner_did, pinned_uri=pinned_uri)
-        self.count_dropped(account.id, page.dropped)
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
 
         def emit(kept: list[Post]) -> Iterator[Any]:
             yield from self.with_ref_authors(account, kept)
             yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
 
-        yield from self.follow(
-            # A page shorter than asked is the last one, whatever its cursor says.
-            response, page.posts, None if parser.is_last_page(data, FEED_LIMIT) else page.cursor, emit=emit,
+        if parser.is_last_page(data, FEED_LIMIT):
+            page.cursor = None  # a page shorter than asked is the last one, whatever its cursor says
+        yield from self.feed_page(
+            response, page, emit=emit,
             request_for=lambda cursor, n: self.feed_request(account, owner_did, pinned_uri, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
@@ -182,14 +176,3 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
             if isinstance(data, dict) and "error" in data:
                 return data  # an XRPC error ({"error": "InvalidRequest", …}): the parser names the status
         return (yield from super().checked_payload(response))
-
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        account_id = response.meta["account_id"]
-        if status == "malformed":
-            if response.status == 200:
-                yield from self.retry_or_fail(response, "malformed_payload")
-            else:  # an XRPC error we do not know: asking again gives the same answer
-                self.tracker.fail(self.platform, account_id, "partial",
-                                  Message("HTTP {status}: {reason}", status=response.status, reason=message))
-            return
-        self.tracker.fail(self.platform, account_id, status, message)

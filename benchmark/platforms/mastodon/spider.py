@@ -138,11 +138,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         if data is None:
             return
         item, status, message = parser.parse_account(data, account_id=account.id, crawled_at=self.crawled_at)
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
         if status != "ok" or item is None:
-            self.tracker.fail(self.platform, account.id, status, message or Message("no account in the response"))
+            yield from self.page_problem(response, status, message or Message("no account in the response"))
             return
         if data.get("noindex") is True and self.settings.getbool("MASTODON_RESPECT_NOINDEX", True):
             self.tracker.fail(self.platform, account.id, "opted_out",
@@ -188,25 +185,19 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
             return
         page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at,
                                      link_header=response.headers.get(b"Link"))
-        self.count_dropped(account.id, page.dropped)
-        number = response.meta.get("page", 1)
-        if page.status == "end":
-            if number == 1 and response.meta.get("locked"):
-                self.tracker.fail(self.platform, account.id, "private",
-                                  Message("locked account: its posts are shown to approved followers only"))
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
-        pinned = self.seen.get(account.id, set())
-        for post in page.posts:
-            post.pinned = post.pinned or post.post_id in pinned
-        posts = self.own_statuses(account, response.meta["local_id"], data, page.posts)
+        if page.status == "end" and response.meta.get("page", 1) == 1 and response.meta.get("locked"):
+            self.tracker.fail(self.platform, account.id, "private",
+                              Message("locked account: its posts are shown to approved followers only"))
+        posts = None
+        if page.status == "ok":
+            pinned = self.seen.get(account.id, set())
+            for post in page.posts:
+                post.pinned = post.pinned or post.post_id in pinned
+            posts = self.own_statuses(account, response.meta["local_id"], data, page.posts)
         # A next link that does not go back (max_id not older) would loop: the rest is missing.
         moved = bool(page.cursor) and _older(page.cursor, response.meta.get("max_id"))
-        yield from self.follow(
-            response, posts, page.cursor, moved=moved,
+        yield from self.feed_page(
+            response, page, posts=posts, moved=moved,
             request_for=lambda cursor, n: self.statuses_request(account, response.meta["local_id"],
                                                                 response.meta["locked"], max_id=cursor, page=n),
             emit=lambda kept: [*kept, *self.context_requests(account, kept)])
@@ -273,8 +264,3 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         self.pauser.pause(response.request, wait)
 
     # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
-        self.tracker.fail(self.platform, response.meta["account_id"], status, message)

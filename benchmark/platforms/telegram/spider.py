@@ -55,24 +55,17 @@ class TelegramSpider(BenchmarkSpider):
             return
         item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
-        self.count_dropped(account.id, page.dropped)
         if page.status == "malformed":
             yield from self.retry_or_fail(response, "malformed_page")
             return
         if item is not None and number == 1:
             yield item
-        if page.status in ("not_found", "private"):
-            self.tracker.fail(self.platform, account.id, page.status, page.message)
-            return
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
         # A page that does not go back in time (?before= not smaller) would loop: the older posts are missing.
         before = response.meta.get("before")
         moved = bool(page.cursor) and not (before and page.cursor.isdigit() and before.isdigit()
                                            and int(page.cursor) >= int(before))
-        yield from self.follow(response, page.posts, page.cursor, moved=moved,
-                               request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
+        yield from self.feed_page(response, page, moved=moved,
+                                  request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
 
     def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
         """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.

@@ -142,14 +142,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         data = yield from self.checked_payload(response)
         if data is None:
             return
-        status, message = parser.classify_envelope(data)
+        profile, status, message = parser.profile_result(data, crawled_at=self.crawled_at)
         if status != "ok":
-            # An empty profile ("这里还没有内容") means the uid does not exist.
-            if status == "end":
-                status, message = "not_found", Message("no such Weibo account: its profile is empty (这里还没有内容)")
             yield from self.page_problem(response, status, message)
             return
-        profile = parser.parse_profile(data, crawled_at=self.crawled_at)
         if profile is None:  # "ok" but no userInfo: a broken answer, not proof the account is gone
             yield from self.retry_or_fail(response, "empty_profile")
             return
@@ -162,13 +158,6 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         if data is None:
             return
         page = parser.parse_timeline(data, account_id=account.id, crawled_at=self.crawled_at)
-        self.count_dropped(account.id, page.dropped)
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
         long_ids = set(page.needs_long_text) if self.settings.getbool("WEIBO_FETCH_LONG_TEXT", True) else set()
 
         def emit(kept: list[Post]) -> Iterator[Any]:
@@ -179,10 +168,9 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
 
         # The cursor is `since_id`; a page without one pages on by number (`page=N`, which always "moves": the
         # new-post-id rule and the page cap stop a server that repeats itself).
-        number = response.meta.get("page", 1)
-        cursor = page.since_id or f"page={number + 1}"
-        yield from self.follow(response, page.posts, cursor, emit=emit,
-                               request_for=lambda cursor, n: self.next_page(account, cursor, n))
+        page.cursor = page.cursor or f"page={response.meta.get('page', 1) + 1}"
+        yield from self.feed_page(response, page, emit=emit,
+                                  request_for=lambda cursor, n: self.next_page(account, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def comments_request(self, post: Post, account: AccountConfig, max_id: str | None = None,
@@ -265,14 +253,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             return
         yield from super().unreadable_payload(response)
 
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        account_id = response.meta["account_id"]
+    def problem_reason(self, status: str, message: str) -> str:
         if status == "login_wall" and "WEIBO_COOKIE" not in message:
-            message = Message("{reason} — {hint}", reason=message, hint=COOKIE_HINT) if message else COOKIE_HINT
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
-        self.tracker.fail(self.platform, account_id, status, message)
+            return Message("{reason} — {hint}", reason=message, hint=COOKIE_HINT) if message else COOKIE_HINT
+        return message
 
 
 def cookie_unchecked(reason: str) -> Message:
