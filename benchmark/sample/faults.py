@@ -251,7 +251,6 @@ def faulty_reply(reply: Reply, fault: Fault, now: float) -> tuple[Reply, int | N
 # is in docs/reliability.md. A crawl of any of them must end with every account complete (every served
 # in-period post stored, none twice, no foreign post) or not `ok`, with a reason.
 
-FAR_DATE = "9999-12-31T23:30:00-05:00"
 HOSTILE = {
     "date_9999": "the newest post of every page dated 9999-12-31T23:30:00-05:00 (and, on Mastodon, "
                  "X-RateLimit-Reset too)",
@@ -323,9 +322,3 @@ def hostile_reply(name: str, path: str, reply: Reply, render: Any, spoiled: set[
     payload = profile.rewrite_page(name, payload) if hasattr(profile, "rewrite_page") else payload
     # ASCII-escaped JSON: a lone surrogate stays a valid \\ud800 escape on the wire.
     return replace(reply, body=json.dumps(payload, separators=(",", ":")).encode(), headers=tuple(headers))
-
-
-def param(query: str, name: str) -> str:
-    """The value of `name` in a query string (empty when absent)."""
-    match = re.search(rf"(?:^|&){name}=([^&]*)", query)
-    return match.group(1) if match else ""

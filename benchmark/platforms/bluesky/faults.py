@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmark.sample.faults import FAR_DATE, param
+from benchmark.sample import FAR_DATE
+from benchmark.sample import raw_param as param
 
 TIMELINE = ("/xrpc/app.bsky.feed.getAuthorFeed", "")  # (path under /bluesky, marker): a timeline page
 CURSOR_PARAMS = ("cursor",)  # a later page asks with one of these

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from benchmark.sample.faults import FAR_DATE, param
+from benchmark.sample import FAR_DATE
+from benchmark.sample import raw_param as param
 
 TIMELINE = ("/api/v1/accounts/", "/statuses")  # (path under /mastodon, marker): a timeline page (not pinned=true)
 CURSOR_PARAMS = ("max_id",)  # a later page asks with one of these

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from benchmark.sample import Reply
-from benchmark.sample.faults import FAR_DATE
+from benchmark.sample import FAR_DATE, Reply
 
 TIMELINE = ("/s/", "")  # (path under /telegram, marker): a timeline page
 CURSOR_PARAMS = ("before",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmark.sample.faults import param
+from benchmark.sample import raw_param as param
 
 FAR_DATE_WEIBO = "Fri Dec 31 23:30:00 -0500 9999"
 TIMELINE = ("/api/container/getIndex", "containerid=107603")  # (path under /weibo, marker): a timeline page
