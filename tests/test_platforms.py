@@ -151,3 +151,19 @@ def test_the_secret_header_middleware_sends_each_specs_secret_to_its_own_base_on
     assert b"Cookie" not in ours.headers
     middleware.process_response(ours, Response(ours.url, request=ours))
     assert b"Authorization" not in ours.headers  # for the download only
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=NAMES)
+def test_a_platforms_own_downloader_middlewares_join_the_projects_for_its_spider_only(spec: PlatformSpec) -> None:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("benchmark.settings", priority="project")
+    spider = next(value for value in vars(importlib.import_module(spec.module("spider"))).values()
+                  if isinstance(value, type) and issubclass(value, BenchmarkSpider) and value.__dict__.get("spec"))
+    spider.update_settings(settings)
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["benchmark.middlewares.SecretHeadersMiddleware"] == 950  # the project's stay
+    ban = "benchmark.platforms.weibo.middlewares.BanDetectionMiddleware"
+    assert (middlewares.get(ban) == 560) == (spec.name == "weibo")
+    assert dict(spec.downloader_middlewares).items() <= middlewares.items()
