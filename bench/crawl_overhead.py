@@ -91,8 +91,8 @@ def fetch_bodies(urls: list[str]) -> list[tuple[str, bytes]]:
 
 
 def route(url: str) -> tuple[str, str]:
-    """(callback, key) as spiders/weibo.py routes the URL: profile → account id, timeline → account id,
-    long text → post id."""
+    """(callback, key) as benchmark/platforms/weibo/spider.py routes the URL: profile → account id,
+    timeline → account id, long text → post id."""
     parts = urlsplit(url)
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
     if parts.path.endswith("/statuses/extend"):
@@ -114,12 +114,12 @@ def floor_once(bodies: list[tuple[str, bytes]], config: Path, key: bytes, db_pat
     collector rescan them, adding about 70 % to json.loads), its items validated and pseudonymised, their
     rows buffered and upserted every BENCHMARK_DB_BATCH items; the per-page times are summed per stage."""
     from benchmark.items import Account, Comment, Post
-    from benchmark.parsers import weibo as parser
     from benchmark.pipelines import ValidatePipeline, _as_row
+    from benchmark.platforms.weibo import parser
+    from benchmark.platforms.weibo.spider import WeiboSpider
     from benchmark.privacy import Pseudonymiser
     from benchmark.settings import BENCHMARK_DB_BATCH
     from benchmark.store import Store
-    from spiders.weibo import WeiboSpider
 
     spider = WeiboSpider()  # not crawling: its config, crawled_at, period and new_in_period only
     spider.setup(str(config))

@@ -25,7 +25,9 @@ from parsel import Selector
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.parsers import bluesky, mastodon, telegram  # noqa: E402
+from benchmark.platforms.bluesky import parser as bluesky  # noqa: E402
+from benchmark.platforms.mastodon import parser as mastodon  # noqa: E402
+from benchmark.platforms.telegram import parser as telegram  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CRAWLED_AT = datetime(2026, 9, 30, tzinfo=UTC)

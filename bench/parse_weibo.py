@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmark.parsers.weibo import parse_timeline  # noqa: E402
+from benchmark.platforms.weibo.parser import parse_timeline  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/weibo/m_weibo_cn__getIndex_containerid_107603__timeline_page2__2019.json"
 ACCOUNT_ID = "1669879400"

@@ -17,25 +17,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from benchmark import platforms
 from benchmark.exceptions import ConfigError
-from benchmark.i18n import N_, Message, choose_language, normalize_language
+from benchmark.i18n import Message, choose_language, normalize_language
 from benchmark.items import PLATFORMS, ROLES
 
 DEFAULT_CONFIG = "benchmark.toml"
 
-ID_PATTERNS = {
-    "weibo": (re.compile(r"^\d{5,12}$"), N_("a numeric Weibo uid such as 1669879400")),
-    "bluesky": (
-        re.compile(r"^(did:(plc|web):[A-Za-z0-9._:%-]+|([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*)$"),
-        N_("a handle such as brand.bsky.social or a DID such as did:plc:abc123"),
-    ),
-    "mastodon": (
-        # The instance is a host name ending in letters: not an IP address, no port, no path.
-        re.compile(r"^@?[A-Za-z0-9_]+@([A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*$"),
-        N_("user@instance, such as brand@mastodon.social"),
-    ),
-    "telegram": (re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"), N_("a public channel name such as durov")),
-}
+# platform -> (full-match pattern, the hint a wrong id is told): from each platform's spec.
+ID_PATTERNS = {spec.name: (spec.id_regex(), spec.id_hint) for spec in platforms.all_specs()}
 
 # A period outside these dates is a typo (0001-01-01, 9999-12-31): no platform has posts there, and dates
 # near the ends of the calendar overflow when a period is shifted or turned into a time of day.
@@ -106,12 +96,11 @@ class BenchmarkConfig:
 
 
 def normalize_id(platform: str, account_id: str) -> str:
-    account_id = str(account_id).strip()
-    if platform in ("mastodon", "telegram"):
-        account_id = account_id.lstrip("@")
-    if platform in ("bluesky", "mastodon"):
-        account_id = account_id.lower()
-    return account_id
+    """The id as its platform's spec normalises it (an unknown platform: stripped only)."""
+    try:
+        return platforms.spec(platform).normalize_id(account_id)
+    except KeyError:
+        return str(account_id).strip()
 
 
 def parse_period(text: str) -> tuple[date, date]:

@@ -46,11 +46,16 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 CHINESE_COMPACT_FROM = 10_000
 MISSING = "—"
 # Extracted besides gettext's usual names (`pybabel extract -k`): see Message.
-EXTRA_KEYWORDS = ("Message",)
+EXTRA_KEYWORDS = ("Message", "NP_:1c,2")
 
 
 def N_(message: str) -> str:  # the conventional gettext name for "mark now, translate later"
     """Mark a module-level string for extraction; translate it where it is shown with `_()`."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """N_ with a context: marks `pgettext(context, message)`'s msgid (platform labels in their specs)."""
     return message
 
 

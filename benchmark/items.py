@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-PLATFORMS = ("weibo", "bluesky", "mastodon", "telegram")
+from benchmark import platforms
+
+PLATFORMS = platforms.names()  # every package under benchmark/platforms/, in registry order
 ROLES = ("own", "peer", "exemplar")
 POST_KINDS = ("original", "repost", "quote", "reply")
 POST_FORMATS = ("text", "image", "gif", "video", "audio", "live", "article", "link", "poll")

@@ -1,10 +1,10 @@
-"""Downloader middlewares: secrets as headers, Retry-After for 429, back-off for Weibo's 418/432.
+"""Downloader middlewares every platform uses: secrets as headers, Retry-After for 429, prompt shutdown.
 
-Scrapy retries 429 immediately and ignores Retry-After (scrapy/scrapy#3849), and it does not know that
-418/432 mean "you are too fast / flagged" on Weibo. Both cases pause the whole download slot (host) for
-the wait, then re-schedule the request through Scrapy's own `get_retry_request`, so retry stats and
-limits stay Scrapy's. When the retries run out, the response goes on to the spider, which records the
-account as `blocked`.
+Scrapy retries 429 immediately and ignores Retry-After (scrapy/scrapy#3849). RetryAfterMiddleware pauses the
+whole download slot (host) for the wait (SlotPauser, shared with Weibo's 418/432 back-off in
+benchmark/platforms/weibo/middlewares.py), then re-schedules the request through Scrapy's own
+`get_retry_request`, so retry stats and limits stay Scrapy's. When the retries run out, the response goes on
+to the spider, which records the account as `blocked`.
 """
 
 from __future__ import annotations
@@ -143,75 +143,47 @@ class RetryAfterMiddleware:
         return retry
 
 
-class BanDetectionMiddleware:
-    """Weibo's 418 (too fast) and 432 (anti-crawler): pause the host with doubling back-off, then retry."""
-
-    BAN_CODES = (418, 432)
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.base = crawler.settings.getfloat("BAN_BACKOFF_BASE", 30.0)
-        self.times = crawler.settings.getint("BAN_RETRY_TIMES", 3)
-        self.pauser = SlotPauser.of(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BanDetectionMiddleware:
-        if crawler.settings.getint("BAN_RETRY_TIMES", 3) < 0:
-            raise NotConfigured
-        return cls(crawler)
-
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
-        if response.status not in self.BAN_CODES:
-            if response.status < 400:
-                self.pauser.restore(request)
-            return response
-        attempt = request.meta.get("retry_times", 0)
-        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"ban {response.status}",
-                                  max_retry_times=self.times)
-        self.crawler.stats.inc_value(f"ban/{response.status}")
-        if retry is None:
-            return response  # the spider marks the account blocked
-        wait = self.base * (2**attempt)
-        logger.warning("HTTP %s from %s: backing off %.1f s before retry %d/%d",
-                       response.status, request.url.split("?")[0], wait, attempt + 1, self.times)
-        self.pauser.pause(request, wait)
-        return retry
-
-
 class SecretHeadersMiddleware:
-    """The Weibo cookie (WEIBO_COOKIE), on requests to WEIBO_BASE_URL only, for the time of the download only.
+    """Each platform's secrets (its spec's `secrets`: WEIBO_COOKIE today), each on requests to its own base URL
+    only, for the time of the download only.
 
     Its place (DOWNLOADER_MIDDLEWARES 950) is why it works and why it never leaks:
     - after CookiesMiddleware (700), which replaces any `Cookie` header with its jar's cookies: set before it,
       the cookie never reached Weibo (issue 15). The jar's own cookies (those the site set) still go along;
       the secret's names win over theirs.
     - after HttpCacheMiddleware (900) and last before the download handler: on the way back, process_response
-      and process_exception run here first and take the Cookie header off, so the request that the cache
-      stores (`request_headers`), that RetryMiddleware or a spider copies into a retry, and that JOBDIR
-      pickles into its queues, never holds the secret (issue 14 item 11).
-    The cookie never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
+      and process_exception run here first and take the header off, so the request that the cache stores
+      (`request_headers`), that RetryMiddleware or a spider copies into a retry, and that JOBDIR pickles into
+      its queues, never holds the secret (issue 14 item 11).
+    A secret never enters `request.meta`, spider attributes or logs; Scrapy logs URLs, not headers.
     """
 
-    def __init__(self, weibo_cookie: str, weibo_base: str) -> None:
-        self.pairs = cookie_pairs(weibo_cookie)
-        # Scheme, host and path of the base: "https://m.weibo.cn/" — never weibo.com, never another platform.
-        self.prefix = weibo_base.rstrip("/") + "/"
-        self.sent: set[int] = set()  # id() of the requests being downloaded with the cookie
+    def __init__(self, secrets: list[tuple[str, str, str]]) -> None:
+        # (header, value, prefix): the prefix is the base's scheme, host and path, "https://m.weibo.cn/" —
+        # never weibo.com, never another platform.
+        self.secrets = [(header, value, base.rstrip("/") + "/") for header, value, base in secrets]
+        self.sent: dict[int, list[bytes]] = {}  # id() of the requests being downloaded with a secret -> headers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SecretHeadersMiddleware:
-        cookie = crawler.settings.get("WEIBO_COOKIE", "")
-        if not cookie_pairs(cookie):
+        from benchmark.platforms import all_secrets
+
+        secrets = []
+        for secret in all_secrets():
+            value = crawler.settings.get(secret.setting, "") or ""
+            if secret.header.lower() == "cookie" and not cookie_pairs(value):
+                continue
+            if value.strip():
+                secrets.append((secret.header, value, crawler.settings.get(secret.host_setting) or secret.host_default))
+        if not secrets:
             raise NotConfigured
-        return cls(cookie, crawler.settings.get("WEIBO_BASE_URL") or "https://m.weibo.cn")
+        return cls(secrets)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if not request.url.startswith(self.prefix):
-            return None
-        jar = request.headers.get(b"Cookie")
-        self.sent.add(id(request))
-        pairs = {**cookie_pairs(jar.decode("latin-1") if jar else ""), **self.pairs}
-        request.headers[b"Cookie"] = "; ".join(f"{name}={value}" for name, value in pairs.items()).encode("utf-8")
+        for header, value, prefix in self.secrets:
+            if request.url.startswith(prefix):
+                self.sent.setdefault(id(request), []).append(header.encode("latin-1"))
+                request.headers[header] = _with_jar(request, header, value)
         return None
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
@@ -223,11 +195,19 @@ class SecretHeadersMiddleware:
         return None
 
     def _take_back(self, request: Request) -> None:
-        """The whole Cookie header goes: the jar's part may hold a login cookie Weibo renewed (Set-Cookie: SUB=…),
+        """The whole header goes: a Cookie's jar part may hold a login cookie Weibo renewed (Set-Cookie: SUB=…),
         and CookiesMiddleware writes the jar's cookies again on the next download of a copy anyway."""
-        if id(request) in self.sent:  # else: not sent by us (another host, or answered from the cache)
-            self.sent.discard(id(request))
-            request.headers.pop(b"Cookie", None)
+        for header in self.sent.pop(id(request), ()):  # none: not sent by us (another host, or from the cache)
+            request.headers.pop(header, None)
+
+
+def _with_jar(request: Request, header: str, value: str) -> bytes:
+    """A Cookie secret merged over the jar's cookies already on the request; any other header as it is."""
+    if header.lower() != "cookie":
+        return value.encode("utf-8")
+    jar = request.headers.get(b"Cookie")
+    pairs = {**cookie_pairs(jar.decode("latin-1") if jar else ""), **cookie_pairs(value)}
+    return "; ".join(f"{name}={value}" for name, value in pairs.items()).encode("utf-8")
 
 
 def cookie_pairs(header: str) -> dict[str, str]:
@@ -323,6 +303,10 @@ class PromptShutdown:
         self.stopping = True
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
         dropped = 0
+        from benchmark.platforms import all_secrets
+
+        # A waiting request already holds its secret headers (SecretHeadersMiddleware ran): none is re-queued.
+        secret = {b"cookie", *(s.header.lower().encode("latin-1") for s in all_secrets())}
         for slot in list(engine.downloader.slots.values()):
             later = getattr(slot, "latercall", None)
             if later is not None:
@@ -331,7 +315,7 @@ class PromptShutdown:
             while slot.queue:
                 request, waiting = slot.queue.popleft()
                 if scheduler is not None:
-                    headers = {name: values for name, values in request.headers.items() if name.lower() != b"cookie"}
+                    headers = {name: values for name, values in request.headers.items() if name.lower() not in secret}
                     scheduler.enqueue_request(request.replace(headers=headers, dont_filter=True))
                 waiting.errback(StoppedBeforeSent(request.url.split("?")[0]))
                 dropped += 1

@@ -6,9 +6,13 @@ per run with `-s NAME=VALUE` or in the environment where noted.
 
 import os
 
+from benchmark import platforms as _platforms
+
 BOT_NAME = "benchmark"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+# Each platform's spider module (benchmark/platforms/<name>/spider.py), found by the registry: a new platform
+# package is crawlable (`scrapy crawl <name>`, `scrapy list`) without an edit here. Listing the modules rather
+# than walking benchmark.platforms keeps parsers and sample renderers out of every `scrapy` start.
+SPIDER_MODULES = [_spec.module("spider") for _spec in _platforms.all_specs()]
 COMMANDS_MODULE = "benchmark.commands"  # scrapy report, scrapy demo
 
 # --- Project settings ---------------------------------------------------------------------------
@@ -19,15 +23,16 @@ BENCHMARK_LANGUAGE = ""
 BENCHMARK_MAX_TEXT_CHARS = 20_000  # stored post/comment text and bio are cut there (benchmark/limits.py)
 BENCHMARK_DB_BATCH = 500  # items per transaction: WAL + batches gives >300k upserts/s (research/scrapy.md §2.4)
 
-WEIBO_BASE_URL = "https://m.weibo.cn"
-BLUESKY_BASE_URL = "https://public.api.bsky.app"
-MASTODON_BASE_URL = ""  # empty: each account is read from its own instance
-TELEGRAM_BASE_URL = "https://t.me"
-# Secrets come from the environment only; they are sent as headers and never logged or stored.
-WEIBO_COOKIE = os.environ.get("WEIBO_COOKIE", "")
-# Without a cookie a Weibo crawl starts with a warning; False for a server that needs none (the demo's sample).
-WEIBO_COOKIE_NEEDED = True
-WEIBO_FETCH_LONG_TEXT = True  # one extra request per truncated ("全文") post
+# --- Per platform (benchmark/platforms/<name>/__init__.py, its SPEC) ---------------------------------------
+# Each platform's base URL (WEIBO_BASE_URL = "https://m.weibo.cn", MASTODON_BASE_URL = "": each account is read
+# from its own instance, ...) and its own settings (WEIBO_FETCH_LONG_TEXT, MASTODON_RESPECT_NOINDEX, ...).
+# Secrets (WEIBO_COOKIE) come from the environment only; they are sent as headers and never logged or stored
+# (benchmark.middlewares.SecretHeadersMiddleware).
+for _spec in _platforms.all_specs():
+    globals()[_spec.base_url_setting] = _spec.base_url_default
+    globals().update(_spec.settings)
+    for _secret in _spec.secrets:
+        globals()[_secret.setting] = os.environ.get(_secret.env, "")
 
 # Fans' ids and names are stored as keyed pseudonyms (benchmark/privacy.py); False keeps them in clear.
 PSEUDONYMISE_FANS = True
@@ -35,9 +40,7 @@ PSEUDONYM_KEY_FILE = "data/pseudonym.key"
 
 # Retry-After handling: the longest pause we accept before giving up on an account (seconds).
 RETRY_AFTER_MAX = 300
-# 418/432 are Weibo's throttling/anti-bot codes: back off this long (doubling) before retrying.
-BAN_BACKOFF_BASE = 30.0
-BAN_RETRY_TIMES = 3
+# BAN_BACKOFF_BASE / BAN_RETRY_TIMES (Weibo's 418/432 back-off) are in benchmark/platforms/weibo/__init__.py.
 
 # --- Politeness ---------------------------------------------------------------------------------
 USER_AGENT = (
@@ -63,7 +66,7 @@ DOWNLOAD_TIMEOUT = 30  # default 180: a hung request should be retried, not wait
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 4  # default 2: hotel Wi-Fi
-# 429 is handled by RetryAfterMiddleware (honours Retry-After); 418/432 by BanDetectionMiddleware.
+# 429 is handled by RetryAfterMiddleware (honours Retry-After); Weibo's 418/432 by its BanDetectionMiddleware.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 # HTTPCACHE_ENABLED is off by default; turned on (development), a cached throttling answer would be served
 # again to every retry of the request, so nothing that is retried is cached (default: everything is).
@@ -79,9 +82,9 @@ DOWNLOADER_MIDDLEWARES = {
     # earlier, and after HttpCacheMiddleware (900); it takes the cookie off again first thing on the way back,
     # so no retry copy, JOBDIR queue or cache entry holds it (benchmark/middlewares.py).
     "benchmark.middlewares.SecretHeadersMiddleware": 950,
-    # Above RetryMiddleware (550): responses go through middlewares from high numbers to low, so these see a
-    # 503 + Retry-After (or a 418) before RetryMiddleware retries it at once (at 545 the wait was never kept).
-    "benchmark.middlewares.BanDetectionMiddleware": 560,
+    # Above RetryMiddleware (550): responses go through middlewares from high numbers to low, so this sees a
+    # 503 + Retry-After before RetryMiddleware retries it at once (at 545 the wait was never kept). Platforms
+    # add their own through their spec (Weibo's 418/432 back-off at 560).
     "benchmark.middlewares.RetryAfterMiddleware": 555,
 }
 ITEM_PIPELINES = {
@@ -111,12 +114,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("BENCHMARK_LOG_LEVEL", "INFO")
 # Default scrapy.logformatter.LogFormatter; ours skips the per-page/per-item DEBUG lines above DEBUG level.
 LOG_FORMATTER = "benchmark.logformatter.QuietLogFormatter"
-
-# --- Mastodon -------------------------------------------------------------------------------------
-# Pause an instance's slot until its rate-limit window resets when fewer requests than this are left.
-MASTODON_RATE_LIMIT_MIN_REMAINING = 10
-# Accounts with `noindex` (opted out of search indexing) end as opted_out and are not crawled.
-MASTODON_RESPECT_NOINDEX = True
 
 # --- Scale-out and incremental re-crawls (docs/scale-out.md) -----------------------------------------
 # Empty (default): one process, Scrapy's in-memory scheduler. A redis:// URL turns on the scrapy-redis

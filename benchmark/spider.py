@@ -1,7 +1,9 @@
 """The base of every platform spider: panel and period from the config, per-account status, paging rule.
 
-A platform spider only builds requests and follows its cursor; payloads become items in
-`benchmark.parsers.<platform>` (pure functions). Everything every platform shares lives here.
+A platform spider (benchmark/platforms/<name>/spider.py) only builds requests and follows its cursor; payloads
+become items in `benchmark.platforms.<name>.parser` (pure functions). Its class names its platform's spec
+(`spec = SPEC`), which gives it its name, base-URL setting, HTTP-failure table and own downloader middlewares.
+Everything every platform shares lives here.
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
     from benchmark.items import Post
+    from benchmark.parsers.common import FeedPage
+    from benchmark.platforms.spec import PlatformSpec
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +90,7 @@ def reason_words(code: str) -> str:
 class BenchmarkSpider(scrapy.Spider):
     """Reads `BENCHMARK_CONFIG`; `-a accounts=ID,ID -a since=YYYY-MM-DD -a until=YYYY-MM-DD` override it."""
 
+    spec: ClassVar[PlatformSpec | None] = None  # set by each platform spider; the rest below follows from it
     platform: str = ""
     base_url_setting: str = ""
     default_base_url: str = ""
@@ -110,6 +116,23 @@ class BenchmarkSpider(scrapy.Spider):
         self.checkpoint: CompletionCheckpoint | None = None
         self.committed_posts: dict[str, int] = {}  # account id → its posts in store commits (from the store)
         self.commits_seen = False  # the store says when it commits (benchmark.signals.batch_committed)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        platform = cls.__dict__.get("spec")
+        if platform is not None:
+            cls.name = cls.platform = platform.name
+            cls.base_url_setting, cls.default_base_url = platform.base_url_setting, platform.base_url_default
+            cls.http_failures = {**BenchmarkSpider.http_failures, **platform.http_failures}
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """The platform's own downloader middlewares join the project's (a spider setting replaces a dict)."""
+        super().update_settings(settings)
+        own = cls.spec.downloader_middlewares if cls.spec is not None else {}
+        if own:
+            merged = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **own}
+            settings.set("DOWNLOADER_MIDDLEWARES", merged, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BenchmarkSpider:
@@ -287,6 +310,26 @@ class BenchmarkSpider(scrapy.Spider):
             yield from self.unreadable_payload(response)
         return data
 
+    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
+        """A parsed answer that says the account cannot be read on (a ProfileResult's or FeedPage's status).
+
+        "malformed" on a 200 is a broken page: retried, then the account is partial. "malformed" on an error
+        answer (an error the parser does not know, e.g. a Bluesky XRPC error) is partial at once: asking again
+        gives the same answer. Any other status ends the account with it (`problem_reason` words it)."""
+        account_id = response.meta["account_id"]
+        if status == "malformed":
+            if response.status == 200:
+                yield from self.retry_or_fail(response, "malformed_payload")
+            else:
+                self.tracker.fail(self.platform, account_id, "partial",
+                                  Message("HTTP {status}: {reason}", status=response.status, reason=message))
+            return
+        self.tracker.fail(self.platform, account_id, status, self.problem_reason(status, message))
+
+    def problem_reason(self, status: str, message: str) -> str:
+        """The reason an account ends with `status` (a platform may add its hint, e.g. Weibo's cookie)."""
+        return message
+
     def unreadable_payload(self, response: Response) -> Iterator[Any]:
         """A 200 whose body is not JSON (cut or garbled): a broken page."""
         yield from self.retry_or_fail(response, "malformed_json")
@@ -407,6 +450,24 @@ class BenchmarkSpider(scrapy.Spider):
         return [a for a in self.panel if not self.tracker.get(self.platform, a.id).resumed]
 
     # -- the paging template shared by every platform ---------------------------------------------------
+    def feed_page(self, response: Response, page: FeedPage, request_for: Callable[[str, int], scrapy.Request],
+                  moved: bool | None = None, emit: Callable[[list[Post]], Iterable[Any]] | None = None,
+                  posts: list[Post] | None = None) -> Iterator[Any]:
+        """One parsed timeline page (the FeedPage contract): its skipped items counted, then its end, its problem
+        (page_problem) or its posts and the next page (`follow`). A spider supplies its next request
+        (`request_for`), and where it has one its own cursor-order rule (`moved`), what the kept posts become
+        (`emit`) and the posts to keep when it filters the page's (`posts`)."""
+        account_id = response.meta["account_id"]
+        self.count_dropped(account_id, page.dropped)
+        if page.status == "end":
+            self.tracker.reached_end(self.platform, account_id)
+            return
+        if page.status != "ok":
+            yield from self.page_problem(response, page.status, page.message)
+            return
+        yield from self.follow(response, page.posts if posts is None else posts, page.cursor, request_for,
+                               moved=moved, emit=emit)
+
     def follow(self, response: Response, posts: list[Post], cursor: str | None,
                request_for: Callable[[str, int], scrapy.Request], moved: bool | None = None,
                emit: Callable[[list[Post]], Iterable[Any]] | None = None) -> Iterator[Any]:

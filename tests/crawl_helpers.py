@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from benchmark.platforms import all_secrets
+from benchmark.sample.testing import base_url_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Politeness off: the sample server is local. Short back-off so 418 bursts resolve in the test.
@@ -50,10 +53,7 @@ def run_crawl(spider: str, *, base_url: str, db_path: Path, config_path: Path, s
         "BENCHMARK_DB": db_url,
         "BENCHMARK_CONFIG": str(config_path),
         "PSEUDONYM_KEY_FILE": str(db_path.parent / "pseudonym.key"),
-        "WEIBO_BASE_URL": f"{base_url}/weibo",
-        "BLUESKY_BASE_URL": f"{base_url}/bluesky",
-        "MASTODON_BASE_URL": f"{base_url}/mastodon",
-        "TELEGRAM_BASE_URL": f"{base_url}/telegram",
+        **base_url_settings(base_url),
         **(settings or {}),
     }
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
@@ -62,8 +62,9 @@ def run_crawl(spider: str, *, base_url: str, db_path: Path, config_path: Path, s
     for key, value in (args or {}).items():
         command += ["-a", f"{key}={value}"]
     command += extra or []
-    environment = {k: v for k, v in os.environ.items() if k not in ("WEIBO_COOKIE", "BENCHMARK_DB",
-                                                                     "BENCHMARK_CONFIG")}
+    # No secret of the developer's environment reaches a test crawl.
+    dropped = {"BENCHMARK_DB", "BENCHMARK_CONFIG", *(secret.env for secret in all_secrets())}
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(env or {})
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
                           env=environment)

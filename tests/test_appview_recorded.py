@@ -15,10 +15,10 @@ from benchmark.config import load_config
 from benchmark.items import Comment, Post
 from benchmark.metrics.compute import comment_metrics
 from benchmark.metrics.load import PanelData, load_panel, open_store
-from benchmark.parsers import bluesky as parser
 from benchmark.pipelines import _as_row
+from benchmark.platforms.bluesky import parser
+from benchmark.platforms.bluesky.spider import FEED_LIMIT
 from benchmark.privacy import Pseudonymiser
-from spiders.bluesky import FEED_LIMIT
 from tests.toolkit.factories import build_store, config_toml, write_config
 from tests.toolkit.spiders import load_spider, make_spider, respond, split
 

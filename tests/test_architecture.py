@@ -20,11 +20,11 @@ LONG_MODULES = {
     "benchmark/sample/panel.py": "the sample panel (data, by design)",
     "benchmark/store.py": "TODO #18: being split in branch h/store",
     "benchmark/distributed.py": "TODO #18: being split in branch h/store",
-    "benchmark/spider.py": "TODO #18: being split in branch h/platforms",
-    "benchmark/parsers/weibo.py": "TODO #18: being split in branch h/platforms",
-    "benchmark/parsers/bluesky.py": "TODO #18: being split in branch h/platforms",
-    "benchmark/parsers/mastodon.py": "TODO #18: being split in branch h/platforms",
-    "benchmark/sample/render_weibo.py": "TODO #18: being split in branch h/platforms",
+    "benchmark/spider.py": "TODO #18: being split in branch h/split",
+    "benchmark/platforms/weibo/parser.py": "TODO #18: being split in branch h/split",
+    "benchmark/platforms/bluesky/parser.py": "TODO #18: being split in branch h/split",
+    "benchmark/platforms/mastodon/parser.py": "TODO #18: being split in branch h/split",
+    "benchmark/platforms/weibo/sample.py": "TODO #18: being split in branch h/split",
 }
 
 

@@ -19,20 +19,22 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.platforms import all_secrets
+from benchmark.sample.testing import base_url_settings
 from tests.crawl_helpers import PROJECT_ROOT
 from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
 from tests.toolkit.factories import write_config, write_panel_config
 
 # Nothing may leave this machine if a mistake were not caught: every platform points at a closed local port.
 CLOSED = "http://127.0.0.1:9"
-OFFLINE = ["-s", f"WEIBO_BASE_URL={CLOSED}/weibo", "-s", f"BLUESKY_BASE_URL={CLOSED}/bluesky",
-           "-s", f"MASTODON_BASE_URL={CLOSED}/mastodon", "-s", f"TELEGRAM_BASE_URL={CLOSED}/telegram",
+OFFLINE = [*(arg for key, value in base_url_settings(CLOSED).items() for arg in ("-s", f"{key}={value}")),
            "-s", "RETRY_TIMES=0", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 
 def environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("WEIBO_COOKIE", "BENCHMARK_DB", "BENCHMARK_CONFIG", "BENCHMARK_LANGUAGE", "LANGUAGE",
+           if k not in (*(secret.env for secret in all_secrets()), "BENCHMARK_DB", "BENCHMARK_CONFIG",
+                        "BENCHMARK_LANGUAGE", "LANGUAGE",
                         "LC_ALL", "LC_MESSAGES", "LANG", "SCRAPY_SETTINGS_MODULE")}
     # This worktree's code, whatever the current folder (the editable install may point elsewhere).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), extra.pop("PYTHONPATH", "")]))

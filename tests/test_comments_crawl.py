@@ -27,6 +27,7 @@ from scrapy import Request
 
 from benchmark.comments import trim_to_top_level
 from benchmark.items import Comment, Post
+from benchmark.platforms.weibo.sample import COMMENTS_PAGE
 from benchmark.sample.panel import (
     Panel,
     SampleAccount,
@@ -35,7 +36,6 @@ from benchmark.sample.panel import (
     comments_for,
     fake_cid,
 )
-from benchmark.sample.render_weibo import COMMENTS_PAGE
 from benchmark.sample.testing import run_server_subprocess
 from tests.crawl_helpers import CrawlResult, run_crawl
 from tests.toolkit.factories import make_comment, make_post, write_panel_config

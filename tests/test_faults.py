@@ -23,7 +23,8 @@ from types import SimpleNamespace
 import pytest
 
 from bench.faults import ANCHOR, crawl_sample, expected_posts, report, scenario_spec, verdicts
-from benchmark.middlewares import BanDetectionMiddleware, RetryAfterMiddleware, parse_retry_after
+from benchmark.middlewares import RetryAfterMiddleware, parse_retry_after
+from benchmark.platforms.weibo.middlewares import BanDetectionMiddleware
 from benchmark.sample.faults import (
     FAULTS_PATH,
     HOSTILE,

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from scrapy.settings import Settings
@@ -22,8 +22,8 @@ from scrapy.settings import Settings
 from benchmark import i18n
 from benchmark.config import config_language
 from benchmark.extensions import CrawlReport
+from benchmark.platforms.weibo import spider as weibo_spider
 from benchmark.tracker import AccountTracker
-from spiders import weibo as weibo_spider
 from tests.crawl_helpers import PROJECT_ROOT
 from tests.toolkit.factories import write_config
 
@@ -54,7 +54,7 @@ def extracted_from_source() -> set:
         top = relative.split("/")[0]
         return top in ("benchmark", "spiders") and "/." not in f"/{relative}"
 
-    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(i18n.EXTRA_KEYWORDS)}
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(i18n.EXTRA_KEYWORDS))}  # "NP_:1c,2" as pybabel -k
     found = extract_from_dir(PROJECT_ROOT, method_map, options_map, keywords=keywords,
                              directory_filter=only_the_code)
     return {(message, context) for _file, _line, message, _comments, context in found}

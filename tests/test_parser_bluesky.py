@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark.items import POST_FORMATS, POST_KINDS
-from benchmark.parsers import bluesky
 from benchmark.parsers.common import FeedPage
+from benchmark.platforms.bluesky import parser as bluesky
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 CRAWLED_AT = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark.items import POST_FORMATS, POST_KINDS
-from benchmark.parsers import mastodon
 from benchmark.parsers.common import FeedPage
+from benchmark.platforms.mastodon import parser as mastodon
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 CRAWLED_AT = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)

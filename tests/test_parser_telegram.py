@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark.items import POST_FORMATS, POST_KINDS
-from benchmark.parsers import telegram
 from benchmark.parsers.common import FeedPage
+from benchmark.platforms.telegram import parser as telegram
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 CRAWLED_AT = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark.parsers import weibo
 from benchmark.parsers.text import html_to_text
-from benchmark.parsers.weibo import (
+from benchmark.platforms.weibo import parser as weibo
+from benchmark.platforms.weibo.parser import (
     apply_long_text,
     classify_envelope,
     parse_comments,

@@ -32,8 +32,11 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from benchmark.items import POST_FORMATS, POST_KINDS, Account, Comment, Post
-from benchmark.parsers import bluesky, mastodon, telegram, weibo
 from benchmark.parsers.common import FEED_STATUSES, FeedPage
+from benchmark.platforms.bluesky import parser as bluesky
+from benchmark.platforms.mastodon import parser as mastodon
+from benchmark.platforms.telegram import parser as telegram
+from benchmark.platforms.weibo import parser as weibo
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CRAWLED_AT = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from benchmark.i18n import use_language
 from benchmark.metrics.compute import compute_metrics
 from benchmark.metrics.findings import evaluate_findings, scorecard
 from benchmark.metrics.load import load_panel, open_store
-from benchmark.parsers.weibo import parse_status
+from benchmark.platforms.weibo.parser import parse_status
 from benchmark.report.analyses import analyse
 from benchmark.report.build import build_report
 from benchmark.report.context import report_context

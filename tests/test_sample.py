@@ -729,7 +729,7 @@ def test_unknown_archetype_is_rejected():
 
 
 def test_weibo_parser_reads_every_demo_page_without_drops(demo, site):
-    weibo = pytest.importorskip("benchmark.parsers.weibo")
+    weibo = pytest.importorskip("benchmark.platforms.weibo.parser")
     for account in accounts(demo, "weibo"):
         parsed = []
         for payload in weibo_pages(site, account.id):
@@ -751,7 +751,7 @@ def test_weibo_parser_reads_every_demo_page_without_drops(demo, site):
 def test_long_demo_posts_keep_the_links_of_their_hidden_part(demo, site):
     """Timeline (cut) + statuses/extend, as the spider reads them: every link of the post is kept, also those
     after the cut, which the plain long text shows only as "网页链接" (issue 15 item 2)."""
-    weibo = pytest.importorskip("benchmark.parsers.weibo")
+    weibo = pytest.importorskip("benchmark.platforms.weibo.parser")
     checked = 0
     for account in accounts(demo, "weibo"):
         truth = {p.id: p for p in demo.posts("weibo", account.id)}
@@ -768,7 +768,7 @@ def test_long_demo_posts_keep_the_links_of_their_hidden_part(demo, site):
 
 
 def test_weibo_parser_classifies_the_fault_behaviours(faulty):
-    weibo = pytest.importorskip("benchmark.parsers.weibo")
+    weibo = pytest.importorskip("benchmark.platforms.weibo.parser")
     html = get(faulty, timeline("1000000002")).body.decode()
     assert weibo.classify_envelope(html)[0] == "login_wall"
     assert weibo.classify_envelope(json.loads(get(faulty, timeline("1000000003")).body))[0] == "login_wall"
@@ -777,7 +777,7 @@ def test_weibo_parser_classifies_the_fault_behaviours(faulty):
 
 
 def test_bluesky_parser_reads_every_demo_page_without_drops(demo, site):
-    bluesky = pytest.importorskip("benchmark.parsers.bluesky")
+    bluesky = pytest.importorskip("benchmark.platforms.bluesky.parser")
     for account in accounts(demo, "bluesky"):
         parsed = []
         for payload in bluesky_pages(site, account.id):
@@ -789,7 +789,7 @@ def test_bluesky_parser_reads_every_demo_page_without_drops(demo, site):
 
 
 def test_mastodon_parser_reads_every_demo_page_without_drops(demo, site):
-    mastodon = pytest.importorskip("benchmark.parsers.mastodon")
+    mastodon = pytest.importorskip("benchmark.platforms.mastodon.parser")
     for account in accounts(demo, "mastodon"):
         parsed = []
         for reply in mastodon_pages(site, account.id):
@@ -801,7 +801,7 @@ def test_mastodon_parser_reads_every_demo_page_without_drops(demo, site):
 
 
 def test_telegram_parser_reads_every_demo_page_without_drops(demo, site):
-    telegram = pytest.importorskip("benchmark.parsers.telegram")
+    telegram = pytest.importorskip("benchmark.platforms.telegram.parser")
     for account in accounts(demo, "telegram"):
         parsed = []
         for html in telegram_pages(site, account.id):

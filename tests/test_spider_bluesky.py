@@ -21,8 +21,9 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account, Post
-from benchmark.parsers import bluesky as parser
-from spiders.bluesky import BlueskySpider
+from benchmark.platforms.bluesky import parser
+from benchmark.platforms.bluesky import spider as spider_module
+from benchmark.platforms.bluesky.spider import BlueskySpider
 from tests.crawl_helpers import run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
@@ -161,7 +162,7 @@ def test_profile_problems_end_the_account_with_a_status(tmp_path: Path, status: 
 
 
 def test_pinned_old_post_is_not_stored_and_does_not_stop_paging(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # one timeline item fills a page: there may be more
+    monkeypatch.setattr(spider_module, "FEED_LIMIT", 1)  # one timeline item fills a page: there may be more
     spider = make_spider(tmp_path, since="2025-02-08")  # starts 2025-02-07T16:00Z (Asia/Shanghai)
     request = first_feed_request(spider)
     old = post_item("atat_postview_external_link_card.json", PIN)  # 2025-02-07T14:00Z, pinned
@@ -175,7 +176,7 @@ def test_pinned_old_post_is_not_stored_and_does_not_stop_paging(tmp_path: Path, 
 
 
 def test_a_cursor_that_does_not_move_marks_the_account_partial(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # a full page: its cursor is followed
+    monkeypatch.setattr(spider_module, "FEED_LIMIT", 1)  # a full page: its cursor is followed
     spider = make_spider(tmp_path)
     request = first_feed_request(spider)
     page = feed(post_item("atat_postview_images.json"), cursor="2025-02-07T20:21:11.468Z")
@@ -197,7 +198,7 @@ def test_a_page_older_than_the_period_ends_the_feed(tmp_path: Path) -> None:
 
 
 def test_pinned_post_is_stored_once_though_the_feed_shows_it_twice(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("spiders.bluesky.FEED_LIMIT", 1)  # page 1 is full (the pinned copy does not count)
+    monkeypatch.setattr(spider_module, "FEED_LIMIT", 1)  # page 1 is full (the pinned copy does not count)
     spider = make_spider(tmp_path)
     request = first_feed_request(spider)
     page1 = feed(post_item("atat_postview_images.json", PIN), post_item("atat_postview_video.json"), cursor="c1")

@@ -23,7 +23,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account
-from spiders.mastodon import MIN_REMAINING, MastodonSpider, rate_limit_wait
+from benchmark.platforms.mastodon.spider import MIN_REMAINING, MastodonSpider, rate_limit_wait
 from tests.crawl_helpers import run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"

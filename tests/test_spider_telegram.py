@@ -19,7 +19,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account, Post
-from spiders.telegram import TelegramSpider
+from benchmark.platforms.telegram.spider import TelegramSpider
 from tests.crawl_helpers import run_crawl
 from tests.test_parser_telegram import as_served
 

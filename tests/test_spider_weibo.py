@@ -25,9 +25,9 @@ from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
 from benchmark.i18n import stored_message
+from benchmark.platforms.weibo.spider import WeiboSpider
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
-from spiders.weibo import WeiboSpider
 from tests.crawl_helpers import PROJECT_ROOT, run_crawl
 
 ANCHOR = "2026-11-26T12:00:00+08:00"

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmark.parsers.weibo import parse_comments
+from benchmark.platforms.weibo.parser import parse_comments
 from benchmark.voice import (
     LEXICON_DIR,
     LEXICON_FILES,

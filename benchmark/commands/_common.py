@@ -21,6 +21,8 @@ from scrapy.commands import ScrapyHelpFormatter
 from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 
+from benchmark import platforms
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -126,7 +128,7 @@ class ConsoleWarnings(logging.Handler):
     """Warnings and errors of the crawl itself (not Scrapy's machinery) on the console, one line each, while
     the full log goes to the file."""
 
-    OWN = ("benchmark", "spiders", "weibo", "bluesky", "mastodon", "telegram")
+    OWN = ("benchmark", *platforms.names())  # our modules' loggers, and each spider's (named after it)
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)

@@ -14,6 +14,7 @@ from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from benchmark import platforms
 from benchmark.commands._common import (
     EXIT_INCOMPLETE,
     EXIT_USAGE,
@@ -56,7 +57,7 @@ class Command(ScrapyCrawlCommand):
     log_file = None
 
     def short_desc(self) -> str:
-        return "Crawl one platform's accounts of the config into the store (weibo, bluesky, mastodon, telegram)"
+        return f"Crawl one platform's accounts of the config into the store ({', '.join(platforms.names())})"
 
     def syntax(self) -> str:
         return "PLATFORM [--config FILE] [-a accounts=ID,ID] [-a since=YYYY-MM-DD] [-a until=YYYY-MM-DD] [--verbose]"

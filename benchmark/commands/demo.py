@@ -16,16 +16,12 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from benchmark import platforms
 from benchmark.commands._common import add_verbose, install_console_warnings, log_to_file, readable_help, use_project
 from benchmark.extensions import CrawlReport
 from benchmark.i18n import choose_language, gettext_for
 
-PLATFORM_SETTINGS = {
-    "weibo": "WEIBO_BASE_URL",
-    "bluesky": "BLUESKY_BASE_URL",
-    "mastodon": "MASTODON_BASE_URL",
-    "telegram": "TELEGRAM_BASE_URL",
-}
+PLATFORM_SETTINGS = platforms.base_url_settings()  # platform -> its base-URL setting, pointed at the sample
 
 # The sample server is local: politeness delays would only make the demo slow.
 FAST_LOCAL_SETTINGS = {
@@ -34,7 +30,8 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "BAN_BACKOFF_BASE": 0.2,
-    "WEIBO_COOKIE_NEEDED": False,  # the sample server needs no cookie: no "WEIBO_COOKIE is not set" warning
+    # Each platform's own demo settings (the sample server needs no Weibo cookie: no "not set" warning).
+    **{key: value for spec in platforms.all_specs() for key, value in spec.demo_settings.items()},
     # A small comments sample shows the "Talking with fans" section for about 3 extra seconds.
     "CRAWL_COMMENTS": True,
     "COMMENTS_PER_POST": 20,

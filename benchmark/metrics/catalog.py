@@ -19,7 +19,8 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
-from benchmark.i18n import N_, _, current_language, format_count, format_number, translations, use_language
+from benchmark import platforms
+from benchmark.i18n import _, current_language, format_count, format_number, translations, use_language
 from benchmark.metrics.specs import (  # noqa: F401  (re-exported: the codes' historical home)
     ANSWERED_WHEN,
     AUTHOR_CLASSES,
@@ -35,21 +36,14 @@ from benchmark.metrics.specs import (  # noqa: F401  (re-exported: the codes' hi
 
 METRICS_VERSION = "2026.1"
 
-REPLY_PLATFORMS = ("bluesky", "mastodon")  # platforms where an account can reply to others
+# Platforms where an account can reply to others (each platform spec says: has_replies).
+REPLY_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_replies)
 
-# Which counters make up E for each platform (views are reach, never engagement).
+# Which counters make up E for each platform (views are reach, never engagement), and their words (msgids):
+# from each platform's spec (benchmark/platforms/<name>/__init__.py).
 ENGAGEMENT_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "weibo": ("likes", "comments", "reposts"),
-    "bluesky": ("likes", "comments", "reposts", "quotes"),
-    "mastodon": ("likes", "reposts", "comments"),
-    "telegram": ("likes", "comments"),
-}
-ENGAGEMENT_WORDING = {
-    "weibo": N_("likes (赞) + comments (评) + reposts (转)"),
-    "bluesky": N_("likes + replies + reposts + quotes"),
-    "mastodon": N_("favourites + boosts (reblogs) + replies"),
-    "telegram": N_("reactions + comments where the channel shows them (views are reach, not engagement)"),
-}
+    spec.name: spec.engagement_components for spec in platforms.all_specs()}
+ENGAGEMENT_WORDING = {spec.name: spec.engagement_wording for spec in platforms.all_specs()}
 
 # id -> (unit, definition in English, METRICS.md's wording); metric_definition() gives it in the current language.
 METRICS: dict[str, tuple[str, str]] = {
@@ -70,8 +64,7 @@ def _term_table(pgettext: Callable[[str, str], str], _: Callable[[str], str]) ->
     return {
         "role": {"own": pgettext("role", "own"), "peer": pgettext("role", "peer"),
                  "exemplar": pgettext("role", "exemplar")},
-        "platform": {"weibo": pgettext("platform", "weibo"), "bluesky": pgettext("platform", "bluesky"),
-                     "mastodon": pgettext("platform", "mastodon"), "telegram": pgettext("platform", "telegram")},
+        "platform": {spec.name: pgettext("platform", spec.display_label()) for spec in platforms.all_specs()},
         "kind": {"original": pgettext("post kind", "original"), "repost": pgettext("post kind", "repost"),
                  "quote": pgettext("post kind", "quote"), "reply": pgettext("post kind", "reply")},
         "format": {"text": pgettext("post format", "text"), "image": pgettext("post format", "image"),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from benchmark import platforms
 from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
@@ -134,7 +135,8 @@ def engagement_metrics(posts: pd.DataFrame, accounts: pd.DataFrame) -> dict[str,
     n_posts = _counts(posts, idx)
     bci = (0.2 * np.log(n_posts + 1) + 0.8 * (0.4 * np.log(sums["reposts"] + 1)
            + 0.4 * np.log(sums["comments"] + 1) + 0.2 * np.log(sums["likes"] + 1))) * 160
-    out["bci"] = (bci.where((accounts["platform"] == "weibo") & (n_posts > 0)), n_posts)
+    has_bci = accounts["platform"].isin([spec.name for spec in platforms.all_specs() if spec.has_bci])  # Weibo
+    out["bci"] = (bci.where(has_bci & (n_posts > 0)), n_posts)
     return out
 
 
@@ -201,7 +203,7 @@ def fan_questions(comments: pd.DataFrame) -> pd.DataFrame:
 # Platforms whose comment counter counts direct replies only: Bluesky's replyCount (the App View counts the
 # posts whose reply.parent is the post) and Mastodon's replies_count (incremented on the in_reply_to status).
 # Their coverage compares top-level comments with it, or the answers under them would push it above 1.
-DIRECT_REPLY_COUNTERS = frozenset({"bluesky", "mastodon"})
+DIRECT_REPLY_COUNTERS = frozenset(spec.name for spec in platforms.all_specs() if spec.direct_reply_counter)
 
 
 def _coverage(comments: pd.DataFrame, posts: pd.DataFrame, idx: pd.Index) -> Metric:

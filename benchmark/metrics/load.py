@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Integer, Text, and_, create_engine, inspect, sele
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from benchmark import store
+from benchmark import platforms, store
 from benchmark.config import BenchmarkConfig, normalize_id
 from benchmark.exceptions import ReportInputError
 from benchmark.i18n import _, format_count
@@ -130,25 +130,21 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     stored = pd.read_sql(select(*(store.accounts.c[c] for c in cols),
                                 store.accounts.c.extra["did"].as_string().label("did")), conn)
     matches = [_match_account(stored, account.platform, account.id) for account in config.accounts]
-    bluesky = [account for account in config.accounts if account.platform == "bluesky"]
-    handle_dids = _dids_of_handles(
-        conn, {a for account in bluesky for a in (account.id, *account.affiliates) if not a.startswith("did:")},
-        {str(match["account_id"]) for account, match in zip(config.accounts, matches, strict=True)
-         if account.platform == "bluesky" and match is not None})
+    aliases = _aliases(conn, config, matches)
     rows = []
     for acct, (account, match) in enumerate(zip(config.accounts, matches, strict=True)):
         row = match if match is not None else {"account_id": account.id}
         # A Bluesky brand listed by handle is named by its DID in others' reposts and comments: its profile's DID,
-        # or the DIDs seen beside its handle, identify it too.
+        # or the DIDs seen beside its handle (its platform's alias hook), identify it too.
         names = (account.id, row.get("account_id"), row.get("handle"), row.get("did"))
         idents = {_ident(account.platform, v) for v in names if isinstance(v, str) and v}
-        if account.platform == "bluesky":
-            idents |= handle_dids.get(_ident("bluesky", account.id), set())
+        seen_as = aliases.get(account.platform, {})
+        idents |= seen_as.get(_ident(account.platform, account.id), set())
         rows.append({
             "acct": acct, "platform": account.platform, "account_id": str(row["account_id"]),
             "config_id": account.id, "label": account.label, "role": account.role,
             "affiliates": tuple(_ident(account.platform, a) for a in account.affiliates)
-            + tuple(did for a in account.affiliates for did in handle_dids.get(_ident(account.platform, a), ())),
+            + tuple(did for a in account.affiliates for did in seen_as.get(_ident(account.platform, a), ())),
             "idents": frozenset(idents), "handle": row.get("handle"), "name": row.get("name"),
             "url": row.get("url"), "account_followers": _num(row.get("followers")),
             "in_store": match is not None,
@@ -156,28 +152,18 @@ def _panel_accounts(conn: Any, config: BenchmarkConfig) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("acct", drop=False)
 
 
-def _dids_of_handles(conn: Any, handles: set[str], account_ids: set[str]) -> dict[str, set[str]]:
-    """Bluesky handle → the DIDs it was seen with in the posts of `account_ids` and in the comments under them.
-    Reposts, replies and comments name their author by DID, with the handle beside it in `extra`, so a panel
-    account or an affiliate listed by handle is still recognised."""
-    wanted = {_ident("bluesky", h) for h in handles}
-    found: dict[str, set[str]] = {}
-    if not wanted or not account_ids:
-        return found
-    p, c = store.posts.c, store.comments.c
-    panel_posts = and_(p.platform == "bluesky", p.account_id.in_(sorted(account_ids)))
-    statements = []
-    for handle_key, id_column in (("ref_author_handle", p.ref_author_id), ("reply_to_handle", p.reply_to_author_id)):
-        handle = p.extra[handle_key].as_string()
-        statements.append(select(handle, id_column).distinct().where(panel_posts, handle.is_not(None)))
-    handle = c.extra["author_handle"].as_string()
-    statements.append(select(handle, c.author_id).distinct().join_from(
-        store.comments, store.posts, and_(p.platform == c.platform, p.post_id == c.post_id)).where(
-        panel_posts, handle.is_not(None)))
-    for stmt in statements:
-        for seen, did in conn.execute(stmt):
-            if did and _ident("bluesky", seen) in wanted:
-                found.setdefault(_ident("bluesky", seen), set()).add(_ident("bluesky", did))
+def _aliases(conn: Any, config: BenchmarkConfig,
+             matches: list[dict[str, Any] | None]) -> dict[str, dict[str, set[str]]]:
+    """platform → {ident of a config id → the other idents it is seen under}, from each platform spec's
+    `aliases` hook (Bluesky: handle → DIDs), called with the platform's config accounts and their stored ids."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for spec in platforms.all_specs():
+        if not spec.aliases:
+            continue
+        accounts = [account for account in config.accounts if account.platform == spec.name]
+        stored_ids = {str(match["account_id"]) for account, match in zip(config.accounts, matches, strict=True)
+                      if account.platform == spec.name and match is not None}
+        found[spec.name] = platforms.hook(spec.aliases)(conn, accounts, stored_ids)
     return found
 
 

@@ -1,5 +1,9 @@
-"""Shared pieces of the open-platform parsers (Bluesky, Mastodon, Telegram): the page result and small
-coercions that never raise, so a parser can skip a bad item with a reason instead of failing a crawl.
+"""The parser contract every platform parser returns (ProfileResult, FeedPage), and small coercions that
+never raise, so a parser can skip a bad item with a reason instead of failing a crawl.
+
+A platform parser (benchmark/platforms/<name>/parser.py) turns a profile answer into a ProfileResult and a
+timeline page into a FeedPage (or a subclass with the platform's extras, e.g. Weibo's long-text ids); the
+platform's spider hands the FeedPage to BenchmarkSpider.feed_page, the one paging flow.
 """
 
 from __future__ import annotations
@@ -8,11 +12,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from benchmark.items import Post
+from benchmark.items import Account, Post
 
 FEED_STATUSES = ("ok", "end", "not_found", "private", "opted_out", "blocked", "malformed", "login_wall")
+
+
+class ProfileResult(NamedTuple):
+    """A profile answer as a spider needs it: the account (None when there is none: "not_found", "malformed",
+    ...), a status (FEED_STATUSES; "opted_out" may come with the account) and why (a message, or "").
+    A tuple, so `account, status, message = parse_profile(...)` reads it."""
+
+    account: Account | None
+    status: str = "ok"
+    message: str = ""
 
 
 @dataclass
@@ -20,7 +34,7 @@ class FeedPage:
     """One page of an account's posts, as a spider needs it to decide what to yield and what to fetch next."""
 
     posts: list[Post]
-    cursor: str | None  # next-page cursor: Bluesky `cursor`, Mastodon `max_id`, Telegram `before` id
+    cursor: str | None  # next-page cursor: Weibo `since_id`, Bluesky `cursor`, Mastodon `max_id`, Telegram `before`
     status: str = "ok"  # FEED_STATUSES
     message: str = ""
     dropped: list[str] = field(default_factory=list)  # one reason per skipped item

@@ -2,7 +2,7 @@
 
 - `benchmark.sample.panel`: the platform-neutral model and its deterministic generator (`demo_panel`,
   `Panel.from_spec`, `synthetic_spec`, `panel_config_toml`).
-- `benchmark.sample.render_<platform>`: panel → payloads shaped like the recorded fixtures.
+- `benchmark.platforms.<platform>.sample`: panel → payloads shaped like the recorded fixtures.
 - `benchmark.sample.server`: one local HTTP server for all platforms (`start_server`, `python -m ...`).
 - `benchmark.sample.testing`: run the server in a subprocess from tests.
 
@@ -22,6 +22,7 @@ This package imports only the standard library.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,16 @@ def redirect(location: str, status: int = 302) -> Reply:
 def first(query: dict[str, list[str]], name: str, default: str | None = None) -> str | None:
     values = query.get(name)
     return values[0] if values else default
+
+
+# The date a hostile server gives the newest post of a page (benchmark.sample.faults, each platform's faults.py).
+FAR_DATE = "9999-12-31T23:30:00-05:00"
+
+
+def raw_param(query: str, name: str) -> str:
+    """The value of `name` in a raw query string (empty when absent)."""
+    match = re.search(rf"(?:^|&){name}=([^&]*)", query)
+    return match.group(1) if match else ""
 
 
 def throttle(site: Any, platform: str, account_id: str, behaviour: dict[str, Any], body_429: bytes) -> Reply | None:

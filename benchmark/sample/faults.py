@@ -27,6 +27,7 @@ Only the standard library is used.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import random
@@ -35,12 +36,13 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from email.utils import formatdate
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from benchmark.sample import HTML_TYPE, JSON_TYPE, Reply, dump_json
 
 FAULTS_PATH = "/__faults"
-PLATFORM_PREFIXES = ("/weibo/", "/bluesky/", "/mastodon/", "/telegram/")
 RATE_KINDS = ("http_5xx", "drop", "slow", "truncated_close", "truncated_cut", "malformed", "retry_after_seconds",
               "retry_after_date")
 BAN_CODES = (418, 432)
@@ -152,7 +154,7 @@ class FaultInjector:
         """Platform API requests only (robots.txt and the fault counter are always served clean), and
         only the profile's `only_paths` when it names some."""
         route = path.split("?", 1)[0]
-        return route.startswith(PLATFORM_PREFIXES) and route.startswith(self.profile.only_paths or ("/",))
+        return route.startswith(platform_prefixes()) and route.startswith(self.profile.only_paths or ("/",))
 
     def draw(self, path: str) -> Fault | None:
         """Number this request and return its fault (None = serve it clean)."""
@@ -249,8 +251,6 @@ def faulty_reply(reply: Reply, fault: Fault, now: float) -> tuple[Reply, int | N
 # is in docs/reliability.md. A crawl of any of them must end with every account complete (every served
 # in-period post stored, none twice, no foreign post) or not `ok`, with a reason.
 
-FAR_DATE = "9999-12-31T23:30:00-05:00"
-FAR_DATE_WEIBO = "Fri Dec 31 23:30:00 -0500 9999"
 HOSTILE = {
     "date_9999": "the newest post of every page dated 9999-12-31T23:30:00-05:00 (and, on Mastodon, "
                  "X-RateLimit-Reset too)",
@@ -262,16 +262,30 @@ HOSTILE = {
     "huge_count": "the newest post of every page has 10**30 likes",
     "surrogate": "the newest post of every page has a lone surrogate (\\ud800) in its text",
 }
-_TIMELINES = (("weibo", "/weibo/api/container/getIndex", "containerid=107603"),
-              ("bluesky", "/bluesky/xrpc/app.bsky.feed.getAuthorFeed", ""),
-              ("mastodon", "/mastodon/api/v1/accounts/", "/statuses"),
-              ("telegram", "/telegram/s/", ""))
+
+
+@cache
+def platform_prefixes() -> tuple[str, ...]:
+    """The sample server's platform routes ("/weibo/", ...): one per registered platform."""
+    from benchmark.platforms import names
+
+    return tuple(f"/{name}/" for name in names())
+
+
+@cache
+def hostile_profiles() -> dict[str, ModuleType]:
+    """platform -> its fault profile (benchmark/platforms/<name>/faults.py): which path is a timeline page,
+    where its cursor and newest post are, how a post is spoiled. Imported on first use (they import this)."""
+    from benchmark.platforms import all_specs
+
+    return {spec.name: importlib.import_module(spec.module("faults")) for spec in all_specs()}
 
 
 def timeline_platform(path: str) -> str | None:
     """The platform whose timeline page `path` asks for (pinned-only Mastodon pages excluded), else None."""
-    for platform, prefix, marker in _TIMELINES:
-        if path.startswith(prefix) and marker in path and "pinned=true" not in path:
+    for platform, profile in hostile_profiles().items():
+        prefix, marker = profile.TIMELINE
+        if path.startswith(f"/{platform}{prefix}") and marker in path and "pinned=true" not in path:
             return platform
     return None
 
@@ -283,96 +297,28 @@ def hostile_reply(name: str, path: str, reply: Reply, render: Any, spoiled: set[
     platform = timeline_platform(path)
     if platform is None or reply.status != 200:
         return reply
-    if platform == "telegram":
-        if name == "date_9999":
-            body = reply.body.replace(b'datetime="', f'datetime="{FAR_DATE}" data-was="'.encode(), 1)
-            return replace(reply, body=body)
-        return reply
+    profile = hostile_profiles()[platform]
+    if hasattr(profile, "hostile_page"):  # an HTML timeline (Telegram): the profile rewrites the page itself
+        return profile.hostile_page(name, reply)
     try:
         payload = json.loads(reply.body)
     except ValueError:
         return reply
     query = path.partition("?")[2]
-    later_page = any(key in query for key in ("since_id=", "page=", "cursor=", "max_id="))
+    later_page = any(f"{key}=" in query for key in profile.CURSOR_PARAMS)
     if name in ("endless_cursor", "stuck_cursor") and not later_page:
         return reply  # the first page is served as it is; the next ones misbehave
     headers = list(reply.headers)
     if name in ("endless_cursor", "stuck_cursor") and later_page:
-        first_path = re.sub(r"&(since_id|page|cursor|max_id)=[^&]*", "", path)
+        first_path = re.sub(rf"&({'|'.join(profile.CURSOR_PARAMS)})=[^&]*", "", path)
         if name == "endless_cursor":
             payload, headers = json.loads(render(first_path).body), list(render(first_path).headers)
-        payload, headers = _next_cursor(platform, name, payload, headers, query)
-    posts = _newest_posts(platform, payload)
+        payload, headers = profile.next_cursor(name, payload, headers, query)
+    posts = profile.newest_posts(payload)
     if posts:
-        _spoil(name, platform, posts, headers)
+        profile.spoil(name, posts[0], headers)
         if name == "date_9999" and spoiled is not None:
             spoiled.add(str(posts[0].get("uri") or posts[0].get("mid") or posts[0].get("id")))
-    if name == "foreign_uri" and platform == "mastodon" and isinstance(payload, list):
-        for status in payload[1::2]:
-            for key in ("uri", "url"):
-                if isinstance(status.get(key), str):
-                    status[key] = re.sub(r"^https?://[^/]+", "https://evil.example", status[key])
+    payload = profile.rewrite_page(name, payload) if hasattr(profile, "rewrite_page") else payload
     # ASCII-escaped JSON: a lone surrogate stays a valid \\ud800 escape on the wire.
     return replace(reply, body=json.dumps(payload, separators=(",", ":")).encode(), headers=tuple(headers))
-
-
-def _param(query: str, name: str) -> str:
-    match = re.search(rf"(?:^|&){name}=([^&]*)", query)
-    return match.group(1) if match else ""
-
-
-def _next_cursor(platform: str, name: str, payload: Any, headers: list, query: str) -> tuple[Any, list]:
-    """The page's next-page cursor: ever new (endless) or the one that asked for it (stuck)."""
-    if platform == "weibo":
-        info = payload.get("data", {}).get("cardlistInfo", {})
-        if name == "endless_cursor":
-            info.pop("since_id", None)  # the crawler pages on with page=N
-        else:
-            info["since_id"] = int(_param(query, "since_id") or 0)
-    elif platform == "bluesky":
-        asked = _param(query, "cursor")
-        payload["cursor"] = f"{asked}x" if name == "endless_cursor" else asked
-    elif platform == "mastodon":
-        asked = _param(query, "max_id")
-        cursor = str(int(asked) - 1) if name == "endless_cursor" and asked.isdigit() else asked
-        headers = [(k, v) for k, v in headers if k != "Link"]
-        headers.append(("Link", f'<http://127.0.0.1/api/v1/accounts/x/statuses?limit=40&max_id={cursor}>; '
-                                'rel="next"'))
-    return payload, headers
-
-
-def _newest_posts(platform: str, payload: Any) -> list[dict]:
-    """The newest (first non-pinned) post object of the page, as a one-item list (or empty)."""
-    if platform == "weibo":
-        cards = payload.get("data", {}).get("cards") if isinstance(payload, dict) else None
-        blogs = [card["mblog"] for card in cards or () if isinstance(card, dict) and "mblog" in card]
-        blogs = [blog for blog in blogs if not blog.get("isTop")]
-        return blogs[:1]
-    if platform == "bluesky":
-        feed = payload.get("feed") if isinstance(payload, dict) else None
-        items = [item for item in feed or () if isinstance(item, dict) and "reason" not in item]
-        return [items[0]["post"]] if items and "post" in items[0] else []
-    if platform == "mastodon":
-        return [status for status in payload if isinstance(status, dict)][:1] if isinstance(payload, list) else []
-    return []
-
-
-def _spoil(name: str, platform: str, posts: list[dict], headers: list) -> None:
-    post = posts[0]
-    if name == "date_9999":
-        if platform == "weibo":
-            post["created_at"] = FAR_DATE_WEIBO
-        elif platform == "bluesky":
-            post.setdefault("record", {})["createdAt"] = FAR_DATE
-            post["indexedAt"] = FAR_DATE
-        else:
-            post["created_at"] = FAR_DATE
-            headers[:] = [(k, v) for k, v in headers if not k.startswith("X-RateLimit")]
-            headers += [("X-RateLimit-Remaining", "1"), ("X-RateLimit-Reset", FAR_DATE)]
-    elif name == "huge_count":
-        key = {"weibo": "attitudes_count", "bluesky": "likeCount", "mastodon": "favourites_count"}[platform]
-        post[key] = 10**30
-    elif name == "surrogate":
-        key = {"weibo": "text", "mastodon": "content"}.get(platform)
-        target = post.setdefault("record", {}) if platform == "bluesky" else post
-        target[key or "text"] = str(target.get(key or "text", "")) + "\ud800"

@@ -6,8 +6,8 @@
                                       [--strict-weibo] [--weibo-cookie COOKIE]
 
 prints exactly one line, `SAMPLE_SERVER_URL http://127.0.0.1:<port>`, once it is ready, then serves until
-killed. Point the spiders at it with WEIBO_BASE_URL=<url>/weibo, BLUESKY_BASE_URL=<url>/bluesky,
-MASTODON_BASE_URL=<url>/mastodon, TELEGRAM_BASE_URL=<url>/telegram.
+killed. Point each platform's base-URL setting at <url>/<platform> (WEIBO_BASE_URL=<url>/weibo, etc.;
+`benchmark.sample.testing.base_url_settings(url)` gives them all).
 
 In-process: `with start_server(panel) as server: server.url ...` (a daemon thread; `.stop()`).
 
@@ -24,6 +24,7 @@ it. Nothing is logged per request.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import signal
@@ -39,13 +40,13 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from benchmark.sample import Reply, json_reply, render_bluesky, render_mastodon, render_telegram, render_weibo
+from benchmark import platforms
+from benchmark.sample import Reply, json_reply
 from benchmark.sample.faults import FAULTS_PATH, Fault, FaultInjector, faulty_reply, load_profile
 from benchmark.sample.panel import SHANGHAI, UTC, Panel, demo_panel, panel_config_toml
 
-RENDERERS: dict[str, ModuleType] = {
-    "weibo": render_weibo, "bluesky": render_bluesky, "mastodon": render_mastodon, "telegram": render_telegram,
-}
+# Each platform's sample renderer (benchmark/platforms/<name>/sample.py), served under /<name>/.
+RENDERERS: dict[str, ModuleType] = {s.name: importlib.import_module(s.module("sample")) for s in platforms.all_specs()}
 ROBOTS = Reply(200, b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8")
 CACHE_LIMIT = 50_000
 STRICT_PATH = "/__strict"  # counts of requests served and refused (strict Weibo), and cookie leaks
@@ -59,7 +60,7 @@ class SampleSite:
                  weibo_cookie: str = "") -> None:
         self.panel = panel
         self._clock = clock
-        # Strict mode: Weibo answers like the real site does to anonymous or scripted clients (render_weibo.admit).
+        # Strict mode: Weibo answers like the real site does to anonymous or scripted clients (weibo sample.admit).
         self.weibo_strict = weibo_strict
         self.weibo_cookie = weibo_cookie
         self.strict_counts: dict[str, int] = {}  # "weibo:<reason>" rejections, "<platform>:served", "cookie_elsewhere"
@@ -116,12 +117,13 @@ class SampleSite:
             return not_found(parts.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         headers = headers or {}
-        if self.weibo_cookie and prefix != "weibo" and render_weibo.logged_in(self, headers):
-            self.count("cookie_elsewhere")  # the Weibo cookie sent to another platform: a leak
-        if prefix == "weibo":
-            refused = render_weibo.admit(self, "/" + rest, query, headers)
-            if refused is not None:
-                return refused
+        if self.weibo_cookie and any(getattr(other, "logged_in", None) and other.logged_in(self, headers)
+                                     for name, other in RENDERERS.items() if name != prefix):
+            self.count("cookie_elsewhere")  # a platform's cookie sent to another platform: a leak
+        # A renderer with `admit` refuses what the real site refuses (strict Weibo) before routing.
+        refused = module.admit(self, "/" + rest, query, headers) if hasattr(module, "admit") else None
+        if refused is not None:
+            return refused
         self.count(f"{prefix}:served")
         try:
             reply = module.route(self, "/" + rest, query, f"http://{host}/{prefix}")
@@ -253,7 +255,8 @@ def start_server(panel: Panel, port: int = 0, clock: Callable[[], datetime] | No
                  weibo_cookie: str = "") -> SampleServer:
     """Serve `panel` on 127.0.0.1:`port` (0 = any free port) from a daemon thread; returns it running.
     `faults`: inject seeded failures (benchmark.sample.faults) into platform API requests. `weibo_strict`:
-    Weibo refuses what the real site refuses (see render_weibo); `weibo_cookie`: the only logged-in cookie."""
+    Weibo refuses what the real site refuses (see benchmark/platforms/weibo/sample.py); `weibo_cookie`: the only
+    logged-in cookie."""
     return SampleServer(panel, port, clock, faults, weibo_strict=weibo_strict, weibo_cookie=weibo_cookie).start()
 
 

@@ -1,7 +1,7 @@
 """Run the sample server in a subprocess, for end-to-end tests and benchmarks.
 
     with run_server_subprocess("demo", seed=7, anchor="2026-11-26T12:00:00+08:00") as (url, process):
-        ...  # WEIBO_BASE_URL = f"{url}/weibo", etc.
+        ...  # base_url_settings(url): WEIBO_BASE_URL = f"{url}/weibo", etc.
 
 `panel_file_or_name` is "demo", a path to a JSON panel spec, or a spec dict (written to a temporary file).
 The server's URL line is awaited for `timeout` seconds; the process is terminated (then killed) on exit.
@@ -26,6 +26,14 @@ from benchmark.exceptions import SampleServerError
 
 URL_PREFIX = "SAMPLE_SERVER_URL "
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def base_url_settings(url: str) -> dict[str, str]:
+    """Every registered platform's base-URL setting pointed at the sample server `url` (/<platform> prefix)."""
+    from benchmark import platforms
+
+    return {setting: f"{url}/{name}" for name, setting in platforms.base_url_settings().items()}
+
 
 
 def server_command(panel: str, seed: int | None, anchor: str | datetime | None, port: int = 0,

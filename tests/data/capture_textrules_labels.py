@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmark.parsers.weibo import parse_comments
+from benchmark.platforms.weibo.parser import parse_comments
 from benchmark.purpose import PurposeRules, label_posts
 from benchmark.sample.panel import DEFAULT_ANCHOR, comments_for, demo_panel
 from benchmark.voice import VoiceRules, classify_comments

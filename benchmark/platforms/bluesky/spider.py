@@ -6,7 +6,7 @@ authors of reposted and quoted posts, whose follower counts the feed does not ca
 held until their authors are known (or the lookup failed) so every stored repost has them when it can.
 With the optional comments crawl, `app.bsky.feed.getPostThread?uri=<post>&depth=6&parentHeight=0` for the first
 COMMENTS_MAX_POSTS posts of each account (one request per post: the replies come as one tree).
-Payload → items is `benchmark.parsers.bluesky`; this module only routes.
+Payload → items is `benchmark.platforms.bluesky.parser`; this module only routes.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message
+from benchmark.i18n import Message
 from benchmark.items import Post
-from benchmark.parsers import bluesky as parser
+from benchmark.platforms.bluesky import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,7 @@ class HeldPage:
 
 
 class BlueskySpider(CommentsCrawl, BenchmarkSpider):
-    name = "bluesky"
-    platform = "bluesky"
-    base_url_setting = "BLUESKY_BASE_URL"
-    default_base_url = "https://public.api.bsky.app"
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
     # Bluesky allows 3,000 unauthenticated requests / 5 min per IP; ~2 requests/s stays far below it.
     custom_settings: ClassVar[dict[str, Any]] = {"DOWNLOAD_DELAY": 0.5, "AUTOTHROTTLE_START_DELAY": 0.5}
 
@@ -110,21 +107,15 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         owner_did, pinned_uri = response.meta.get("owner_did"), response.meta.get("pinned_uri")
         page = parser.parse_author_feed(data, account_id=account.id, crawled_at=self.crawled_at,
                                         owner_did=owner_did, pinned_uri=pinned_uri)
-        self.count_dropped(account.id, page.dropped)
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
 
         def emit(kept: list[Post]) -> Iterator[Any]:
             yield from self.with_ref_authors(account, kept)
             yield from (self.thread_request(account, post) for post in kept if self.wants_comments(account, post))
 
-        yield from self.follow(
-            # A page shorter than asked is the last one, whatever its cursor says.
-            response, page.posts, None if parser.is_last_page(data, FEED_LIMIT) else page.cursor, emit=emit,
+        if parser.is_last_page(data, FEED_LIMIT):
+            page.cursor = None  # a page shorter than asked is the last one, whatever its cursor says
+        yield from self.feed_page(
+            response, page, emit=emit,
             request_for=lambda cursor, n: self.feed_request(account, owner_did, pinned_uri, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
@@ -178,31 +169,10 @@ class BlueskySpider(CommentsCrawl, BenchmarkSpider):
         parser.apply_ref_authors(held.posts, self.known_authors)
         yield from held.posts
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        401: ("login_wall", N_("HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
-                               "public AppView (https://public.api.bsky.app)")),
-        403: ("login_wall", N_("HTTP {status}: this AppView asks for a login; BLUESKY_BASE_URL should be the "
-                               "public AppView (https://public.api.bsky.app)")),
-        400: ("not_found", N_("HTTP {status}: no such account")),
-        404: ("not_found", N_("HTTP {status}: no such account")),
-    }
-
+    # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --
     def checked_payload(self, response: Response) -> Iterator[Any]:
         if response.status in (400, 404):
             data = self.load_json(response)
             if isinstance(data, dict) and "error" in data:
                 return data  # an XRPC error ({"error": "InvalidRequest", …}): the parser names the status
         return (yield from super().checked_payload(response))
-
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        account_id = response.meta["account_id"]
-        if status == "malformed":
-            if response.status == 200:
-                yield from self.retry_or_fail(response, "malformed_payload")
-            else:  # an XRPC error we do not know: asking again gives the same answer
-                self.tracker.fail(self.platform, account_id, "partial",
-                                  Message("HTTP {status}: {reason}", status=response.status, reason=message))
-            return
-        self.tracker.fail(self.platform, account_id, status, message)

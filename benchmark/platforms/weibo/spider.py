@@ -3,7 +3,7 @@
 Requests: profile `getIndex?type=uid&value=<uid>` → timeline `getIndex?containerid=107603<uid>`
 following `since_id` (or `page` when a page has no cursor) → `statuses/extend?id=<mid>` for each
 truncated long post; with the optional comments crawl, `comments/hotflow?id=<mid>&mid=<mid>` following
-`max_id` for the first COMMENTS_MAX_POSTS posts of each account. Payload → items is `benchmark.parsers.weibo`;
+`max_id` for the first COMMENTS_MAX_POSTS posts of each account. Payload → items is `benchmark.platforms.weibo.parser`;
 this module only routes.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
@@ -20,10 +20,10 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig, console_language
-from benchmark.i18n import N_, Message
+from benchmark.i18n import Message
 from benchmark.items import Post
 from benchmark.middlewares import cookie_pairs
-from benchmark.parsers import weibo as parser
+from benchmark.platforms.weibo import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 logger = logging.getLogger(__name__)
@@ -37,10 +37,7 @@ NOT_LOGGED_IN = Message("WEIBO_COOKIE is not logged in: Weibo says so for this c
 
 
 class WeiboSpider(CommentsCrawl, BenchmarkSpider):
-    name = "weibo"
-    platform = "weibo"
-    base_url_setting = "WEIBO_BASE_URL"
-    default_base_url = "https://m.weibo.cn"
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
     comments_on_reposts = True  # a Weibo repost is a status with comments of its own
     cookie_login: bool | None = None  # what /api/config said of WEIBO_COOKIE (None: not asked, or no clear answer)
 
@@ -145,14 +142,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         data = yield from self.checked_payload(response)
         if data is None:
             return
-        status, message = parser.classify_envelope(data)
+        profile, status, message = parser.profile_result(data, crawled_at=self.crawled_at)
         if status != "ok":
-            # An empty profile ("这里还没有内容") means the uid does not exist.
-            if status == "end":
-                status, message = "not_found", Message("no such Weibo account: its profile is empty (这里还没有内容)")
             yield from self.page_problem(response, status, message)
             return
-        profile = parser.parse_profile(data, crawled_at=self.crawled_at)
         if profile is None:  # "ok" but no userInfo: a broken answer, not proof the account is gone
             yield from self.retry_or_fail(response, "empty_profile")
             return
@@ -165,13 +158,6 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         if data is None:
             return
         page = parser.parse_timeline(data, account_id=account.id, crawled_at=self.crawled_at)
-        self.count_dropped(account.id, page.dropped)
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
         long_ids = set(page.needs_long_text) if self.settings.getbool("WEIBO_FETCH_LONG_TEXT", True) else set()
 
         def emit(kept: list[Post]) -> Iterator[Any]:
@@ -182,10 +168,9 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
 
         # The cursor is `since_id`; a page without one pages on by number (`page=N`, which always "moves": the
         # new-post-id rule and the page cap stop a server that repeats itself).
-        number = response.meta.get("page", 1)
-        cursor = page.since_id or f"page={number + 1}"
-        yield from self.follow(response, page.posts, cursor, emit=emit,
-                               request_for=lambda cursor, n: self.next_page(account, cursor, n))
+        page.cursor = page.cursor or f"page={response.meta.get('page', 1) + 1}"
+        yield from self.feed_page(response, page, emit=emit,
+                                  request_for=lambda cursor, n: self.next_page(account, cursor, n))
 
     # -- optional comments crawl (-a comments=1 or CRAWL_COMMENTS; see benchmark/comments.py) --------------
     def comments_request(self, post: Post, account: AccountConfig, max_id: str | None = None,
@@ -256,17 +241,7 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
         self.crawler.stats.inc_value("weibo/long_text_failed")
         yield failure.request.cb_kwargs["post"]
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        418: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                            "with WEIBO_COOKIE")),
-        432: ("blocked", N_("HTTP {status}: Weibo throttled or flagged this crawler; wait, then retry slower or "
-                            "with WEIBO_COOKIE")),
-        400: ("not_found", N_("HTTP {status}: no such account")),
-        404: ("not_found", N_("HTTP {status}: no such account")),
-    }
-
+    # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --
     def redirect_problem(self, location: str) -> tuple[str, str]:
         if any(marker in location for marker in LOGIN_MARKERS):
             return "login_wall", COOKIE_HINT
@@ -278,14 +253,10 @@ class WeiboSpider(CommentsCrawl, BenchmarkSpider):
             return
         yield from super().unreadable_payload(response)
 
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        account_id = response.meta["account_id"]
+    def problem_reason(self, status: str, message: str) -> str:
         if status == "login_wall" and "WEIBO_COOKIE" not in message:
-            message = Message("{reason} — {hint}", reason=message, hint=COOKIE_HINT) if message else COOKIE_HINT
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
-        self.tracker.fail(self.platform, account_id, status, message)
+            return Message("{reason} — {hint}", reason=message, hint=COOKIE_HINT) if message else COOKIE_HINT
+        return message
 
 
 def cookie_unchecked(reason: str) -> Message:

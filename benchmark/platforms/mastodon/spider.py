@@ -6,7 +6,7 @@ Requests: `/api/v1/accounts/lookup?acct=user@instance` → `/api/v1/accounts/<id
 (once) → `/api/v1/accounts/<id>/statuses?limit=40` following the Link header's rel="next" `max_id`; with the
 optional comments crawl, `/api/v1/statuses/<status id>/context` for the first COMMENTS_MAX_POSTS posts of
 each account (one request per post: the instance returns the replies in one answer).
-Payload → items is `benchmark.parsers.mastodon`; this module only routes and paces.
+Payload → items is `benchmark.platforms.mastodon.parser`; this module only routes and paces.
 
 Pacing: instances allow 300 requests / 5 min per IP (and 300 paging requests / 15 min). Every answer
 says how many are left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`); when
@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import scrapy
@@ -30,8 +30,8 @@ from benchmark.config import AccountConfig
 from benchmark.i18n import N_, Message
 from benchmark.items import Post
 from benchmark.middlewares import SlotPauser
-from benchmark.parsers import mastodon as parser
 from benchmark.parsers.common import parse_datetime
+from benchmark.platforms.mastodon import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 if TYPE_CHECKING:
@@ -77,10 +77,7 @@ def _older(max_id: str, previous: str | None) -> bool:
 
 
 class MastodonSpider(CommentsCrawl, BenchmarkSpider):
-    name = "mastodon"
-    platform = "mastodon"
-    base_url_setting = "MASTODON_BASE_URL"
-    default_base_url = ""  # empty: each account's own instance
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -141,11 +138,8 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         if data is None:
             return
         item, status, message = parser.parse_account(data, account_id=account.id, crawled_at=self.crawled_at)
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
         if status != "ok" or item is None:
-            self.tracker.fail(self.platform, account.id, status, message or Message("no account in the response"))
+            yield from self.page_problem(response, status, message or Message("no account in the response"))
             return
         if data.get("noindex") is True and self.settings.getbool("MASTODON_RESPECT_NOINDEX", True):
             self.tracker.fail(self.platform, account.id, "opted_out",
@@ -191,25 +185,19 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
             return
         page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at,
                                      link_header=response.headers.get(b"Link"))
-        self.count_dropped(account.id, page.dropped)
-        number = response.meta.get("page", 1)
-        if page.status == "end":
-            if number == 1 and response.meta.get("locked"):
-                self.tracker.fail(self.platform, account.id, "private",
-                                  Message("locked account: its posts are shown to approved followers only"))
-            self.tracker.reached_end(self.platform, account.id)
-            return
-        if page.status != "ok":
-            yield from self.page_problem(response, page.status, page.message)
-            return
-        pinned = self.seen.get(account.id, set())
-        for post in page.posts:
-            post.pinned = post.pinned or post.post_id in pinned
-        posts = self.own_statuses(account, response.meta["local_id"], data, page.posts)
+        if page.status == "end" and response.meta.get("page", 1) == 1 and response.meta.get("locked"):
+            self.tracker.fail(self.platform, account.id, "private",
+                              Message("locked account: its posts are shown to approved followers only"))
+        posts = None
+        if page.status == "ok":
+            pinned = self.seen.get(account.id, set())
+            for post in page.posts:
+                post.pinned = post.pinned or post.post_id in pinned
+            posts = self.own_statuses(account, response.meta["local_id"], data, page.posts)
         # A next link that does not go back (max_id not older) would loop: the rest is missing.
         moved = bool(page.cursor) and _older(page.cursor, response.meta.get("max_id"))
-        yield from self.follow(
-            response, posts, page.cursor, moved=moved,
+        yield from self.feed_page(
+            response, page, posts=posts, moved=moved,
             request_for=lambda cursor, n: self.statuses_request(account, response.meta["local_id"],
                                                                 response.meta["locked"], max_id=cursor, page=n),
             emit=lambda kept: [*kept, *self.context_requests(account, kept)])
@@ -275,17 +263,4 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
                     response.url.split("/api/")[0], _header(response.headers, "X-RateLimit-Remaining"), wait)
         self.pauser.pause(response.request, wait)
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_payload) -----------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        401: ("login_wall", N_("HTTP {status}: this instance shows its API to logged-in users only")),
-        403: ("login_wall", N_("HTTP {status}: this instance shows its API to logged-in users only")),
-        404: ("not_found", N_("HTTP {status}: no such account on its instance")),
-        410: ("not_found", N_("HTTP {status}: no such account on its instance")),
-    }
-
-    def page_problem(self, response: Response, status: str, message: str) -> Iterator[Any]:
-        if status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_payload")
-            return
-        self.tracker.fail(self.platform, response.meta["account_id"], status, message)
+    # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --

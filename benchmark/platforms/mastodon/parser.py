@@ -20,6 +20,7 @@ from benchmark.items import Account, Comment, Post
 from benchmark.parsers import text as textutil
 from benchmark.parsers.common import (
     FeedPage,
+    ProfileResult,
     as_dict,
     as_int,
     as_list,
@@ -44,16 +45,16 @@ _QUOTE_INLINE = re.compile(r"""<(span|p)\s[^>]*class=["'][^"']*\bquote-inline\b[
 
 def parse_account(
     payload: object, *, account_id: str, crawled_at: datetime | None
-) -> tuple[Account | None, str, str]:
+) -> ProfileResult:
     """`accounts/lookup` (or `accounts/:id`) → (account, status, message). `account_id` is "user@instance"
     from the config. is_organization comes from `bot` / `group`; verified from `fields[].verified_at`."""
     body = as_dict(payload)
     if "error" in body:
         status, message = _error_status(body)
-        return None, status, message
+        return ProfileResult(None, status, message)
     local_id, username = as_str(body.get("id")), as_str(body.get("username"))
     if not local_id or not username:
-        return None, "malformed", f"account without id/username ({describe(payload)})"
+        return ProfileResult(None, "malformed", f"account without id/username ({describe(payload)})")
     instance = _instance_of(account_id)
     fields = [as_dict(item) for item in as_list(body.get("fields"))]
     account = Account(
@@ -72,12 +73,13 @@ def parse_account(
         extra=_account_extra(body, fields),
     )
     if body.get("suspended"):
-        return account, "not_found", Message("{account} is suspended", account=account_id)
+        return ProfileResult(account, "not_found", Message("{account} is suspended", account=account_id))
     moved = as_dict(body.get("moved"))
     if moved:
         target = as_str(moved.get("acct"))
-        return account, "ok", Message("{account} moved to {target}", account=account_id, target=target)
-    return account, "ok", ""
+        return ProfileResult(account, "ok",
+                             Message("{account} moved to {target}", account=account_id, target=target))
+    return ProfileResult(account, "ok", "")
 
 
 def _account_extra(body: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from benchmark.items import Account, Comment, Post
 from benchmark.parsers import text as textutil
 from benchmark.parsers.common import (
     FeedPage,
+    ProfileResult,
     as_dict,
     as_int,
     as_list,
@@ -59,17 +60,17 @@ BLOCKED_ERRORS = ("RateLimitExceeded", "BlockedActor", "BlockedByActor")
 
 def parse_profile(
     payload: object, *, crawled_at: datetime | None, account_id: str | None = None
-) -> tuple[Account | None, str, str]:
+) -> ProfileResult:
     """`getProfile` → (account, status, message). `account_id` should be the config id (handle or DID);
     without it the handle is used. Status is "opted_out" (account still returned) when the profile carries
     the `!no-unauthenticated` self-label: the spider should then not store the account's posts."""
     profile = as_dict(payload)
     if "error" in profile:
         status, message = _error_status(profile)
-        return None, status, message
+        return ProfileResult(None, status, message)
     did, handle = as_str(profile.get("did")), as_str(profile.get("handle"))
     if not did.startswith("did:") or not handle:
-        return None, "malformed", f"profile without did/handle ({describe(payload)})"
+        return ProfileResult(None, "malformed", f"profile without did/handle ({describe(payload)})")
     signals = author_signals(profile)
     account = Account(
         platform=PLATFORM,
@@ -93,8 +94,9 @@ def parse_profile(
         },
     )
     if signals["opted_out"]:
-        return account, "opted_out", Message("{handle} carries the {label} label", handle=handle, label=OPT_OUT_LABEL)
-    return account, "ok", ""
+        reason = Message("{handle} carries the {label} label", handle=handle, label=OPT_OUT_LABEL)
+        return ProfileResult(account, "opted_out", reason)
+    return ProfileResult(account, "ok", "")
 
 
 def parse_profiles(payload: object) -> dict[str, dict]:

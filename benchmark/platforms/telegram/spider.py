@@ -3,29 +3,26 @@
 Requests: `/s/<channel>` (channel header + newest ~20 messages) → `/s/<channel>?before=<smallest id>` for
 older pages. A channel without a public preview is redirected to `/<channel>`; redirects are not followed
 blindly: the spider reads the plain `/<channel>` page itself to say why (private channel, group, nothing).
-Payload → items is `benchmark.parsers.telegram`; this module only routes.
+Payload → items is `benchmark.platforms.telegram.parser`; this module only routes.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response
 
 from benchmark.config import AccountConfig
-from benchmark.i18n import N_, Message
-from benchmark.parsers import telegram as parser
+from benchmark.i18n import Message
+from benchmark.platforms.telegram import SPEC, parser
 from benchmark.spider import BenchmarkSpider
 
 
 class TelegramSpider(BenchmarkSpider):
-    name = "telegram"
-    platform = "telegram"
-    base_url_setting = "TELEGRAM_BASE_URL"
-    default_base_url = "https://t.me"
+    spec = SPEC  # name, platform, base URL and HTTP-failure table come from it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,24 +55,17 @@ class TelegramSpider(BenchmarkSpider):
             return
         item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
                                                url=response.url)
-        self.count_dropped(account.id, page.dropped)
         if page.status == "malformed":
             yield from self.retry_or_fail(response, "malformed_page")
             return
         if item is not None and number == 1:
             yield item
-        if page.status in ("not_found", "private"):
-            self.tracker.fail(self.platform, account.id, page.status, page.message)
-            return
-        if page.status == "end":
-            self.tracker.reached_end(self.platform, account.id)
-            return
         # A page that does not go back in time (?before= not smaller) would loop: the older posts are missing.
         before = response.meta.get("before")
         moved = bool(page.cursor) and not (before and page.cursor.isdigit() and before.isdigit()
                                            and int(page.cursor) >= int(before))
-        yield from self.follow(response, page.posts, page.cursor, moved=moved,
-                               request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
+        yield from self.feed_page(response, page, moved=moved,
+                                  request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
 
     def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
         """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.
@@ -114,9 +104,4 @@ class TelegramSpider(BenchmarkSpider):
                           Message("no public preview (/s/{channel} redirects); /{channel} could not be read",
                                   channel=account_id))
 
-    # -- response classification (the mechanism is BenchmarkSpider.checked_status) ------------------------
-    http_failures: ClassVar[dict[int, tuple[str, str]]] = {
-        **BenchmarkSpider.http_failures,
-        404: ("not_found", N_("HTTP {status}: no such channel")),
-        410: ("not_found", N_("HTTP {status}: no such channel")),
-    }
+    # -- response classification (mechanism: BenchmarkSpider.checked_status; failure table: SPEC.http_failures) --

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from benchmark.i18n import Message
 from benchmark.items import Account, Comment, Post
+from benchmark.parsers.common import FeedPage, ProfileResult
 from benchmark.parsers.text import parse_count, urls, weibo_topics
 
 try:
@@ -48,13 +49,16 @@ COOKIE_HINT = Message("set WEIBO_COOKIE to a fresh logged-in cookie (see README)
 
 
 @dataclass
-class TimelinePage:
-    posts: list[Post]
-    since_id: str | None  # cursor for the next page (data.cardlistInfo.since_id), None if absent
-    status: str  # "ok" | "end" | "login_wall" | "blocked" | "not_found" | "private" | "malformed"
-    message: str = ""  # human-readable reason for non-ok statuses
-    dropped: list[str] = field(default_factory=list)  # one reason per skipped card
+class TimelinePage(FeedPage):
+    """A timeline page (the FeedPage contract): `cursor` is data.cardlistInfo.since_id (None if absent);
+    status "ok" | "end" | "login_wall" | "blocked" | "not_found" | "private" | "malformed"."""
+
     needs_long_text: list[str] = field(default_factory=list)  # post_ids truncated by isLongText
+
+    @property
+    def since_id(self) -> str | None:
+        """Weibo's name for the cursor."""
+        return self.cursor
 
 
 # -- envelope ---------------------------------------------------------------------------------------------
@@ -762,6 +766,17 @@ def _add_post(page: TimelinePage, seen: dict[str, Post], mblog: Any, card: dict,
 
 
 # -- profile ----------------------------------------------------------------------------------------------
+
+
+def profile_result(payload: Any, *, crawled_at: datetime) -> ProfileResult:
+    """A profile answer under the parser contract: the envelope's status (an empty profile, "end", means the uid
+    does not exist), and the account of an "ok" one (None: no userInfo, a broken answer)."""
+    status, message = classify_envelope(payload)
+    if status == "end":  # "这里还没有内容"
+        return ProfileResult(None, "not_found", Message("no such Weibo account: its profile is empty (这里还没有内容)"))
+    if status != "ok":
+        return ProfileResult(None, status, message)
+    return ProfileResult(parse_profile(payload, crawled_at=crawled_at), "ok", "")
 
 
 def parse_profile(payload: Any, *, crawled_at: datetime) -> Account | None:
