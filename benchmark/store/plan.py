@@ -3,6 +3,7 @@ function per table that turns an item row into that SQL's positional tuple."""
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ class _TablePlan:
 def _generate(name: str, fields: list[str], expressions: list[str], converters: list[Any]) -> Any:
     """One function per table: the row's fields in one C call (itemgetter), then `return (<expression>, ...)`,
     each converter bound in the function's globals. Rows lacking a field go through `row.get` instead."""
-    env: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "EMPTY": (list, dict),
+    env: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "EMPTY": (list, dict), "NULL": math.nan,
                            "fetch": operator.itemgetter(*fields)}
     parts = []
     for index, (expression, convert) in enumerate(zip(expressions, converters, strict=True)):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from benchmark.store.engine import _insert, create_store_engine
@@ -201,8 +201,8 @@ class Store:
     # -- small reads used by spiders and tests ---------------------------------------------------
     def count(self, table_name: str) -> int:
         table = metadata.tables[table_name]
-        with self.engine.connect() as conn:
-            return len(conn.execute(select(table)).all())
+        with self.engine.connect() as conn:  # counted by the database, not by fetching every row
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     def close(self) -> None:
         self.engine.dispose()
