@@ -126,6 +126,7 @@ def test_fast_path_rows_are_byte_identical_to_sqlalchemy_core_rows(tmp_path, mon
     (datetime(2026, 8, 1, 4, 0, tzinfo=UTC), "'2026-08-01 04:00:00.000000'"),
     (datetime(2026, 8, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=8))), "'2026-08-01 04:00:00.000005'"),
     (datetime(2026, 8, 1, 4, 0), "'2026-08-01 04:00:00.000000'"),
+    (datetime(999, 1, 2, 3, 4, 5, 60, tzinfo=UTC), "'0999-01-02 03:04:05.000060'"),
 ])
 def test_times_are_stored_as_sqlalchemys_sqlite_datetime_text(tmp_path, value, stored):
     """A frozen expectation, independent of SQLAlchemy's version: naive UTC, a space, six decimals."""

@@ -110,6 +110,9 @@ def _naive(value: Any) -> Any:
         raise Refused("bad_date") from None
 
 
+SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # sqlalchemy.dialects.sqlite.DATETIME's storage format
+
+
 def _sqlite_datetime(value: Any) -> Any:
     """SQLAlchemy's SQLite DATETIME text ("2026-08-01 04:00:00.000000"), so both write paths give the same bytes."""
     value = _naive(value)
@@ -185,7 +188,9 @@ def _expression(column: Column, convert: Any, value: str, sqlite: bool) -> str:
     bind = f"(v := {value})" if not sqlite else "v"
     null = null.format(value=value)
     if isinstance(kind, DateTime):
-        fast = "v.isoformat(' ', 'microseconds')[:26]" if sqlite else "v.replace(tzinfo=None)"
+        # SQLAlchemy's SQLite DATETIME storage format itself: twice as fast as isoformat() on an aware time.
+        fast = (f"{SQLITE_DATETIME!r} % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)"
+                if sqlite else "v.replace(tzinfo=None)")
         return f"({null}{fast} if {bind}.__class__ is datetime and (v.tzinfo is UTC or v.tzinfo is None) else c(v))"
     if isinstance(kind, Integer):  # BigInteger too
         low, high = INT64 if isinstance(kind, BigInteger) else INT32
