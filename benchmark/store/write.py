@@ -27,6 +27,8 @@ from benchmark.store.values import ID_MAX, BatchResult, Refused, RefusedRow
 
 logger = logging.getLogger("benchmark.store")
 
+_Unit = tuple[Mapping[str, Any], tuple, tuple | None]  # an item row, its upsert's tuple, its snapshot's tuple
+
 
 class Store:
     """Writes crawl output; reads are done by the report with pandas over the same engine."""
@@ -51,9 +53,6 @@ class Store:
         (each with its snapshot, in its own transaction) and only the rows the database rejects are refused.
         Nothing is kept for later: when this returns, every row is committed or listed in `refused`."""
         result = BatchResult()
-        now = utcnow()
-        # The time as the fast path binds it: SQLAlchemy's SQLite DATETIME text, or a datetime for PostgreSQL.
-        now_value = now.isoformat(" ", "microseconds") if self.engine.dialect.name == "sqlite" else now
         rows = {
             "accounts": _dedupe(account_rows, _KEYS["accounts"], result),
             "posts": _dedupe(post_rows, _KEYS["posts"], result),
@@ -61,35 +60,14 @@ class Store:
         }
         owners = self._comment_owners(rows["comments"], rows["posts"])
         for name in ("accounts", "posts"):
-            result.accounts.update((row["platform"], row["account_id"]) for row in rows[name])
+            result.accounts.update([(row["platform"], row["account_id"]) for row in rows[name]])
         result.accounts.update(owner for owner in owners.values() if owner[1])
-        units: dict[str, list[tuple[Mapping[str, Any], tuple, tuple | None]]] = {}
-        for name, table_rows in rows.items():
-            plan = self._plans[name]
-            built = units[name] = []
-            for row in table_rows:
-                try:
-                    params = plan.build(row, now_value)
-                    snapshot = plan.build_snapshot(run_id, params) if plan.snapshot else None
-                except Refused as exc:
-                    result.refused.append(_refused(name, row, exc.reason, owners))
-                    continue
-                built.append((row, params, snapshot))
+        units = self._build(run_id, rows, result, owners)
         count = sum(len(built) for built in units.values())
         if not count:
             return result
         try:
-            with self.engine.begin() as conn:
-                for name, built in units.items():
-                    if not built:
-                        continue
-                    plan = self._plans[name]
-                    done = conn.exec_driver_sql(plan.upsert, [unit[1] for unit in built])
-                    if name == "posts" and done.rowcount != len(built):
-                        built = units[name] = self._refuse_foreign_posts(conn, built, result)
-                    if plan.snapshot and built:
-                        conn.exec_driver_sql(plan.snapshot, [unit[2] for unit in built])
-            result.stored = sum(len(built) for built in units.values())
+            self._write(units, result)
         except Exception as exc:  # whatever the database says, the rows are tried one by one
             logger.warning("store: a batch of %d rows failed (%s); writing its rows one by one", count,
                            type(exc).__name__)
@@ -97,7 +75,42 @@ class Store:
             self._write_one_by_one(units, result, owners)
         return result
 
-    def _write_one_by_one(self, units: dict[str, list[tuple[Mapping[str, Any], tuple, tuple | None]]],
+    def _build(self, run_id: str, rows: dict[str, list[Mapping[str, Any]]], result: BatchResult,
+               owners: dict[tuple[str, str], tuple[str, str]]) -> dict[str, list[_Unit]]:
+        """Each row as its upsert's tuple and its snapshot's; a row with an unstorable value is refused here."""
+        now = utcnow()
+        # The time as the fast path binds it: SQLAlchemy's SQLite DATETIME text, or a datetime for PostgreSQL.
+        now_value = now.isoformat(" ", "microseconds") if self.engine.dialect.name == "sqlite" else now
+        units: dict[str, list[_Unit]] = {}
+        for name, table_rows in rows.items():
+            plan = self._plans[name]
+            build, build_snapshot = plan.build, plan.build_snapshot if plan.snapshot else None
+            built: list[_Unit] = []
+            units[name] = built
+            for row in table_rows:
+                try:
+                    params = build(row, now_value)
+                except Refused as exc:
+                    result.refused.append(_refused(name, row, exc.reason, owners))
+                    continue
+                built.append((row, params, build_snapshot(run_id, params) if build_snapshot else None))
+        return units
+
+    def _write(self, units: dict[str, list[_Unit]], result: BatchResult) -> None:
+        """All of the batch in one transaction: each table's upsert, then its snapshots, as one executemany each."""
+        with self.engine.begin() as conn:
+            for name, built in units.items():
+                if not built:
+                    continue
+                plan = self._plans[name]
+                done = conn.exec_driver_sql(plan.upsert, [unit[1] for unit in built])
+                if name == "posts" and done.rowcount != len(built):
+                    built = units[name] = self._refuse_foreign_posts(conn, built, result)
+                if plan.snapshot and built:
+                    conn.exec_driver_sql(plan.snapshot, [unit[2] for unit in built])
+        result.stored = sum(len(built) for built in units.values())
+
+    def _write_one_by_one(self, units: dict[str, list[_Unit]],
                           result: BatchResult, owners: dict[tuple[str, str], tuple[str, str]]) -> None:
         unavailable = False
         for name, built in units.items():
@@ -120,8 +133,8 @@ class Store:
                 except Exception:  # this row's values, as the database judged them
                     result.refused.append(_refused(name, row, "database_error", owners))
 
-    def _refuse_foreign_posts(self, conn: Connection, built: list[tuple[Mapping[str, Any], tuple, tuple | None]],
-                              result: BatchResult) -> list[tuple[Mapping[str, Any], tuple, tuple | None]]:
+    def _refuse_foreign_posts(self, conn: Connection, built: list[_Unit],
+                              result: BatchResult) -> list[_Unit]:
         """After an upsert that changed fewer rows than it was given: the posts whose id is stored under another
         account (the upsert's WHERE left them alone) are refused, and get no snapshot. An instance that answers
         with another account's statuses must not move them (issue 14, item 4)."""
@@ -226,9 +239,10 @@ def _dedupe(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...],
             result: BatchResult | None = None) -> list[Mapping[str, Any]]:
     """Keep the last row per key: one INSERT … ON CONFLICT cannot touch the same row twice. A post met again
     under another account in the same batch is refused (the first account keeps it, as in the store)."""
+    first, second = keys  # every key is (platform, id)
     by_key: dict[tuple[Any, ...], Mapping[str, Any]] = {}
     for row in rows:
-        key = tuple(row[k] for k in keys)
+        key = (row[first], row[second])
         earlier = by_key.get(key)
         if earlier is not None:
             if keys[1] == "post_id" and earlier["account_id"] != row["account_id"]:
