@@ -17,8 +17,8 @@ BENCHMARK_DB = os.environ.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3"
 # Language of console summaries and reports: "zh" or "en"; empty = the config's language, else the system locale.
 BENCHMARK_LANGUAGE = ""
 BENCHMARK_MAX_TEXT_CHARS = 20_000  # stored post/comment text and bio are cut there (benchmark/limits.py)
-# Items per transaction: one commit per batch (WAL, synchronous=NORMAL). A post upsert with its snapshot row costs
-# ~30 µs of CPU on SQLite at 500 (bench/store_upserts.py; figures in bench/README.md), far below a page fetch.
+# Items per transaction: one commit per batch (WAL, synchronous=NORMAL). At 500, a post upsert with its snapshot
+# row costs 24-33 µs of CPU on SQLite (30,000-42,000 per CPU-second: bench/store_upserts.py, bench/README.md).
 BENCHMARK_DB_BATCH = 500
 
 WEIBO_BASE_URL = "https://m.weibo.cn"
