@@ -21,7 +21,9 @@ BENCHMARK_DB = os.environ.get("BENCHMARK_DB", "sqlite:///data/benchmark.sqlite3"
 # Language of console summaries and reports: "zh" or "en"; empty = the config's language, else the system locale.
 BENCHMARK_LANGUAGE = ""
 BENCHMARK_MAX_TEXT_CHARS = 20_000  # stored post/comment text and bio are cut there (benchmark/limits.py)
-BENCHMARK_DB_BATCH = 500  # items per transaction: WAL + batches gives >300k upserts/s (research/scrapy.md §2.4)
+# Items per transaction: one commit per batch (WAL, synchronous=NORMAL). At 500, a post upsert with its snapshot
+# row costs 24-33 µs of CPU on SQLite (30,000-42,000 per CPU-second: bench/store_upserts.py, bench/README.md).
+BENCHMARK_DB_BATCH = 500
 
 # --- Per platform (benchmark/platforms/<name>/__init__.py, its SPEC) ---------------------------------------
 # Each platform's base URL (WEIBO_BASE_URL = "https://m.weibo.cn", MASTODON_BASE_URL = "": each account is read
