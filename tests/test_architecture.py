@@ -19,7 +19,6 @@ MAX_LINES = 500
 LONG_MODULES = {
     "benchmark/sample/panel.py": "the sample panel (data, by design)",
     "benchmark/store.py": "TODO #18: being split in branch h/store",
-    "benchmark/distributed.py": "TODO #18: being split in branch h/store",
     "benchmark/spider.py": "TODO #18: being split in branch h/platforms",
     "benchmark/parsers/weibo.py": "TODO #18: being split in branch h/platforms",
     "benchmark/parsers/bluesky.py": "TODO #18: being split in branch h/platforms",
