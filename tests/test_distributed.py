@@ -450,6 +450,24 @@ def test_ok_is_earned_across_workers(redis_client, keys):
                         "1002": ("partial", "paging stopped before the period's edge", 10)}
 
 
+def test_a_recrawled_account_is_paged_afresh_on_every_worker(redis_client, keys):
+    """The spider's local "already handled" ids hold for one attempt only: with the first attempt's ids, a worker
+    that had parsed the account's first page took its re-crawl's first page for a repeat and stopped there."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    enqueue_job(redis_client, keys, accounts(2), ("2026-07-01", "2026-09-30"))
+    spider = Spider("weibo")
+    worker = RedisWorker(get_crawler(Spider), spider, redis_client, keys)
+    worker.open()
+    spider.seen.setdefault("1000", set()).update({"p1", "p2"})
+    spider.seen.setdefault("1001", set()).add("q1")
+    redis_client.hset(keys.account("1000"), "attempt", 2)  # crawled again after a dead worker (SETTLE)
+    assert spider.seen.get("1000", set()) == set()
+    assert spider.seen.get("1001", set()) == {"q1"}
+    worker.loop.stop()  # its heartbeat: no reactor runs here
+
+
 def test_secrets_never_reach_the_queue(redis_client, keys):
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler

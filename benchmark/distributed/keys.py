@@ -52,7 +52,8 @@ class JobKeys:
     def account_prefix(self) -> str:
         return f"{self.base}:acct:"
 
-    def account(self, account_id: str) -> str:  # hash: status, message, posts, pages, failed_pages, open, attempt
+    def account(self, account_id: str) -> str:
+        # hash: status, message, posts, pages, failed_pages, open, attempt, complete, answered, network_errors
         return f"{self.account_prefix}{account_id}"
 
     def dupefilter(self, account_id: str) -> str:

@@ -3,9 +3,12 @@ job's statuses read back from Redis by the one worker that reports the job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from benchmark.i18n import to_stored
+from benchmark.config import AccountConfig
+from benchmark.distributed.keys import JobKeys, account_from_json, text
+from benchmark.i18n import from_stored, to_stored
 from benchmark.tracker import AccountProgress, AccountTracker
 
 if TYPE_CHECKING:
@@ -26,7 +29,8 @@ class SharedTracker(AccountTracker):
 
     def take_deltas(self) -> list[dict[str, Any]]:
         deltas = [{"id": p.account_id, "posts": p.posts, "pages": p.pages, "failed_pages": p.failed_pages,
-                   "status": p.status, "message": to_stored(p.message)} for p in self.accounts.values()]
+                   "status": p.status, "message": to_stored(p.message), "complete": int(p.complete),
+                   "answered": p.answered, "network_errors": p.network_errors} for p in self.accounts.values()]
         self.accounts.clear()
         return deltas
 
@@ -45,3 +49,57 @@ class SharedTracker(AccountTracker):
         named = {p.account_id for p in problems}
         return problems + [p for account_id, p in self.lost.items() if account_id not in named]
 
+
+
+def job_progress(server: Any, keys: JobKeys, platform: str) -> list[AccountProgress]:
+    """The job's per-account statuses, merged from every worker, with `ok` earned as in one process
+    (`AccountTracker.settle`): an account no worker's paging took to the period's edge is `partial`."""
+    entries = {text(k): text(v) for k, v in server.hgetall(keys.job_accounts).items()}
+    pipe = server.pipeline(transaction=False)
+    ids = sorted(entries)
+    for account_id in ids:
+        pipe.hgetall(keys.account(account_id))
+    tracker = AccountTracker()
+    for account_id, state in zip(ids, pipe.execute(), strict=True):
+        account = account_from_json(entries[account_id], platform, account_id)
+        fields = {text(k): text(v) for k, v in state.items()}
+        tracker.accounts[(platform, account_id)] = merged_progress(account, fields)
+    tracker.settle()
+    return list(tracker.accounts.values())
+
+
+def merged_progress(account: AccountConfig, fields: dict[str, str]) -> AccountProgress:
+    """One account's hash in Redis as the tracker's progress."""
+    def count(name: str) -> int:
+        return int(fields.get(name) or 0)
+
+    return AccountProgress(account.platform, account.id, account.role, account.label, fields.get("status") or "ok",
+                           from_stored(fields.get("message")), count("posts"), count("pages"), count("failed_pages"),
+                           complete=count("complete") > 0, answered=count("answered"),
+                           network_errors=count("network_errors"))
+
+
+class AttemptSeen(dict):
+    """The spider's local "post ids already handled" (`BenchmarkSpider.seen`), forgotten for an account when it is
+    crawled again after a dead worker. The paging template asks it whether a page brought a new post: with the
+    ids of an earlier attempt, a worker that had parsed the account's first page would stop its re-crawl right
+    there (silently short: the flaky per-account post counts of the kill test)."""
+
+    def __init__(self, attempt_of: Callable[[str], str]) -> None:
+        super().__init__()
+        self.attempt_of = attempt_of
+        self.attempts: dict[str, str] = {}
+
+    def current(self, account_id: str) -> None:
+        attempt = self.attempt_of(account_id)
+        if self.attempts.get(account_id) != attempt:
+            self.attempts[account_id] = attempt
+            super().pop(account_id, None)
+
+    def get(self, account_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.current(account_id)
+        return super().get(account_id, default)
+
+    def setdefault(self, account_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.current(account_id)
+        return super().setdefault(account_id, default)

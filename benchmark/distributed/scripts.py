@@ -22,6 +22,9 @@ redis.call('HSET', KEYS[2], ARGV[1], 1)
 return got[1]
 """
 
+# Merges a worker's progress deltas like AccountTracker.fail; `ok` is earned (benchmark/tracker.py): `complete`
+# (some worker's paging reached the period's edge) is OR-ed here, and SETTLE clears it, with the counts, for an
+# account crawled again, so only the attempt whose counts stand can earn it.
 RELEASE = """
 for id, n in pairs(cjson.decode(ARGV[3])) do redis.call('HINCRBY', ARGV[1] .. id, 'open', -n) end
 local terminal = {}
@@ -31,6 +34,9 @@ for _, d in ipairs(cjson.decode(ARGV[4])) do
   redis.call('HINCRBY', key, 'posts', d.posts)
   redis.call('HINCRBY', key, 'pages', d.pages)
   redis.call('HINCRBY', key, 'failed_pages', d.failed_pages)
+  redis.call('HINCRBY', key, 'answered', d.answered or 0)
+  redis.call('HINCRBY', key, 'network_errors', d.network_errors or 0)
+  if d.complete == 1 then redis.call('HSET', key, 'complete', 1) end
   local current = redis.call('HGET', key, 'status') or 'ok'
   if terminal[d.status] then
     if not terminal[current] then redis.call('HSET', key, 'status', d.status, 'message', d.message) end
@@ -73,7 +79,8 @@ for _, id in ipairs(redis.call('HKEYS', KEYS[4])) do
       redis.call('HSET', key, 'open', 0, 'status', 'partial',
                  'message', cjson.encode({msgid = ARGV[4], params = {count = attempt - 1}}))
     else
-      redis.call('HSET', key, 'open', 0, 'status', 'ok', 'message', '', 'posts', 0, 'pages', 0, 'failed_pages', 0)
+      redis.call('HSET', key, 'open', 0, 'status', 'ok', 'message', '', 'posts', 0, 'pages', 0, 'failed_pages', 0,
+                 'complete', 0, 'answered', 0, 'network_errors', 0)
       redis.call('RPUSH', KEYS[2], id)
       table.insert(redo, id)
     end

@@ -17,7 +17,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 
 from benchmark.config import AccountConfig
 from benchmark.distributed.keys import JobKeys, account_from_json, text
-from benchmark.distributed.progress import SharedTracker
+from benchmark.distributed.progress import AttemptSeen, SharedTracker, job_progress
 from benchmark.distributed.scripts import (
     FIRST_SEEN,
     HEARTBEAT,
@@ -28,7 +28,7 @@ from benchmark.distributed.scripts import (
     SETTLE,
     STORE_LOST_MESSAGE,
 )
-from benchmark.i18n import Message, from_stored
+from benchmark.i18n import Message
 from benchmark.tracker import TERMINAL, AccountProgress
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class RedisWorker:
         self.spider.distributed = self
         self.spider.tracker = self.tracker
         self.spider.shared_seen = self.first_seen
+        self.spider.seen = AttemptSeen(self.attempt_of)
         refusal = self.check_job()
         if refusal:
             # Closing from scheduler.open() would skip the scraper's start; close once the spider is open.
@@ -296,20 +297,11 @@ class RedisWorker:
                         self.job.get("id"))
 
     def job_progress(self) -> list[AccountProgress]:
-        entries = {text(k): text(v) for k, v in self.server.hgetall(self.keys.job_accounts).items()}
-        pipe = self.server.pipeline(transaction=False)
-        ids = sorted(entries)
-        for account_id in ids:
-            pipe.hgetall(self.keys.account(account_id))
-        progress = []
-        for account_id, state in zip(ids, pipe.execute(), strict=True):
-            account = account_from_json(entries[account_id], self.spider.platform, account_id)
-            fields = {text(k): text(v) for k, v in state.items()}
-            progress.append(AccountProgress(
-                self.spider.platform, account_id, account.role, account.label, fields.get("status") or "ok",
-                from_stored(fields.get("message")), int(fields.get("posts") or 0), int(fields.get("pages") or 0),
-                int(fields.get("failed_pages") or 0)))
-        return progress
+        return job_progress(self.server, self.keys, self.spider.platform)
+
+    def attempt_of(self, account_id: str) -> str:
+        """The account's attempt in the job (1, then 2... each time it is crawled again after a dead worker)."""
+        return text(self.server.hget(self.keys.account(account_id), "attempt"))
 
 
 async def first_requests(spider: Any, account: AccountConfig) -> list[Request]:
