@@ -453,16 +453,20 @@ def test_ok_is_earned_across_workers(redis_client, keys):
 def test_a_recrawled_account_is_paged_afresh_on_every_worker(redis_client, keys):
     """The spider's local "already handled" ids hold for one attempt only: with the first attempt's ids, a worker
     that had parsed the account's first page took its re-crawl's first page for a repeat and stopped there."""
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler
 
     enqueue_job(redis_client, keys, accounts(2), ("2026-07-01", "2026-09-30"))
     spider = Spider("weibo")
     worker = RedisWorker(get_crawler(Spider), spider, redis_client, keys)
     worker.open()
+    worker.hold(Request("https://m.weibo.cn/1", meta={"account_id": "1000"}))  # popped from the queue
     spider.seen.setdefault("1000", set()).update({"p1", "p2"})
     spider.seen.setdefault("1001", set()).add("q1")
-    redis_client.hset(keys.account("1000"), "attempt", 2)  # crawled again after a dead worker (SETTLE)
+    worker.held.clear()
+    worker.busy = False  # released at a checkpoint: idle in Redis, so SETTLE may run
+    redis_client.hset(keys.account("1000"), "attempt", 2)  # ... and crawls the account again (a dead worker)
+    worker.hold(Request("https://m.weibo.cn/2", meta={"account_id": "1000"}))  # the re-crawl's first page
     assert spider.seen.get("1000", set()) == set()
     assert spider.seen.get("1001", set()) == {"q1"}
     worker.loop.stop()  # its heartbeat: no reactor runs here

@@ -83,14 +83,26 @@ class AttemptSeen(dict):
     """The spider's local "post ids already handled" (`BenchmarkSpider.seen`), forgotten for an account when it is
     crawled again after a dead worker. The paging template asks it whether a page brought a new post: with the
     ids of an earlier attempt, a worker that had parsed the account's first page would stop its re-crawl right
-    there (silently short: the flaky per-account post counts of the kill test)."""
+    there (silently short: the flaky per-account post counts of the kill test).
+
+    An attempt changes only in SETTLE, which runs only while this worker is reported idle: the attempts read
+    from Redis hold until the worker pops work again (`recheck`), so it asks Redis once per account then,
+    not once per page."""
 
     def __init__(self, attempt_of: Callable[[str], str]) -> None:
         super().__init__()
         self.attempt_of = attempt_of
         self.attempts: dict[str, str] = {}
+        self.checked: set[str] = set()  # accounts whose attempt was read since the worker last went idle
+
+    def recheck(self) -> None:
+        """The worker was idle in Redis: any account may have been crawled again since."""
+        self.checked.clear()
 
     def current(self, account_id: str) -> None:
+        if account_id in self.checked:
+            return
+        self.checked.add(account_id)
         attempt = self.attempt_of(account_id)
         if self.attempts.get(account_id) != attempt:
             self.attempts[account_id] = attempt

@@ -75,7 +75,7 @@ class RedisWorker:
         self.spider.distributed = self
         self.spider.tracker = self.tracker
         self.spider.shared_seen = self.first_seen
-        self.spider.seen = AttemptSeen(self.attempt_of)
+        self.seen = self.spider.seen = AttemptSeen(self.attempt_of)
         refusal = self.check_job()
         if refusal:
             # Closing from scheduler.open() would skip the scraper's start; close once the spider is open.
@@ -144,7 +144,7 @@ class RedisWorker:
                                           args=[self.keys.account_prefix, self.id])
         if not got:
             return None
-        self.busy, self.idle = True, False
+        self.pop_after_idle()
         account_id, entry, attempt = (text(v) for v in got)
         self.starting[account_id] += 1
         # A new attempt at an account this worker could not store before: its items are tried afresh.
@@ -170,8 +170,14 @@ class RedisWorker:
             self.started[account.id] += 1
         self.starting = +self.starting
 
-    def hold(self, request: Request) -> None:
+    def pop_after_idle(self) -> None:
+        """This worker popped work: busy again, and if Redis had it idle, SETTLE may have reset accounts."""
+        if not self.busy:
+            self.seen.recheck()
         self.busy, self.idle = True, False
+
+    def hold(self, request: Request) -> None:
+        self.pop_after_idle()
         self.held[request] = request.meta.get("account_id", "")
 
     def first_seen(self, account_id: str, post_ids: list[str]) -> set[str]:
