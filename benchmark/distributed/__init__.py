@@ -28,12 +28,18 @@ unwritten items cannot be traced to requests, only to accounts, and re-reading a
 store upserts make the repeat harmless (every post is still stored exactly once).
 
 Also in Redis, because an account's pages may be parsed by different workers: its progress (posts, pages,
-status: merged with the same precedence as `AccountTracker`) and the post ids already handled (a pinned post
-shows twice). Secrets never reach Redis: Cookie/Authorization headers are stripped from queued requests
+status: merged with the same precedence as `AccountTracker`, and whether some worker's paging reached the
+period's edge, since `ok` is earned as in one process) and the post ids already handled (a pinned post shows
+twice). Secrets never reach Redis: Cookie/Authorization headers are stripped from queued requests
 (SecretHeadersMiddleware adds them again at download time).
 
-Only the standard library and Scrapy are imported at module level: this module is loaded by every `scrapy`
+Only the standard library and Scrapy are imported at module level: this package is loaded by every `scrapy`
 command (ADDONS), while redis/scrapy-redis load only when the scheduler is switched on.
+
+The modules: `scheduler` (the add-on, the scheduler, the start middleware), `worker` (one worker's feed,
+checkpoints, heartbeat and settling), `progress` (per-account progress merged in Redis, statuses read back),
+`scripts` (the Lua steps), `keys` (the Redis layout), `jobs` (`scrapy enqueue`). Every public name is
+re-exported here: `benchmark.distributed.X` is the import path for code, settings and tests.
 """
 
 from __future__ import annotations
