@@ -472,6 +472,24 @@ def test_a_recrawled_account_is_paged_afresh_on_every_worker(redis_client, keys)
     worker.loop.stop()  # its heartbeat: no reactor runs here
 
 
+def test_a_worker_taken_for_dead_says_so(redis_client, keys):
+    """A stall longer than DISTRIBUTED_WORKER_TTL: SETTLE drops the worker, which beats again later. Its accounts
+    may be crawled again meanwhile: the run must say so (a stat and a warning), not pass it in silence."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    enqueue_job(redis_client, keys, accounts(1), ("2026-07-01", "2026-09-30"))
+    crawler = get_crawler(Spider)
+    worker = RedisWorker(crawler, Spider("weibo"), redis_client, keys)
+    worker.open()
+    worker.loop.stop()  # no reactor runs here: beat by hand
+    worker.heartbeat()
+    assert crawler.stats.get_value("distributed/declared_dead") is None
+    redis_client.hdel(keys.workers, worker.id)  # what SETTLE does once its heartbeat key expired
+    worker.heartbeat()
+    assert crawler.stats.get_value("distributed/declared_dead") == 1
+
+
 def test_secrets_never_reach_the_queue(redis_client, keys):
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler

@@ -93,8 +93,7 @@ return {'done', #dead, 0, given_up, claimed and 1 or 0}
 
 HEARTBEAT = """
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
-return 1
+return redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 """
 
 FIRST_SEEN = """

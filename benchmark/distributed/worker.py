@@ -59,6 +59,7 @@ class RedisWorker:
         self.starting: Counter[str] = Counter()  # accounts popped whose first requests are not queued yet
         self.started: Counter[str] = Counter()  # accounts whose first requests are queued, not yet released
         self.busy = False
+        self.beats = 0
         self.idle = False  # the engine said so and nothing was popped since
         self.done = False
         self.is_reporter = False
@@ -135,8 +136,15 @@ class RedisWorker:
             logger.exception("distributed checkpoint failed")
 
     def heartbeat(self) -> None:
-        self.scripts["heartbeat"](keys=[self.keys.alive(self.id), self.keys.workers],
-                                  args=[self.ttl_ms, self.id, int(self.busy)])
+        joined = self.scripts["heartbeat"](keys=[self.keys.alive(self.id), self.keys.workers],
+                                           args=[self.ttl_ms, self.id, int(self.busy)])
+        if joined and self.beats:
+            # Another worker's SETTLE took this one for dead (a stall longer than DISTRIBUTED_WORKER_TTL): the
+            # accounts it was crawling may be crawled again meanwhile, and its reports for them count twice.
+            self.crawler.stats.inc_value("distributed/declared_dead")
+            logger.warning("%s: worker %s was taken for dead (no heartbeat for %.1f s): raise DISTRIBUTED_WORKER_TTL",
+                           self.spider.name, self.id, self.ttl_ms / 1000)
+        self.beats += 1
 
     # -- accounts ----------------------------------------------------------------------------------------
     def pop_account(self) -> AccountConfig | None:
