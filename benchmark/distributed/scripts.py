@@ -35,7 +35,7 @@ for _, d in ipairs(cjson.decode(ARGV[4])) do
   redis.call('HINCRBY', key, 'pages', d.pages)
   redis.call('HINCRBY', key, 'failed_pages', d.failed_pages)
   redis.call('HINCRBY', key, 'answered', d.answered or 0)
-  redis.call('HINCRBY', key, 'network_errors', d.network_errors or 0)
+  if (d.network_errors or 0) > 0 then redis.call('HINCRBY', key, 'network_errors', d.network_errors) end
   if d.complete == 1 then redis.call('HSET', key, 'complete', 1) end
   local current = redis.call('HGET', key, 'status') or 'ok'
   if terminal[d.status] then
