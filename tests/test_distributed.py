@@ -429,8 +429,8 @@ def test_ok_is_earned_across_workers(redis_client, keys):
         release(keys=[keys.workers], args=[keys.account_prefix, worker, json.dumps({}), json.dumps(list(deltas)),
                                            json.dumps(list(TERMINAL)), 0])
 
-    enqueue_job(redis_client, keys, accounts(3), ("2026-07-01", "2026-09-30"))
-    redis_client.delete(keys.pending)  # all three popped
+    enqueue_job(redis_client, keys, accounts(4), ("2026-07-01", "2026-09-30"))
+    redis_client.delete(keys.pending)  # all popped
     page = {"posts": 10, "pages": 1, "failed_pages": 0, "status": "ok", "message": ""}
     report("w1", {"id": "1000", **page})
     report("w2", {"id": "1000", **page, "posts": 5, "complete": 1})  # page 2 reached the edge on another worker
@@ -442,12 +442,16 @@ def test_ok_is_earned_across_workers(redis_client, keys):
                   args=[keys.base, "w2", 3, LOST_MESSAGE])[0] == b"redo"
     redis_client.delete(keys.pending)
     report("w2", {"id": "1002", **page})  # the re-crawl stopped after its first page
+    unreachable = {**page, "posts": 0, "pages": 0, "status": "partial", "message": "request failed: DNS lookup failed"}
+    report("w1", {"id": "1003", **unreachable, "failed_pages": 1, "network_errors": 1})
+    report("w2", {"id": "1003", **unreachable, "failed_pages": 1, "network_errors": 1})
 
     reporter = SimpleNamespace(server=redis_client, keys=keys, spider=SimpleNamespace(platform="weibo"))
     progress = {p.account_id: (p.status, str(p.message), p.posts) for p in RedisWorker.job_progress(reporter)}
     assert progress == {"1000": ("ok", "", 15),
                         "1001": ("partial", "paging stopped before the period's edge", 20),
-                        "1002": ("partial", "paging stopped before the period's edge", 10)}
+                        "1002": ("partial", "paging stopped before the period's edge", 10),
+                        "1003": ("failed", "nothing could be fetched: request failed: DNS lookup failed", 0)}
 
 
 def test_a_recrawled_account_is_paged_afresh_on_every_worker(redis_client, keys):
