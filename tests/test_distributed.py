@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,6 +40,7 @@ from benchmark.distributed import (
     DistributedScheduler,
     JobBusyError,
     JobKeys,
+    RedisWorker,
     enqueue_job,
     job_status,
 )
@@ -238,6 +240,28 @@ def test_a_worker_whose_final_store_write_fails_does_not_report_its_work_done(pg
         assert job_statuses(db_url) == []  # nobody wrote the job's statuses as if it were done
 
 
+def test_a_distributed_crawl_earns_ok_like_a_single_process(redis_url, tmp_path):
+    """Every next page repeats the first one (a hostile server): no account reaches the period's edge, so none
+    may be `ok` (before: a distributed worker took the repeat for a page delivered twice, stopped in silence,
+    and Redis kept the provisional `ok`)."""
+    spec = synthetic_spec(3, 15, seed=5)
+    spec["anchor"] = SPEC["anchor"]
+    config = write_panel_config(tmp_path, Panel.from_spec(spec))
+    profile = json.dumps({"name": "endless_cursor", "rates": {}, "burst_count": 0, "hostile": "endless_cursor"})
+    db_url = sqlite_url(tmp_path / "db.sqlite3")
+    with run_server_subprocess(spec, seed=None, anchor=spec["anchor"],
+                               extra_args=("--faults", "1", "--fault-profile", profile)) as (url, _process):
+        settings = crawl_settings(url, db_url, config, redis_url, f"earn{uuid.uuid4().hex[:6]}", **QUICK)
+        assert enqueue(settings, "weibo").returncode == 0
+        code = start_worker(settings, log_path=tmp_path / "w.log").wait(timeout=120)
+    log = (tmp_path / "w.log").read_text()
+    statuses = rows(db_url, "select account_id, status, message, posts from crawl_accounts")
+    assert len(statuses) == 3 and {s["status"] for s in statuses} == {"partial"}, statuses
+    assert {s["message"] for s in statuses} == {"paging stopped before the period's edge"}
+    assert all(s["posts"] == 10 for s in statuses)  # page 1 counted, its repeats not
+    assert code == 3, log[-3000:]
+
+
 def wait_for_posts(db_url: str, at_least: int, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     engine = create_engine(db_url)
@@ -393,6 +417,81 @@ def test_settle_recrawls_what_a_dead_worker_held_then_one_worker_reports(redis_c
     reason = from_stored(redis_client.hget(keys.account("1001"), "message").decode())  # a translatable Message
     assert reason == "its crawl was lost with a dead worker 3 times: crawl it again"
     assert reason.translate("zh") == "它的抓取已随失联的工作进程丢失 3 次：请重新抓取"
+
+
+def test_ok_is_earned_across_workers(redis_client, keys):
+    """An account's pages are parsed by different workers: it is `ok` only if one of them reached the period's
+    edge, in the attempt whose counts stand (a re-crawl after a dead worker starts unearned)."""
+    release = redis_client.register_script(RELEASE)
+    settle = redis_client.register_script(SETTLE)
+
+    def report(worker: str, *deltas: dict) -> None:
+        release(keys=[keys.workers], args=[keys.account_prefix, worker, json.dumps({}), json.dumps(list(deltas)),
+                                           json.dumps(list(TERMINAL)), 0])
+
+    enqueue_job(redis_client, keys, accounts(4), ("2026-07-01", "2026-09-30"))
+    redis_client.delete(keys.pending)  # all popped
+    page = {"posts": 10, "pages": 1, "failed_pages": 0, "status": "ok", "message": ""}
+    report("w1", {"id": "1000", **page})
+    report("w2", {"id": "1000", **page, "posts": 5, "complete": 1})  # page 2 reached the edge on another worker
+    report("w1", {"id": "1001", **page})
+    report("w2", {"id": "1001", **page})  # two pages, and paging stopped there
+    report("w1", {"id": "1002", **page, "complete": 1})
+    redis_client.hset(keys.account("1002"), "open", 1)  # ... but w1 died holding one of its requests
+    assert settle(keys=[keys.workers, keys.pending, keys.requests, keys.job_accounts, keys.reporter],
+                  args=[keys.base, "w2", 3, LOST_MESSAGE])[0] == b"redo"
+    redis_client.delete(keys.pending)
+    report("w2", {"id": "1002", **page})  # the re-crawl stopped after its first page
+    unreachable = {**page, "posts": 0, "pages": 0, "status": "partial", "message": "request failed: DNS lookup failed"}
+    report("w1", {"id": "1003", **unreachable, "failed_pages": 1, "network_errors": 1})
+    report("w2", {"id": "1003", **unreachable, "failed_pages": 1, "network_errors": 1})
+
+    reporter = SimpleNamespace(server=redis_client, keys=keys, spider=SimpleNamespace(platform="weibo"))
+    progress = {p.account_id: (p.status, str(p.message), p.posts) for p in RedisWorker.job_progress(reporter)}
+    assert progress == {"1000": ("ok", "", 15),
+                        "1001": ("partial", "paging stopped before the period's edge", 20),
+                        "1002": ("partial", "paging stopped before the period's edge", 10),
+                        "1003": ("failed", "nothing could be fetched: request failed: DNS lookup failed", 0)}
+
+
+def test_a_recrawled_account_is_paged_afresh_on_every_worker(redis_client, keys):
+    """The spider's local "already handled" ids hold for one attempt only: with the first attempt's ids, a worker
+    that had parsed the account's first page took its re-crawl's first page for a repeat and stopped there."""
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    enqueue_job(redis_client, keys, accounts(2), ("2026-07-01", "2026-09-30"))
+    spider = Spider("weibo")
+    worker = RedisWorker(get_crawler(Spider), spider, redis_client, keys)
+    worker.open()
+    worker.hold(Request("https://m.weibo.cn/1", meta={"account_id": "1000"}))  # popped from the queue
+    spider.seen.setdefault("1000", set()).update({"p1", "p2"})
+    spider.seen.setdefault("1001", set()).add("q1")
+    worker.held.clear()
+    worker.busy = False  # released at a checkpoint: idle in Redis, so SETTLE may run
+    redis_client.hset(keys.account("1000"), "attempt", 2)  # ... and crawls the account again (a dead worker)
+    worker.hold(Request("https://m.weibo.cn/2", meta={"account_id": "1000"}))  # the re-crawl's first page
+    assert spider.seen.get("1000", set()) == set()
+    assert spider.seen.get("1001", set()) == {"q1"}
+    worker.loop.stop()  # its heartbeat: no reactor runs here
+
+
+def test_a_worker_taken_for_dead_says_so(redis_client, keys):
+    """A stall longer than DISTRIBUTED_WORKER_TTL: SETTLE drops the worker, which beats again later. Its accounts
+    may be crawled again meanwhile: the run must say so (a stat and a warning), not pass it in silence."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    enqueue_job(redis_client, keys, accounts(1), ("2026-07-01", "2026-09-30"))
+    crawler = get_crawler(Spider)
+    worker = RedisWorker(crawler, Spider("weibo"), redis_client, keys)
+    worker.open()
+    worker.loop.stop()  # no reactor runs here: beat by hand
+    worker.heartbeat()
+    assert crawler.stats.get_value("distributed/declared_dead") is None
+    redis_client.hdel(keys.workers, worker.id)  # what SETTLE does once its heartbeat key expired
+    worker.heartbeat()
+    assert crawler.stats.get_value("distributed/declared_dead") == 1
 
 
 def test_secrets_never_reach_the_queue(redis_client, keys):
