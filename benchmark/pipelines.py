@@ -106,7 +106,7 @@ class StorePipeline:
         self.buffers: dict[type, list[dict]] = {Account: [], Post: [], Comment: []}
         self.store: Store | None = None
         # Accounts that lost rows because the store could not be written (not because of their values): a
-        # distributed worker must not report their work as done (benchmark/distributed.py).
+        # distributed worker must not report their work as done (benchmark/distributed/).
         self.lost_accounts: set[tuple[str, str]] = set()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
