@@ -245,8 +245,7 @@ def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(t
     server = start_server(panel)
     try:
         fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
-        urls = [arg for platform in ("weibo", "bluesky", "mastodon", "telegram")
-                for arg in ("-s", f"{platform.upper()}_BASE_URL={server.url}/{platform}")]
+        urls = [arg for key, value in base_url_settings(server.url).items() for arg in ("-s", f"{key}={value}")]
         done = scrapy("benchmark", "--config", str(config), *store(tmp_path), *fast, *urls,
                       "-o", str(tmp_path / "q3"), timeout=300)
     finally:

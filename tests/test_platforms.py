@@ -81,7 +81,8 @@ SPEC = PlatformSpec(
     engagement_components=("likes", "reposts"), engagement_wording=N_("likes + reposts"), has_replies=True,
     secrets=(Secret(setting="ZZFAKE_TOKEN", env="ZZFAKE_TOKEN", header="Authorization",
                     host_setting="ZZFAKE_BASE_URL", host_default="https://fake.example"),),
-    settings={"ZZFAKE_PAGE_SIZE": 50},
+    settings={"ZZFAKE_PAGE_SIZE": 50, "ZZFAKE_FEED_BASE_URL": "https://feed.fake.example"},
+    extra_url_settings=("ZZFAKE_FEED_BASE_URL",),
 )
 '''
 
@@ -93,6 +94,7 @@ from benchmark import items, config
 from benchmark.metrics import catalog, compute
 from benchmark import settings
 from benchmark.sample.testing import base_url_settings
+from benchmark.commands import demo
 ids = config.parse_account_ids("zzfake", "Brand,shop")
 try:
     config.parse_account_ids("zzfake", "x1")
@@ -105,6 +107,8 @@ print(json.dumps({
     "direct": "zzfake" in compute.DIRECT_REPLY_COUNTERS, "label": catalog.term("platform", "zzfake"),
     "base": settings.ZZFAKE_BASE_URL, "page_size": settings.ZZFAKE_PAGE_SIZE, "token": settings.ZZFAKE_TOKEN,
     "spider_module": settings.SPIDER_MODULES[-1], "test_url": base_url_settings("http://h")["ZZFAKE_BASE_URL"],
+    "test_feed_url": base_url_settings("http://h").get("ZZFAKE_FEED_BASE_URL"),
+    "demo_settings": sorted(k for k, v in demo.PLATFORM_SETTINGS.items() if v == "zzfake"),
 }))
 '''
 
@@ -123,6 +127,9 @@ def test_a_new_platform_package_reaches_items_config_metrics_and_settings_withou
     assert (seen["base"], seen["page_size"], seen["token"]) == ("https://fake.example", 50, "t0k")
     assert seen["spider_module"] == "benchmark.platforms.zzfake.spider"
     assert seen["test_url"] == "http://h/zzfake"
+    # A second base URL (a feed host beside the API) goes to the sample server too, in the tests and the demo.
+    assert seen["test_feed_url"] == "http://h/zzfake"
+    assert seen["demo_settings"] == ["ZZFAKE_BASE_URL", "ZZFAKE_FEED_BASE_URL"]
 
 
 def _environment() -> dict[str, str]:
