@@ -563,3 +563,23 @@ def test_the_derived_lists_follow_the_specs():
     assert specs.SNAPSHOT_METRICS <= specs.EXACT_METRICS
     assert specs.TABLES["audience"] == ("followers", "follower_growth", "er_median", "er_vs_panel",
                                         "hollow_followers")
+
+
+def test_repost_metrics_are_undefined_on_a_platform_without_reposts(tmp_path, config, monkeypatch):
+    """A platform with has_reposts=False (YouTube) has no repost to count: the repost metrics are NaN with n = 0
+    there, never a 0 that reads as "never shares its fans", and the finding resting on them stays silent."""
+    from benchmark.config import DEFAULT_THRESHOLDS
+    from benchmark.metrics import compute
+    from benchmark.metrics.findings import evaluate_findings
+
+    monkeypatch.setattr(compute, "REPOST_PLATFORMS", ("weibo",))  # Bluesky, as if it had no reposts
+    url = build_store(tmp_path / "store.sqlite3")
+    metrics = compute_metrics(load_panel(open_store(url), config))
+    for metric in compute.REPOST_METRICS:
+        assert math.isnan(value(metrics, SKY, metric)) and n_of(metrics, SKY, metric) == 0, metric
+    assert value(metrics, OWN, "fan_repost_share") == EXPECTED["fan_repost_share"][1]  # Weibo keeps its value
+    assert value(metrics, SKY, "posts") == 5 and value(metrics, SKY, "original_share") >= 0
+    replies_only = metrics.copy()
+    replies_only.loc[replies_only["metric"] == "replies_to_others_share", "value"] = 0.0
+    found = evaluate_findings(replies_only, dict(DEFAULT_THRESHOLDS))
+    assert not [f for f in found if f.rule == "self_indulgent" and f.platform == "bluesky"]

@@ -79,6 +79,7 @@ SPEC = PlatformSpec(
     name="zzfake", label=NP_("platform", "zzfake"), id_pattern=r"^[a-z]{3,8}$", id_hint=N_("three to eight letters"),
     id_example="Brand", id_lowercase=True, base_url_setting="ZZFAKE_BASE_URL", base_url_default="https://fake.example",
     engagement_components=("likes", "reposts"), engagement_wording=N_("likes + reposts"), has_replies=True,
+    has_reposts=False,
     secrets=(Secret(setting="ZZFAKE_TOKEN", env="ZZFAKE_TOKEN", header="Authorization",
                     host_setting="ZZFAKE_BASE_URL", host_default="https://fake.example"),),
     settings={"ZZFAKE_PAGE_SIZE": 50, "ZZFAKE_FEED_BASE_URL": "https://feed.fake.example"},
@@ -104,6 +105,7 @@ except ValueError:
 print(json.dumps({
     "platforms": list(items.PLATFORMS), "ids": ids, "refused": refused,
     "components": catalog.ENGAGEMENT_COMPONENTS.get("zzfake"), "replies": "zzfake" in catalog.REPLY_PLATFORMS,
+    "reposts": "zzfake" in catalog.REPOST_PLATFORMS,
     "direct": "zzfake" in compute.DIRECT_REPLY_COUNTERS, "label": catalog.term("platform", "zzfake"),
     "base": settings.ZZFAKE_BASE_URL, "page_size": settings.ZZFAKE_PAGE_SIZE, "token": settings.ZZFAKE_TOKEN,
     "spider_module": settings.SPIDER_MODULES[-1], "test_url": base_url_settings("http://h")["ZZFAKE_BASE_URL"],
@@ -123,6 +125,7 @@ def test_a_new_platform_package_reaches_items_config_metrics_and_settings_withou
     assert seen["platforms"] == [*NAMES, "zzfake"]
     assert seen["ids"] == ["brand", "shop"] and seen["refused"]
     assert seen["components"] == ["likes", "reposts"] and seen["replies"] and not seen["direct"]
+    assert not seen["reposts"]  # has_reposts=False: its repost metrics are undefined
     assert seen["label"] == "zzfake"
     assert (seen["base"], seen["page_size"], seen["token"]) == ("https://fake.example", 50, "t0k")
     assert seen["spider_module"] == "benchmark.platforms.zzfake.spider"

@@ -61,6 +61,9 @@ class PlatformSpec:
     id_lowercase: bool = False
     # An account can reply to others (the reply metrics exist on this platform: REPLY_PLATFORMS).
     has_replies: bool = False
+    # The platform has reposts and quotes (the account can share others' posts, a post has a repost counter).
+    # False (YouTube): the repost metrics are undefined there, never 0 (REPOST_PLATFORMS, compute.REPOST_METRICS).
+    has_reposts: bool = True
     # A post's comment counter counts direct replies only (not the whole thread): DIRECT_REPLY_COUNTERS.
     direct_reply_counter: bool = False
     # The 清博 BCI index is computed (Weibo only).
