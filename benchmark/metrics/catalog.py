@@ -73,7 +73,7 @@ def _term_table(pgettext: Callable[[str, str], str], _: Callable[[str], str]) ->
                    "gif": pgettext("post format", "gif"), "video": pgettext("post format", "video"),
                    "audio": pgettext("post format", "audio"), "live": pgettext("post format", "live"),
                    "article": pgettext("post format", "article"), "link": pgettext("post format", "link"),
-                   "poll": pgettext("post format", "poll")},
+                   "poll": pgettext("post format", "poll"), "short": pgettext("post format", "short")},
         "purpose": {"brand": pgettext("purpose", "brand"), "communication": pgettext("purpose", "communication"),
                     "sales": pgettext("purpose", "sales"), "service": pgettext("purpose", "service"),
                     "other": pgettext("purpose", "other")},

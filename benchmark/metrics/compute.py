@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import platforms
-from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.items import POST_FORMATS, POST_KINDS, SUBFORMATS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
@@ -112,10 +112,19 @@ def activity_metrics(posts: pd.DataFrame, idx: pd.Index, period_days: int) -> di
     formats = _crosstab(posts[posts["kind"] == "original"], "format", idx, POST_FORMATS)
     for fmt in POST_FORMATS:
         out[f"format_share.{fmt}"] = _share(formats[fmt], originals)
-    p = formats.div(originals.where(originals > 0), axis=0)
-    entropy = -(p * np.log(p.where(p > 0))).sum(axis=1, min_count=1) / math.log(len(POST_FORMATS))
+    kinds_of_format = _fold_subformats(formats)
+    p = kinds_of_format.div(originals.where(originals > 0), axis=0)
+    entropy = -(p * np.log(p.where(p > 0))).sum(axis=1, min_count=1) / math.log(kinds_of_format.shape[1])
     out["format_diversity"] = (entropy.where(originals > 0) + 0.0, originals)  # + 0.0 turns -0.0 into 0.0
     return out
+
+
+def _fold_subformats(formats: pd.DataFrame) -> pd.DataFrame:
+    """Counts by format with each sub-format added to its parent (short -> video): the nine kinds of ln 9."""
+    folded = formats.copy()
+    for sub, parent in SUBFORMATS.items():
+        folded[parent] += folded.pop(sub)
+    return folded
 
 
 def engagement_metrics(posts: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Metric]:
