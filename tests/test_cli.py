@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.platforms import all_secrets
+from benchmark.platforms import all_secrets, all_specs
 from benchmark.sample.testing import base_url_settings
 from tests.crawl_helpers import PROJECT_ROOT
 from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
@@ -248,7 +248,10 @@ def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(t
     try:
         fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
         urls = [arg for key, value in base_url_settings(server.url).items() for arg in ("-s", f"{key}={value}")]
-        done = scrapy("benchmark", "--config", str(config), *store(tmp_path), *fast, *urls,
+        # Each platform's demo settings, as `scrapy demo` sets them (e.g. a dummy API key the sample server takes).
+        demo = [arg for spec in all_specs() for key, value in spec.demo_settings.items()
+                for arg in ("-s", f"{key}={value}")]
+        done = scrapy("benchmark", "--config", str(config), *store(tmp_path), *fast, *urls, *demo,
                       "-o", str(tmp_path / "q3"), timeout=300)
     finally:
         server.stop()
