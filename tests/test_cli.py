@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.platforms import all_secrets
+from benchmark.platforms import all_secrets, all_specs
 from benchmark.sample.testing import base_url_settings
 from tests.crawl_helpers import PROJECT_ROOT
 from tests.toolkit.config_cases import GOOD, MISTAKES, TYPOS
@@ -235,8 +235,10 @@ def test_outside_any_project_the_installed_commands_work_with_config(tmp_path):
 
 # -- scrapy benchmark: every platform in one process, then the report -------------------------------------------
 def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(tmp_path):
+    from collections import Counter
     from datetime import UTC, datetime
 
+    from benchmark.platforms import names
     from benchmark.sample.panel import demo_panel
     from benchmark.sample.server import start_server
 
@@ -245,9 +247,11 @@ def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(t
     server = start_server(panel)
     try:
         fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
-        urls = [arg for platform in ("weibo", "bluesky", "mastodon", "telegram")
-                for arg in ("-s", f"{platform.upper()}_BASE_URL={server.url}/{platform}")]
-        done = scrapy("benchmark", "--config", str(config), *store(tmp_path), *fast, *urls,
+        urls = [arg for key, value in base_url_settings(server.url).items() for arg in ("-s", f"{key}={value}")]
+        # Each platform's demo settings, as `scrapy demo` sets them (e.g. a dummy API key the sample server takes).
+        demo = [arg for spec in all_specs() for key, value in spec.demo_settings.items()
+                for arg in ("-s", f"{key}={value}")]
+        done = scrapy("benchmark", "--config", str(config), *store(tmp_path), *fast, *urls, *demo,
                       "-o", str(tmp_path / "q3"), timeout=300)
     finally:
         server.stop()
@@ -255,11 +259,16 @@ def test_benchmark_crawls_every_platform_in_one_process_then_writes_the_report(t
     assert Path(done.stdout.strip()) == tmp_path / "q3" / "index.html"
     assert (tmp_path / "q3" / "metrics.csv").exists()
     lines = done.stderr.splitlines()
-    assert lines[0].startswith("Crawling 12 account(s) (weibo 6, bluesky 2, mastodon 2, telegram 2")
-    assert done.stderr.count("Summary:") == 1  # one summary for the four spiders
+    # Every platform of the demo panel, in registry order, with its number of accounts (weibo 6, bluesky 2, ...).
+    counts = Counter(a.platform for a in panel.accounts)
+    per_platform = ", ".join(f"{name} {counts[name]}" for name in names() if counts[name])
+    total = len(panel.accounts)
+    assert total >= 12 and set(counts) == set(names())
+    assert lines[0].startswith(f"Crawling {total} account(s) ({per_platform}")
+    assert done.stderr.count("Summary:") == 1  # one summary for every spider
     assert_summary_last_with_labels(done, config)
-    progress = [line for line in lines if re.match(r"^  \[\d+/12\] ", line)]
-    assert len(progress) == 12, done.stderr
+    progress = [line for line in lines if re.match(rf"^  \[\d+/{total}\] ", line)]
+    assert len(progress) == total, done.stderr
     assert "Traceback" not in done.stderr and "] INFO:" not in done.stderr
 
 

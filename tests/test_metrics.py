@@ -201,6 +201,7 @@ EXPECTED: dict[str, tuple[int, float]] = {
     "format_share.article": (OWN, 0.0),
     "format_share.link": (OWN, 0.0),
     "format_share.poll": (OWN, 0.0),
+    "format_share.short": (OWN, 0.0),  # no Shorts on Weibo: a share of 0 (the account has originals)
     "format_diversity": (OWN, -sum(p * math.log(p) for p in P.values()) / math.log(9)),
     "engagement_median": (OWN, 3.0),  # sorted 0 0 1 2 [3] 4 6 15 30
     "engagement_mean": (OWN, 61 / 9),
@@ -563,3 +564,37 @@ def test_the_derived_lists_follow_the_specs():
     assert specs.SNAPSHOT_METRICS <= specs.EXACT_METRICS
     assert specs.TABLES["audience"] == ("followers", "follower_growth", "er_median", "er_vs_panel",
                                         "hollow_followers")
+
+
+def test_repost_metrics_are_undefined_on_a_platform_without_reposts(tmp_path, config, monkeypatch):
+    """A platform with has_reposts=False (YouTube) has no repost to count: the repost metrics are NaN with n = 0
+    there, never a 0 that reads as "never shares its fans", and the finding resting on them stays silent."""
+    from benchmark.config import DEFAULT_THRESHOLDS
+    from benchmark.metrics import compute
+    from benchmark.metrics.findings import evaluate_findings
+
+    monkeypatch.setattr(compute, "REPOST_PLATFORMS", ("weibo",))  # Bluesky, as if it had no reposts
+    url = build_store(tmp_path / "store.sqlite3")
+    metrics = compute_metrics(load_panel(open_store(url), config))
+    for metric in compute.REPOST_METRICS:
+        assert math.isnan(value(metrics, SKY, metric)) and n_of(metrics, SKY, metric) == 0, metric
+    assert value(metrics, OWN, "fan_repost_share") == EXPECTED["fan_repost_share"][1]  # Weibo keeps its value
+    assert value(metrics, SKY, "posts") == 5 and value(metrics, SKY, "original_share") >= 0
+    replies_only = metrics.copy()
+    replies_only.loc[replies_only["metric"] == "replies_to_others_share", "value"] = 0.0
+    found = evaluate_findings(replies_only, dict(DEFAULT_THRESHOLDS))
+    assert not [f for f in found if f.rule == "self_indulgent" and f.platform == "bluesky"]
+
+
+def test_a_short_has_its_own_share_and_counts_as_a_video_in_the_diversity():
+    """format_share.short is its own share; format_diversity folds short into video (ln 9 kinds, METRICS.md)."""
+    from benchmark.metrics.compute import activity_metrics
+
+    formats = ["video", "short", "text", "image", "video", "short"]
+    posts = pd.DataFrame({"acct": [0, 0, 0, 0, 1, 1], "kind": ["original"] * 6, "format": formats})
+    out = activity_metrics(posts, pd.Index([0, 1]), 14)
+    assert out["format_share.short"][0].tolist() == [1 / 4, 1 / 2]
+    assert out["format_share.video"][0].tolist() == [1 / 4, 1 / 2]
+    p = [2 / 4, 1 / 4, 1 / 4]  # video (with the Short), text, image
+    assert out["format_diversity"][0][0] == pytest.approx(-sum(x * math.log(x) for x in p) / math.log(9))
+    assert out["format_diversity"][0][1] == 0  # videos and Shorts only: one kind of format

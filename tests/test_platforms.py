@@ -79,9 +79,11 @@ SPEC = PlatformSpec(
     name="zzfake", label=NP_("platform", "zzfake"), id_pattern=r"^[a-z]{3,8}$", id_hint=N_("three to eight letters"),
     id_example="Brand", id_lowercase=True, base_url_setting="ZZFAKE_BASE_URL", base_url_default="https://fake.example",
     engagement_components=("likes", "reposts"), engagement_wording=N_("likes + reposts"), has_replies=True,
+    has_reposts=False,
     secrets=(Secret(setting="ZZFAKE_TOKEN", env="ZZFAKE_TOKEN", header="Authorization",
                     host_setting="ZZFAKE_BASE_URL", host_default="https://fake.example"),),
-    settings={"ZZFAKE_PAGE_SIZE": 50},
+    settings={"ZZFAKE_PAGE_SIZE": 50, "ZZFAKE_FEED_BASE_URL": "https://feed.fake.example"},
+    extra_url_settings=("ZZFAKE_FEED_BASE_URL",),
 )
 '''
 
@@ -93,6 +95,7 @@ from benchmark import items, config
 from benchmark.metrics import catalog, compute
 from benchmark import settings
 from benchmark.sample.testing import base_url_settings
+from benchmark.commands import demo
 ids = config.parse_account_ids("zzfake", "Brand,shop")
 try:
     config.parse_account_ids("zzfake", "x1")
@@ -102,9 +105,12 @@ except ValueError:
 print(json.dumps({
     "platforms": list(items.PLATFORMS), "ids": ids, "refused": refused,
     "components": catalog.ENGAGEMENT_COMPONENTS.get("zzfake"), "replies": "zzfake" in catalog.REPLY_PLATFORMS,
+    "reposts": "zzfake" in catalog.REPOST_PLATFORMS,
     "direct": "zzfake" in compute.DIRECT_REPLY_COUNTERS, "label": catalog.term("platform", "zzfake"),
     "base": settings.ZZFAKE_BASE_URL, "page_size": settings.ZZFAKE_PAGE_SIZE, "token": settings.ZZFAKE_TOKEN,
     "spider_module": settings.SPIDER_MODULES[-1], "test_url": base_url_settings("http://h")["ZZFAKE_BASE_URL"],
+    "test_feed_url": base_url_settings("http://h").get("ZZFAKE_FEED_BASE_URL"),
+    "demo_settings": sorted(k for k, v in demo.PLATFORM_SETTINGS.items() if v == "zzfake"),
 }))
 '''
 
@@ -119,10 +125,14 @@ def test_a_new_platform_package_reaches_items_config_metrics_and_settings_withou
     assert seen["platforms"] == [*NAMES, "zzfake"]
     assert seen["ids"] == ["brand", "shop"] and seen["refused"]
     assert seen["components"] == ["likes", "reposts"] and seen["replies"] and not seen["direct"]
+    assert not seen["reposts"]  # has_reposts=False: its repost metrics are undefined
     assert seen["label"] == "zzfake"
     assert (seen["base"], seen["page_size"], seen["token"]) == ("https://fake.example", 50, "t0k")
     assert seen["spider_module"] == "benchmark.platforms.zzfake.spider"
     assert seen["test_url"] == "http://h/zzfake"
+    # A second base URL (a feed host beside the API) goes to the sample server too, in the tests and the demo.
+    assert seen["test_feed_url"] == "http://h/zzfake"
+    assert seen["demo_settings"] == ["ZZFAKE_BASE_URL", "ZZFAKE_FEED_BASE_URL"]
 
 
 def _environment() -> dict[str, str]:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from benchmark.config import load_config
+from benchmark.items import PLATFORMS
 from benchmark.sample import Reply
 from benchmark.sample.panel import (
     COMMENT_CAP,
@@ -614,12 +615,14 @@ def test_subprocess_server_prints_its_url_and_serves(tmp_path):
     assert process.poll() is not None
 
 
-def test_subprocess_demo_writes_a_loadable_config(tmp_path):
+def test_subprocess_demo_writes_a_loadable_config(tmp_path, demo):
     config_path = tmp_path / "benchmark.toml"
     with run_server_subprocess("demo", seed=7, anchor=ANCHOR, extra_args=("--config-out", str(config_path))) as (
             url, _):
         assert url.startswith("http://127.0.0.1:")
-    assert len(load_config(config_path).accounts) == 12
+    # The panel the server serves (same anchor and seed): its accounts, all of them.
+    assert [(a.platform, a.id) for a in load_config(config_path).accounts] == [a.key for a in demo.accounts]
+    assert len(demo.accounts) >= 12
 
 
 # --------------------------------------------------------------------------------------- demo story
@@ -681,9 +684,10 @@ def test_demo_visual_and_playful_exemplars(demo):
     assert emoji(playful) > emoji(own)
 
 
-def test_demo_spans_four_platforms_with_shared_labels(demo):
+def test_demo_spans_every_platform_with_shared_labels(demo):
     by_platform = Counter(a.platform for a in demo.accounts)
-    assert by_platform["weibo"] >= 6 and min(by_platform[p] for p in ("bluesky", "mastodon", "telegram")) >= 1
+    assert set(by_platform) == set(PLATFORMS)  # every registered platform
+    assert by_platform["weibo"] >= 6 and min(by_platform[p] for p in PLATFORMS if p != "weibo") >= 1
     weibo_labels = {a.label for a in accounts(demo, "weibo")}
     assert all(a.label in weibo_labels for a in demo.accounts)
     assert {a.role for a in demo.accounts} == {"own", "peer", "exemplar"}

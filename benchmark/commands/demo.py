@@ -21,7 +21,7 @@ from benchmark.commands._common import add_verbose, install_console_warnings, lo
 from benchmark.extensions import CrawlReport
 from benchmark.i18n import choose_language, gettext_for
 
-PLATFORM_SETTINGS = platforms.base_url_settings()  # platform -> its base-URL setting, pointed at the sample
+PLATFORM_SETTINGS = platforms.url_settings()  # every base-URL setting -> its platform, pointed at the sample
 
 # The sample server is local: politeness delays would only make the demo slow.
 FAST_LOCAL_SETTINGS = {
@@ -119,7 +119,7 @@ class Command(ScrapyCommand):
         # The crawl summary speaks the demo's language (the demo's generated config names none).
         overrides = {**FAST_LOCAL_SETTINGS, "BENCHMARK_CONFIG": config_path, "BENCHMARK_DB": db_url,
                      "BENCHMARK_LANGUAGE": language}
-        for platform, setting in PLATFORM_SETTINGS.items():
+        for setting, platform in PLATFORM_SETTINGS.items():
             overrides[setting] = f"{server_url}/{platform}"
         self.settings.setdict(overrides, priority="cmdline")
         _ = gettext_for(language)

@@ -38,6 +38,8 @@ METRICS_VERSION = "2026.1"
 
 # Platforms where an account can reply to others (each platform spec says: has_replies).
 REPLY_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_replies)
+# Platforms with reposts and quotes (has_reposts); elsewhere the repost metrics are undefined, not 0.
+REPOST_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_reposts)
 
 # Which counters make up E for each platform (views are reach, never engagement), and their words (msgids):
 # from each platform's spec (benchmark/platforms/<name>/__init__.py).
@@ -71,7 +73,7 @@ def _term_table(pgettext: Callable[[str, str], str], _: Callable[[str], str]) ->
                    "gif": pgettext("post format", "gif"), "video": pgettext("post format", "video"),
                    "audio": pgettext("post format", "audio"), "live": pgettext("post format", "live"),
                    "article": pgettext("post format", "article"), "link": pgettext("post format", "link"),
-                   "poll": pgettext("post format", "poll")},
+                   "poll": pgettext("post format", "poll"), "short": pgettext("post format", "short")},
         "purpose": {"brand": pgettext("purpose", "brand"), "communication": pgettext("purpose", "communication"),
                     "sales": pgettext("purpose", "sales"), "service": pgettext("purpose", "service"),
                     "other": pgettext("purpose", "other")},

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from benchmark import platforms
-from benchmark.items import POST_FORMATS, POST_KINDS
+from benchmark.items import POST_FORMATS, POST_KINDS, SUBFORMATS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
     METRIC_IDS,
     PURPOSE_LABELS,
     REPLY_PLATFORMS,
+    REPOST_PLATFORMS,
     RESPONSE_BUCKETS,
     VOICE_CLASSES,
 )
@@ -45,6 +46,7 @@ def compute_metrics(panel: PanelData) -> pd.DataFrame:
     found.update(purpose_metrics(posts, idx))
     found.update(style_metrics(posts, idx))
     found.update(audience_metrics(panel, found["er_median"][0]))
+    _undefined_without_reposts(found, panel.accounts)
     missing, unlisted = set(METRIC_IDS) - set(found), set(found) - set(METRIC_IDS)
     assert not missing, f"metrics without a formula: {sorted(missing)}"
     assert not unlisted, f"metrics without a spec in benchmark/metrics/specs.py: {sorted(unlisted)}"
@@ -110,10 +112,19 @@ def activity_metrics(posts: pd.DataFrame, idx: pd.Index, period_days: int) -> di
     formats = _crosstab(posts[posts["kind"] == "original"], "format", idx, POST_FORMATS)
     for fmt in POST_FORMATS:
         out[f"format_share.{fmt}"] = _share(formats[fmt], originals)
-    p = formats.div(originals.where(originals > 0), axis=0)
-    entropy = -(p * np.log(p.where(p > 0))).sum(axis=1, min_count=1) / math.log(len(POST_FORMATS))
+    kinds_of_format = _fold_subformats(formats)
+    p = kinds_of_format.div(originals.where(originals > 0), axis=0)
+    entropy = -(p * np.log(p.where(p > 0))).sum(axis=1, min_count=1) / math.log(kinds_of_format.shape[1])
     out["format_diversity"] = (entropy.where(originals > 0) + 0.0, originals)  # + 0.0 turns -0.0 into 0.0
     return out
+
+
+def _fold_subformats(formats: pd.DataFrame) -> pd.DataFrame:
+    """Counts by format with each sub-format added to its parent (short -> video): the nine kinds of ln 9."""
+    folded = formats.copy()
+    for sub, parent in SUBFORMATS.items():
+        folded[parent] += folded.pop(sub)
+    return folded
 
 
 def engagement_metrics(posts: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Metric]:
@@ -156,6 +167,19 @@ def fan_metrics(posts: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, Metric
     out["replies_to_others_share"] = (value.where(has_replies), n.where(has_replies, 0))
     out["broadcast_ratio"] = (_share(originals, fan + replies)[0], n_posts)
     return out
+
+
+# What rests on reposts or quotes: on a platform without them (has_reposts=False) a 0 would read as "never
+# shares its fans" where nothing can be shared, so these are undefined there (NaN, n = 0).
+REPOST_METRICS = ("repost_share", "quote_share", "reposts_per_post", "fan_repost_share", "fan_repost_of_reposts",
+                  *(f"repost_source.{cls}" for cls in AUTHOR_CLASSES))
+
+
+def _undefined_without_reposts(found: dict[str, Metric], accounts: pd.DataFrame) -> None:
+    has_reposts = accounts["platform"].isin(REPOST_PLATFORMS)
+    for metric in REPOST_METRICS:
+        value, n = found[metric]
+        found[metric] = (value.where(has_reposts), n.where(has_reposts, 0))
 
 
 COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h",

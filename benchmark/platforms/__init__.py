@@ -15,7 +15,8 @@ from typing import Any
 
 from benchmark.platforms.spec import PlatformSpec, Secret
 
-__all__ = ["PlatformSpec", "Secret", "all_secrets", "all_specs", "base_url_settings", "hook", "names", "spec"]
+__all__ = ["PlatformSpec", "Secret", "all_secrets", "all_specs", "base_url_settings", "hook", "names", "spec",
+           "url_settings"]
 
 
 @cache
@@ -47,6 +48,12 @@ def spec(name: str) -> PlatformSpec:
 def base_url_settings() -> dict[str, str]:
     """platform -> the setting naming its base URL ("weibo" -> "WEIBO_BASE_URL")."""
     return {s.name: s.base_url_setting for s in all_specs()}
+
+
+def url_settings() -> dict[str, str]:
+    """Every base-URL-like setting of every platform -> its platform ("YOUTUBE_FEED_BASE_URL" -> "youtube"):
+    what the demo and the tests point at the sample server's /<platform> prefix."""
+    return {setting: s.name for s in all_specs() for setting in s.url_settings()}
 
 
 def hook(dotted: str) -> Callable[..., Any]:

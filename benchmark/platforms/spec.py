@@ -47,6 +47,10 @@ class PlatformSpec:
     # Which Post counters make up E (engagements) on this platform, and their words in the report (an N_() msgid).
     engagement_components: tuple[str, ...]
     engagement_wording: str
+    # Other settings that name a base URL of this platform (YouTube's public feed host beside its API): the
+    # sample server answers them under the same /<name>/ prefix, so the demo and the test helpers point them
+    # there too (registry.url_settings()). Their defaults go in `settings`.
+    extra_url_settings: tuple[str, ...] = ()
     # Registry order: weibo, bluesky, mastodon, telegram come first (10..40); others follow by name (default).
     order: int = 1000
     # Display label, msgid in the gettext context "platform" (mark it with NP_("platform", ...)).
@@ -57,6 +61,9 @@ class PlatformSpec:
     id_lowercase: bool = False
     # An account can reply to others (the reply metrics exist on this platform: REPLY_PLATFORMS).
     has_replies: bool = False
+    # The platform has reposts and quotes (the account can share others' posts, a post has a repost counter).
+    # False (YouTube): the repost metrics are undefined there, never 0 (REPOST_PLATFORMS, compute.REPOST_METRICS).
+    has_reposts: bool = True
     # A post's comment counter counts direct replies only (not the whole thread): DIRECT_REPLY_COUNTERS.
     direct_reply_counter: bool = False
     # The 清博 BCI index is computed (Weibo only).
@@ -76,6 +83,10 @@ class PlatformSpec:
     # "module:function" of the alias-identity hook for metrics/load.py (Bluesky: handle -> DIDs), or "".
     # Called as hook(conn, accounts) -> {account_key: set of extra idents}; imported on first use only.
     aliases: str = ""
+
+    def url_settings(self) -> tuple[str, ...]:
+        """Every setting naming a base URL of this platform, the main one first."""
+        return (self.base_url_setting, *self.extra_url_settings)
 
     def display_label(self) -> str:
         return self.label or self.name

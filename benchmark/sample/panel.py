@@ -37,12 +37,14 @@ PLATFORM_KINDS = {
     "bluesky": ("original", "repost_fan", "repost_org", "repost_affiliate", "quote_fan", "reply_fan"),
     "mastodon": ("original", "repost_fan", "repost_org", "repost_affiliate", "quote_fan", "reply_fan"),
     "telegram": ("original", "repost_fan", "repost_org", "repost_deleted", "reply_self"),
+    "youtube": ("original",),  # a channel uploads; it cannot repost, quote or answer with a video
 }
 PLATFORM_FORMATS = {
     "weibo": ("text", "image", "gif", "video", "live", "article", "link"),
     "bluesky": ("text", "image", "gif", "video", "link"),
     "mastodon": ("text", "image", "gif", "video", "audio", "link", "poll"),
     "telegram": ("text", "image", "gif", "video", "audio", "link", "poll"),
+    "youtube": ("video", "live"),  # the renderer gives some videos a Short's length (benchmark/platforms/youtube)
 }
 FAN_VERIFIED_TYPES = (-1, 0, 200, 220)  # Weibo: individuals (research/weibo.md §5c)
 # Hour-of-day posting profile of a brand account (local time): office hours with lunch and evening peaks.
@@ -496,6 +498,14 @@ def mastodon_id(moment: datetime, rng: random.Random) -> str:
     return str((int(moment.timestamp() * 1000) << 16) | rng.getrandbits(16))
 
 
+_YOUTUBE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def youtube_id(rng: random.Random, length: int) -> str:
+    """A YouTube-shaped id: 11 characters for a video, 22 after "UC" for a channel (URL-safe base64)."""
+    return "".join(rng.choice(_YOUTUBE_ALPHABET) for _ in range(length))
+
+
 def fake_did(*parts: object) -> str:
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return "did:plc:" + "".join(_B32_SORT[b % 32] for b in digest[:24])
@@ -748,6 +758,8 @@ def _post_id(account: SampleAccount, moment: datetime, rng: random.Random, index
         return f"at://{account.internal_id}/app.bsky.feed.post/{bluesky_tid(moment, index)}"
     if account.platform == "mastodon":
         return mastodon_id(moment, rng)
+    if account.platform == "youtube":
+        return youtube_id(rng, 11)
     return ""  # telegram numbers are assigned after sorting (per-channel sequence)
 
 
@@ -867,6 +879,9 @@ def make_post(account: SampleAccount, archetype: str, moment: datetime, kind: st
     if account.platform == "telegram":
         post.views = int(account.followers * rng.uniform(0.15, 0.6) * min(1.0, max(age, 0.1) / 48) ** 0.3)
         post.comments, post.reposts = 0, 0
+    if account.platform == "youtube":  # views beside likes; no fan reposts on YouTube
+        post.views = int(max(likes, 1) * rng.uniform(20, 60))
+        post.reposts = 0
     post.links = URL_RE.findall(post.text)
     if fmt == "link" and kind == "original" and not post.links:
         link = f"https://{BRANDS.get(account.brand, BRANDS['joy_coffee'])['web']}/news/{rng.randrange(100, 999)}"
@@ -897,6 +912,8 @@ def _account_from_spec(entry: dict[str, Any], index: int, seed: int) -> SampleAc
         internal = str(rng.randrange(10**16, 10**17))
     elif platform == "telegram":
         internal = str(rng.randrange(1_000_000_000, 2_000_000_000))
+    elif platform == "youtube":  # the channel id (a config id may be an @handle)
+        internal = account_id if account_id.startswith("UC") else "UC" + youtube_id(rng, 22)
     else:
         internal = account_id
     account = SampleAccount(
@@ -1075,6 +1092,12 @@ def demo_spec() -> dict[str, Any]:
              "archetype": "sales_heavy", "brand": "joy_coffee", "followers": 5_600, "language": "zh"},
             {"platform": "telegram", "id": "shiguangcam", "role": "exemplar", "label": "拾光相机 Shiguang Camera",
              "archetype": "visual", "brand": "shiguang_camera", "followers": 27_400, "language": "zh"},
+            # YouTube (issue 18): the own brand by its handle, the visual exemplar by its channel id.
+            {"platform": "youtube", "id": "@joycoffee", "role": "own", "label": "悦享咖啡 Joy Coffee",
+             "archetype": "sales_heavy", "brand": "joy_coffee", "followers": 24_600, "posts": 60},
+            {"platform": "youtube", "id": "UCshiguangCameraOfficial", "role": "exemplar",
+             "label": "拾光相机 Shiguang Camera", "archetype": "visual", "brand": "shiguang_camera",
+             "followers": 389_000, "posts": 55},
         ],
     }
 
@@ -1139,6 +1162,8 @@ def _comment_id(platform: str, author: SampleAuthor, moment: datetime, rng: rand
         return f"at://{author.id}/app.bsky.feed.post/{bluesky_tid(moment, rng.randrange(1024))}"
     if platform == "mastodon":
         return mastodon_id(moment, rng)
+    if platform == "youtube":
+        return "Ugz" + youtube_id(rng, 23)
     return weibo_mid(moment, rng)
 
 

@@ -232,7 +232,7 @@ class SampleServer:
 
     def base_urls(self) -> dict[str, str]:
         """The spider settings that point every platform at this server."""
-        return {f"{name.upper()}_BASE_URL": f"{self.url}/{name}" for name in RENDERERS}
+        return {setting: f"{self.url}/{name}" for setting, name in platforms.url_settings().items()}
 
     def start(self) -> SampleServer:
         self.thread.start()

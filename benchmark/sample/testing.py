@@ -29,11 +29,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def base_url_settings(url: str) -> dict[str, str]:
-    """Every registered platform's base-URL setting pointed at the sample server `url` (/<platform> prefix)."""
+    """Every registered platform's base-URL settings (its spec's url_settings(), e.g. YouTube's API and feed)
+    pointed at the sample server `url` (/<platform> prefix)."""
     from benchmark import platforms
 
-    return {setting: f"{url}/{name}" for name, setting in platforms.base_url_settings().items()}
-
+    return {setting: f"{url}/{name}" for setting, name in platforms.url_settings().items()}
 
 
 def server_command(panel: str, seed: int | None, anchor: str | datetime | None, port: int = 0,
