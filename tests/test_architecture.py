@@ -20,7 +20,6 @@ LONG_MODULES = {
     "benchmark/sample/panel.py": "the sample panel (data, by design)",
     "benchmark/store.py": "TODO #18: being split in branch h/store",
     "benchmark/distributed.py": "TODO #18: being split in branch h/store",
-    "benchmark/platforms/weibo/sample.py": "TODO #18: being split in branch h/split",
 }
 
 
