@@ -8,15 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from benchmark.items import Comment
+from benchmark.parsers.common import as_dict, as_list
 from benchmark.parsers.text import parse_count
 from benchmark.platforms.weibo.envelope import classify_envelope
 from benchmark.platforms.weibo.fields import (
     PLATFORM,
     _aware,
-    _dict,
     _id_str,
     _int_or_none,
-    _list,
     _user_id,
     is_organization,
     parse_weibo_time,
@@ -41,14 +40,14 @@ def _parse_comments(payload: Any, post_id: str, author_id: str,
         return [], None, None
     data = payload.get("data")
     # weibo.com buildComments puts the list in `data` and the cursor beside it; m.weibo.cn nests both.
-    data = {"data": data, "max_id": payload.get("max_id")} if isinstance(data, list) else _dict(data)
+    data = {"data": data, "max_id": payload.get("max_id")} if isinstance(data, list) else as_dict(data)
     found: dict[str, Comment] = {}
-    for raw in _list(data.get("data")) + _list(data.get("hot_data")):
+    for raw in as_list(data.get("data")) + as_list(data.get("hot_data")):
         top = _comment(raw, post_id, author_id, crawled_at, parent_id=None)
         if top is None:
             continue
         found.setdefault(top.comment_id, top)
-        for reply in _list(raw.get("comments")):  # `comments` is a list of inline replies, or false
+        for reply in as_list(raw.get("comments")):  # `comments` is a list of inline replies, or false
             child = _comment(reply, post_id, author_id, crawled_at, parent_id=top.comment_id)
             if child is not None:
                 found.setdefault(child.comment_id, child)
@@ -67,7 +66,7 @@ def _comment(raw: Any, post_id: str, author_id: str, crawled_at: datetime,
     comment_id = _id_str(raw.get("idstr")) or _id_str(raw.get("id"))
     if comment_id is None:
         return None
-    user = _dict(raw.get("user"))
+    user = as_dict(raw.get("user"))
     uid = _user_id(user)
     text = _plain(raw.get("text"))
     created = raw.get("created_at")
@@ -101,7 +100,7 @@ def _parent_of_top_level(raw: dict, comment_id: str) -> str | None:
 
 def _comment_extra(raw: dict, text: str) -> dict[str, Any]:
     extra: dict[str, Any] = {}
-    badges = [badge.get("name") for badge in _list(raw.get("comment_badge")) if isinstance(badge, dict)]
+    badges = [badge.get("name") for badge in as_list(raw.get("comment_badge")) if isinstance(badge, dict)]
     if any(isinstance(name, str) for name in badges):
         extra["badges"] = [name for name in badges if isinstance(name, str)]
     reply_to = _REPLY_TO.match(text)

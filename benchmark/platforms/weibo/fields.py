@@ -141,10 +141,6 @@ def _id_str(value: Any) -> str | None:
     return None
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -176,10 +172,6 @@ def _short_id(mblog: dict) -> str | None:
 
 def _post_id(mblog: dict) -> str | None:
     return _id_str(mblog.get("idstr")) or _id_str(mblog.get("id")) or _id_str(mblog.get("mid"))
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 
 def _unique(items: Any) -> list[str]:

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from benchmark.items import Post
+from benchmark.parsers.common import as_dict
 from benchmark.parsers.text import urls, weibo_topics
-from benchmark.platforms.weibo.fields import _dict, _unique
+from benchmark.platforms.weibo.fields import _unique
 from benchmark.platforms.weibo.markup import _PLAIN_MENTION, _anchors, _links, _short_or_external, weibo_html_to_text
 
 
@@ -60,10 +61,10 @@ def _long_text_holder(payload: Any) -> tuple[dict, str | None]:
     """(the object holding the long text, its markup) in any of the long-text answers; ({}, None) if none."""
     if not isinstance(payload, dict) or payload.get("ok") in (0, -100):
         return {}, None
-    for holder in (_dict(payload.get("data")), payload):
+    for holder in (as_dict(payload.get("data")), payload):
         content = holder.get("longTextContent")
         if not isinstance(content, str):
-            long_text = _dict(holder.get("longText"))
+            long_text = as_dict(holder.get("longText"))
             content = long_text.get("longTextContent") or long_text.get("content")
             holder = {**long_text, "url_struct": holder.get("url_struct") or long_text.get("url_struct")}
         if isinstance(content, str) and content.strip():

@@ -8,8 +8,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from benchmark.parsers.common import as_dict, as_list
 from benchmark.parsers.text import urls
-from benchmark.platforms.weibo.fields import _dict, _list, _unique
+from benchmark.platforms.weibo.fields import _unique
 
 
 def _plain(markup: Any) -> str:
@@ -113,7 +114,7 @@ def _links(mblog: dict, anchors: list[dict[str, str]], plain: str) -> list[str]:
     if not anchors:
         for url in urls(plain):
             found.extend(_short_or_external(url, resolved))
-    page = _dict(mblog.get("page_info"))
+    page = as_dict(mblog.get("page_info"))
     page_url = page.get("page_url")
     if page.get("type") == "webpage" and isinstance(page_url, str) and page_url.startswith("http"):
         found.append(page_url)
@@ -143,8 +144,8 @@ def _short_or_external(url: str, resolved: dict[str, str]) -> list[str]:
 
 def _url_struct(mblog: dict) -> dict[str, str]:
     mapping = {}
-    for entry in _list(mblog.get("url_struct")):
-        entry = _dict(entry)
+    for entry in as_list(mblog.get("url_struct")):
+        entry = as_dict(entry)
         short, long = entry.get("short_url"), entry.get("long_url") or entry.get("ori_url")
         if isinstance(short, str) and isinstance(long, str):
             mapping[short] = _unwrap(long)

@@ -26,7 +26,7 @@ from typing import Any
 
 from benchmark.i18n import Message
 from benchmark.items import Account, Post
-from benchmark.parsers.common import FeedPage, ProfileResult
+from benchmark.parsers.common import FeedPage, ProfileResult, as_dict, as_list
 from benchmark.parsers.text import parse_count
 from benchmark.platforms.weibo.comments import parse_comments
 from benchmark.platforms.weibo.envelope import classify_envelope
@@ -34,9 +34,7 @@ from benchmark.platforms.weibo.fields import (
     PLATFORM,
     WEIBO_WEB,
     _aware,
-    _dict,
     _int_or_none,
-    _list,
     _user_id,
     is_organization,
     parse_weibo_time,
@@ -88,7 +86,7 @@ def _parse_timeline(payload: Any, account_id: str, crawled_at: datetime) -> Time
     if not isinstance(entries, list):
         return TimelinePage([], None, "malformed", "no `cards` or `list` in data")
     since_id = _cursor(data)
-    if not entries or _dict(entries[0]).get("card_type") == 58:
+    if not entries or as_dict(entries[0]).get("card_type") == 58:
         return TimelinePage([], since_id, "end", "the timeline has no more posts")
     page = TimelinePage([], since_id, "ok")
     seen: dict[str, Post] = {}
@@ -98,7 +96,7 @@ def _parse_timeline(payload: Any, account_id: str, crawled_at: datetime) -> Time
 
 
 def _cursor(data: dict) -> str | None:
-    since_id = _dict(data.get("cardlistInfo")).get("since_id", data.get("since_id"))
+    since_id = as_dict(data.get("cardlistInfo")).get("since_id", data.get("since_id"))
     if since_id in (None, "", 0, "0") or isinstance(since_id, (bool, dict, list, float)):
         return None
     return str(since_id)
@@ -125,7 +123,7 @@ def _card_mblogs(card: Any, dropped: list[str], depth: int) -> Iterator[tuple[An
         else:
             dropped.append("missing_mblog")
     elif card_type == 11 and depth < 2:
-        for member in _list(card.get("card_group")):
+        for member in as_list(card.get("card_group")):
             if isinstance(member, dict) and ("mblog" in member or _int_or_none(member.get("card_type")) == 9):
                 yield from _card_mblogs(member, dropped, depth + 1)
 
@@ -176,7 +174,7 @@ def parse_profile(payload: Any, *, crawled_at: datetime) -> Account | None:
 def _parse_profile(payload: Any, crawled_at: datetime) -> Account | None:
     if classify_envelope(payload)[0] != "ok":
         return None
-    data = _dict(payload.get("data", payload))
+    data = as_dict(payload.get("data", payload))
     user = data.get("userInfo") if isinstance(data.get("userInfo"), dict) else data.get("user")
     if not isinstance(user, dict):
         return None
@@ -213,7 +211,7 @@ def _profile_extra(user: dict, data: dict, followers_floor: bool) -> dict[str, A
              if key in user and isinstance(user[key], (str, int)) and user[key] != ""}
     if followers_floor:
         extra["followers_is_lower_bound"] = True
-    for tab in _list(_dict(data.get("tabsInfo")).get("tabs")):
+    for tab in as_list(as_dict(data.get("tabsInfo")).get("tabs")):
         if isinstance(tab, dict) and tab.get("tab_type") == "weibo" and tab.get("containerid"):
             extra["timeline_containerid"] = str(tab["containerid"])
     return extra

@@ -8,16 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from benchmark.items import Post
+from benchmark.parsers.common import as_dict, as_list
 from benchmark.parsers.text import parse_count, weibo_topics
 from benchmark.platforms.weibo.fields import (
     DELETED_MARKERS,
     PLATFORM,
     WEIBO_WEB,
     _aware,
-    _dict,
     _id_str,
     _int_or_none,
-    _list,
     _post_id,
     _short_id,
     _user_id,
@@ -50,7 +49,7 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
     post_id = _post_id(mblog)
     if post_id is None:
         raise _Drop("missing_id")
-    user = _dict(mblog.get("user"))
+    user = as_dict(mblog.get("user"))
     account_id = _user_id(user)
     if account_id is None:
         raise _Drop("missing_account_id")
@@ -102,7 +101,7 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
 
 def _full_or_truncated_text(mblog: dict) -> tuple[str, bool]:
     """The fullest text the mblog carries, and whether it is still cut short (needs statuses/extend)."""
-    long_text = _dict(mblog.get("longText"))
+    long_text = as_dict(mblog.get("longText"))
     full = long_text.get("longTextContent") or long_text.get("content")
     if isinstance(full, str) and full.strip():
         return full, False
@@ -129,13 +128,13 @@ def is_pinned(mblog: dict, card: dict | None = None) -> bool:
         return True
     if _int_or_none(mblog.get("mblogtype")) == 2:
         return True
-    if _dict(mblog.get("title")).get("text") == "置顶":
+    if as_dict(mblog.get("title")).get("text") == "置顶":
         return True
     return _card_is_pinned(card)
 
 
 def _card_is_pinned(card: Any) -> bool:
-    profile_type = _dict(card).get("profile_type_id")
+    profile_type = as_dict(card).get("profile_type_id")
     return isinstance(profile_type, str) and profile_type.startswith("proweibotop")
 
 
@@ -146,7 +145,7 @@ def _fill_repost(post: Post, mblog: dict, original: dict) -> None:
     # the repost, so that page_info is described in ref_format instead.
     post.format, post.media_count = _format_and_media({"pics": mblog.get("pics"), "pic_infos": mblog.get(
         "pic_infos"), "pic_ids": mblog.get("pic_ids"), "pic_num": mblog.get("pic_num")}, post.extra)
-    own_card = _dict(mblog.get("page_info"))
+    own_card = as_dict(mblog.get("page_info"))
     hoisted = original
     if not original.get("page_info") and _is_video(own_card.get("object_type") or own_card.get("type")):
         hoisted = {**original, "page_info": own_card}
@@ -155,7 +154,7 @@ def _fill_repost(post: Post, mblog: dict, original: dict) -> None:
     if _is_deleted(original, user):
         post.extra["ref_deleted"] = True
         return  # the author is unknown: never counted as a fan, a brand or a peer
-    user = _dict(user)
+    user = as_dict(user)
     post.ref_author_id = _user_id(user)
     name = user.get("screen_name")
     post.ref_author_name = name if isinstance(name, str) and name else None
@@ -178,10 +177,10 @@ _VIDEO_TYPES = frozenset({"video", 5, "5", 11, "11"})
 
 
 def _format_and_media(mblog: dict, extra: dict) -> tuple[str, int]:
-    page = _dict(mblog.get("page_info"))
+    page = as_dict(mblog.get("page_info"))
     kind = page.get("object_type") or page.get("type")
     pics = _pictures(mblog)
-    picture_count = max(len(pics), len(_list(mblog.get("pic_ids"))), _int_or_none(mblog.get("pic_num")) or 0)
+    picture_count = max(len(pics), len(as_list(mblog.get("pic_ids"))), _int_or_none(mblog.get("pic_num")) or 0)
     mixed = _mixed_media_types(mblog)
     if _is_video(kind) or _is_video(page.get("type")) or "video" in mixed:
         return "video", max(picture_count, len(mixed), 1)
@@ -226,8 +225,8 @@ def _picture_type(pic: dict) -> str:
 
 
 def _mixed_media_types(mblog: dict) -> list[str]:
-    items = _list(_dict(mblog.get("mix_media_info")).get("items"))
-    return [str(_dict(item).get("type")) for item in items if isinstance(item, dict)]
+    items = as_list(as_dict(mblog.get("mix_media_info")).get("items"))
+    return [str(as_dict(item).get("type")) for item in items if isinstance(item, dict)]
 
 
 def _fill_extra(extra: dict, mblog: dict, short_id: str | None, post_id: str) -> None:
@@ -239,7 +238,7 @@ def _fill_extra(extra: dict, mblog: dict, short_id: str | None, post_id: str) ->
     region = mblog.get("region_name")
     if isinstance(region, str) and region.strip():
         extra["region"] = region.replace("发布于", "").strip()
-    title = _dict(mblog.get("title")).get("text")
+    title = as_dict(mblog.get("title")).get("text")
     if isinstance(title, str) and title and title != "置顶":
         extra["visibility"] = title  # 好友圈, 仅自己可见, 仅粉丝可见
     for key in ("edit_count", "reads_count", "repost_type", "ad_state"):
