@@ -26,13 +26,13 @@ from benchmark.platforms.bluesky.fields import (
     QUOTED_POST_TYPES,
     REASON_PIN,
     REASON_REPOST,
-    _error_status,
-    _facet_values,
-    _format_of,
-    _post_time,
-    _profile_url,
-    _split_at_uri,
     author_signals,
+    error_status,
+    facet_values,
+    format_of,
+    post_time,
+    profile_url,
+    split_at_uri,
 )
 
 # ---------------------------------------------------------------- author feed
@@ -59,7 +59,7 @@ def parse_author_feed(
     the page. `pinned_uri` (getProfile `pinnedPost.uri`) marks the pinned post when `includePins` was off."""
     body = as_dict(payload)
     if "error" in body:
-        status, message = _error_status(body)
+        status, message = error_status(body)
         return FeedPage([], None, status=status, message=message)
     feed = body.get("feed")
     if not isinstance(feed, list):
@@ -119,13 +119,13 @@ def _parse_item(item: dict[str, Any], context: _FeedContext) -> Post | str:
     if not post:
         return "missing_post"
     uri = as_str(post.get("uri"))
-    did, _collection, rkey = _split_at_uri(uri)
+    did, _collection, rkey = split_at_uri(uri)
     if not did or not rkey:
         return "missing_uri"
     author = as_dict(post.get("author"))
     record = as_dict(post.get("record"))
     reason = as_dict(item.get("reason"))
-    created_at = _post_time(record, post)
+    created_at = post_time(record, post)
     if created_at is None:
         return "missing_created_at"
     result = _base_post(post, record, author, context, created_at, did, rkey)
@@ -148,14 +148,14 @@ def _base_post(
 ) -> Post:
     body = as_str(record.get("text"))
     embed = as_dict(post.get("embed")) or as_dict(record.get("embed"))
-    post_format, media_count, embed_extra = _format_of(embed)
+    post_format, media_count, embed_extra = format_of(embed)
     embed_links = embed_extra.pop("links", [])
     return Post(
         platform=PLATFORM,
         post_id=as_str(post.get("uri")),
         account_id=context.account_id,
         created_at=created_at,
-        url=f"{_profile_url(as_str(author.get('handle')), did)}/post/{rkey}",
+        url=f"{profile_url(as_str(author.get('handle')), did)}/post/{rkey}",
         text=body,
         format=post_format,
         media_count=media_count,
@@ -163,9 +163,9 @@ def _base_post(
         comments=as_int(post.get("replyCount")),
         reposts=as_int(post.get("repostCount")),
         quotes=as_int(post.get("quoteCount")),
-        hashtags=unique([*_facet_values(record, "tag"), *textutil.hashtags(body)]),
+        hashtags=unique([*facet_values(record, "tag"), *textutil.hashtags(body)]),
         mentions=textutil.mentions(body),
-        links=unique([*_facet_values(record, "uri"), *embed_links]),
+        links=unique([*facet_values(record, "uri"), *embed_links]),
         crawled_at=context.crawled_at,
         extra={
             "uri": as_str(post.get("uri")),
@@ -214,7 +214,7 @@ def _set_reply(
         return
     parent_uri = as_str(as_dict(pointer.get("parent")).get("uri"))
     parent_view_author = as_dict(as_dict(as_dict(item.get("reply")).get("parent")).get("author"))
-    parent_did = as_str(parent_view_author.get("did")) or _split_at_uri(parent_uri)[0]
+    parent_did = as_str(parent_view_author.get("did")) or split_at_uri(parent_uri)[0]
     result.extra["reply_to_post_id"] = parent_uri or None
     if not parent_did:
         result.kind = "reply"  # parent unknown (deleted / blocked): still a reply, to an unknown author
@@ -237,7 +237,7 @@ def _set_quote(result: Post, embed: dict[str, Any], context: _FeedContext) -> No
     result.ref_post_id = uri or None
     author = as_dict(quoted.get("author"))
     if not author:  # not found / blocked / detached: the author is only known by the DID in the uri
-        author = {"did": _split_at_uri(uri)[0]}
+        author = {"did": split_at_uri(uri)[0]}
         result.extra["quoted_state"] = as_str(quoted.get("$type")).rsplit("#", 1)[-1]
     if author.get("did"):
         _set_ref_author(result, author, context)
@@ -256,7 +256,7 @@ def _quoted_record(embed: dict[str, Any]) -> dict[str, Any]:
         return {}
     if record.get("$type") in QUOTED_POST_TYPES:
         return record
-    if not record.get("$type") and _split_at_uri(as_str(record.get("uri")))[1] == POST_COLLECTION:
+    if not record.get("$type") and split_at_uri(as_str(record.get("uri")))[1] == POST_COLLECTION:
         return record  # raw (non-view) record embed: only a strong ref {uri, cid}
     return {}
 

@@ -45,7 +45,7 @@ def author_signals(profile: dict[str, Any]) -> dict[str, Any]:
     is_organization: True for bots (self-label), labelers, trusted verifiers and verified accounts whose
     handle is a bare domain (washingtonpost.com); False otherwise. Verified people (name.nytimes.com,
     celebrities) stay False: METRICS counts verified individuals as fans, as Weibo's orange V does."""
-    labels = _label_values(profile)
+    labels = label_values(profile)
     verification = as_dict(profile.get("verification"))
     trusted_verifier = verification.get("trustedVerifierStatus") == "valid"
     verified = verification.get("verifiedStatus") == "valid" or trusted_verifier
@@ -70,11 +70,11 @@ def _is_bare_domain(handle: str) -> bool:
     return len(parts) == (3 if second_level else 2)
 
 
-def _label_values(profile: dict[str, Any]) -> list[str]:
+def label_values(profile: dict[str, Any]) -> list[str]:
     return [as_str(as_dict(label).get("val")) for label in as_list(profile.get("labels"))]
 
 
-def _error_status(payload: dict[str, Any]) -> tuple[str, str]:
+def error_status(payload: dict[str, Any]) -> tuple[str, str]:
     error, message = as_str(payload.get("error")), as_str(payload.get("message"))
     text = f"{error}: {message}".strip(": ")
     if error in NOT_FOUND_ERRORS or "not found" in message.lower():
@@ -87,13 +87,13 @@ def _error_status(payload: dict[str, Any]) -> tuple[str, str]:
 # ---------------------------------------------------------------- fields
 
 
-def _format_of(embed: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+def format_of(embed: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
     """(format, media_count, extra) of a post from its embed view (or raw record embed as fallback)."""
     embed_type = as_str(embed.get("$type")).removesuffix("#view")
     if not embed_type:
         return "text", 0, {}
     if embed_type == "app.bsky.embed.recordWithMedia":
-        post_format, count, extra = _format_of(as_dict(embed.get("media")))
+        post_format, count, extra = format_of(as_dict(embed.get("media")))
         return post_format, count, {**extra, "embed_type": embed_type}
     if embed_type == "app.bsky.embed.record":
         record_type = as_str(as_dict(embed.get("record")).get("$type"))
@@ -120,7 +120,7 @@ def _media_format(embed_type: str, embed: dict[str, Any]) -> tuple[str, int, dic
     return "image", len(items), extra
 
 
-def _facet_values(record: dict[str, Any], key: str) -> list[str]:
+def facet_values(record: dict[str, Any], key: str) -> list[str]:
     """`tag` or `uri` values of the record's rich-text facets (hashtags and link targets)."""
     values = []
     for facet in as_list(record.get("facets")):
@@ -131,13 +131,13 @@ def _facet_values(record: dict[str, Any], key: str) -> list[str]:
     return values
 
 
-def _post_time(record: dict[str, Any], post: dict[str, Any]) -> datetime | None:
+def post_time(record: dict[str, Any], post: dict[str, Any]) -> datetime | None:
     """min(createdAt, indexedAt), as Bluesky recommends: createdAt is client-set and may be future-dated."""
     times = [t for t in (parse_datetime(record.get("createdAt")), parse_datetime(post.get("indexedAt"))) if t]
     return min(times) if times else None
 
 
-def _split_at_uri(uri: str) -> tuple[str, str, str]:
+def split_at_uri(uri: str) -> tuple[str, str, str]:
     """at://did/collection/rkey → (did, collection, rkey); ("", "", "") when it is not one."""
     if not uri.startswith("at://"):
         return "", "", ""
@@ -147,6 +147,6 @@ def _split_at_uri(uri: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _profile_url(handle: str, did: str) -> str:
+def profile_url(handle: str, did: str) -> str:
     # "handle.invalid" is what the AppView shows when a handle no longer resolves; the DID always works.
     return f"{WEB}/profile/{handle if handle and handle != 'handle.invalid' else did}"

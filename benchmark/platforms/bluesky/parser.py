@@ -32,10 +32,10 @@ from benchmark.platforms.bluesky.fields import (
     OPT_OUT_LABEL,
     PLATFORM,
     REASON_PIN,
-    _error_status,
-    _label_values,
-    _profile_url,
     author_signals,
+    error_status,
+    label_values,
+    profile_url,
 )
 from benchmark.platforms.bluesky.threads import THREAD_VIEW, parse_thread, thread_status
 
@@ -54,7 +54,7 @@ def parse_profile(
     the `!no-unauthenticated` self-label: the spider should then not store the account's posts."""
     profile = as_dict(payload)
     if "error" in profile:
-        status, message = _error_status(profile)
+        status, message = error_status(profile)
         return ProfileResult(None, status, message)
     did, handle = as_str(profile.get("did")), as_str(profile.get("handle"))
     if not did.startswith("did:") or not handle:
@@ -65,7 +65,7 @@ def parse_profile(
         account_id=account_id or handle,
         handle=handle,
         name=as_str(profile.get("displayName")) or None,
-        url=_profile_url(handle, did),
+        url=profile_url(handle, did),
         is_organization=signals["is_organization"],
         verified=signals["verified"],
         description=as_str(profile.get("description")) or None,
@@ -76,7 +76,7 @@ def parse_profile(
         extra={
             "did": did,
             "is_bot": signals["is_bot"],
-            "labels": _label_values(profile),
+            "labels": label_values(profile),
             "pinned_post_uri": as_str(as_dict(profile.get("pinnedPost")).get("uri")) or None,
             "created_at": as_str(profile.get("createdAt")) or None,
         },

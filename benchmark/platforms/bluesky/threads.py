@@ -16,7 +16,7 @@ from benchmark.parsers.common import (
     as_str,
     describe,
 )
-from benchmark.platforms.bluesky.fields import PLATFORM, _error_status, _post_time, _split_at_uri, author_signals
+from benchmark.platforms.bluesky.fields import PLATFORM, author_signals, error_status, post_time, split_at_uri
 
 # ---------------------------------------------------------------- threads (comments crawl)
 
@@ -32,7 +32,7 @@ def thread_status(payload: object) -> tuple[str, str]:
     "blocked" or "malformed" (error body, deleted or blocked post, no thread) otherwise."""
     body = as_dict(payload)
     if "error" in body:
-        return _error_status(body)
+        return error_status(body)
     thread = as_dict(body.get("thread"))
     kind = as_str(thread.get("$type"))
     if kind in THREAD_GONE:
@@ -65,7 +65,7 @@ def parse_thread(
     reasons = dropped if dropped is not None else []
     if thread_status(payload)[0] != "ok":
         return []
-    owner = _ThreadOwner(post_author_id, _split_at_uri(post_id)[0])
+    owner = _ThreadOwner(post_author_id, split_at_uri(post_id)[0])
     comments: list[Comment] = []
     seen: set[str] = set()
     # Depth first with an explicit stack: hostile nesting cannot exhaust the recursion limit.
@@ -115,19 +115,19 @@ def _thread_comment(
         return "unknown_reply_type"
     view = as_dict(node.get("post"))
     uri = as_str(view.get("uri"))
-    if not all(_split_at_uri(uri)):
+    if not all(split_at_uri(uri)):
         return "missing_uri"
     cid = as_str(view.get("cid"))
     if not cid:
         return "missing_cid"
     record, author = as_dict(view.get("record")), as_dict(view.get("author"))
-    created_at = _post_time(record, view)
+    created_at = post_time(record, view)
     if created_at is None:
         return "missing_created_at"
     signals = author_signals(author)
     own = owner.owns(author)
     hidden = signals["opted_out"] and not own
-    did = as_str(author.get("did")) or _split_at_uri(uri)[0]
+    did = as_str(author.get("did")) or split_at_uri(uri)[0]
     return Comment(
         platform=PLATFORM,
         comment_id=cid,

@@ -15,7 +15,7 @@ from benchmark.parsers.common import (
     describe,
     parse_datetime,
 )
-from benchmark.platforms.mastodon.fields import PLATFORM, _error_status, _full_acct, _instance_of, _is_organization
+from benchmark.platforms.mastodon.fields import PLATFORM, actor_is_organization, error_status, full_acct, instance_of
 
 # ---------------------------------------------------------------- context (comments crawl)
 
@@ -24,7 +24,7 @@ def context_status(payload: object) -> tuple[str, str]:
     """(status, message) of a `statuses/:id/context` answer: "ok" when it holds a descendants list."""
     body = as_dict(payload)
     if "error" in body:
-        return _error_status(body)
+        return error_status(body)
     if not isinstance(body.get("descendants"), list):
         return "malformed", f"no descendants list in {describe(payload)}"
     return "ok", ""
@@ -51,7 +51,7 @@ def parse_context(
     reasons = dropped if dropped is not None else []
     if context_status(payload)[0] != "ok":
         return []
-    instance = _instance_of(post_author_id)
+    instance = instance_of(post_author_id)
     descendants = as_dict(payload)["descendants"]
     parsed: dict[str, tuple[str, Comment]] = {}  # local id → (in_reply_to_id, comment), payload order
     uris: set[str] = set()
@@ -111,7 +111,7 @@ def _context_comment(
         return "missing_created_at"
     author = as_dict(status.get("account"))
     acct = as_str(author.get("acct"))
-    full = _full_acct(acct, instance) if acct else ""
+    full = full_acct(acct, instance) if acct else ""
     own = bool(full) and full.lower() == post_author_id.lower().lstrip("@")
     extra = _context_extra(status, local_id)
     if own and as_str(status.get("uri")):
@@ -122,7 +122,7 @@ def _context_comment(
         post_id=post_id,
         author_id=post_author_id if own else (full or None),
         author_name=as_str(author.get("display_name")) or as_str(author.get("username")) or None,
-        author_is_organization=_is_organization(author) if author else None,
+        author_is_organization=actor_is_organization(author) if author else None,
         created_at=created_at,
         text=textutil.html_to_text(as_str(status.get("content"))),
         is_by_post_author=own,

@@ -24,12 +24,12 @@ _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _QUOTE_INLINE = re.compile(r"""<(span|p)\s[^>]*class=["'][^"']*\bquote-inline\b[^"']*["'][^>]*>""", re.IGNORECASE)
 
 
-def _is_organization(account: dict[str, Any]) -> bool:
+def actor_is_organization(account: dict[str, Any]) -> bool:
     """Bots (ActivityPub Application/Service) and group actors redistribute; they are never fans."""
     return account.get("bot") is True or account.get("group") is True
 
 
-def _error_status(body: dict[str, Any]) -> tuple[str, str]:
+def error_status(body: dict[str, Any]) -> tuple[str, str]:
     message = as_str(body.get("error")) or "error payload"
     lowered = message.lower()
     if "not found" in lowered or "suspended" in lowered:
@@ -44,7 +44,7 @@ def _error_status(body: dict[str, Any]) -> tuple[str, str]:
 # ---------------------------------------------------------------- fields
 
 
-def _format_of(status: dict[str, Any]) -> tuple[str, int]:
+def format_of(status: dict[str, Any]) -> tuple[str, int]:
     """(format, media_count): attachments first (richest type wins), then poll, then link card."""
     attachments = [as_dict(m) for m in as_list(status.get("media_attachments"))]
     formats = {MEDIA_FORMATS.get(as_str(m.get("type"))) for m in attachments}
@@ -58,16 +58,16 @@ def _format_of(status: dict[str, Any]) -> tuple[str, int]:
     return "text", len(attachments)  # only "unknown" attachments (or none)
 
 
-def _hashtags(status: dict[str, Any], body: str) -> list[str]:
+def hashtags_of(status: dict[str, Any], body: str) -> list[str]:
     """Tags as written in the text (case kept); the API's lower-cased `tags[]` when the text has none."""
     return textutil.hashtags(body) or unique(as_str(as_dict(tag).get("name")) for tag in as_list(status.get("tags")))
 
 
-def _mentions(status: dict[str, Any], instance: str) -> list[str]:
-    return unique(_full_acct(as_str(as_dict(m).get("acct")), instance) for m in as_list(status.get("mentions")))
+def mentions_of(status: dict[str, Any], instance: str) -> list[str]:
+    return unique(full_acct(as_str(as_dict(m).get("acct")), instance) for m in as_list(status.get("mentions")))
 
 
-def _content_links(content: str, card: dict[str, Any]) -> list[str]:
+def content_links(content: str, card: dict[str, Any]) -> list[str]:
     """Link targets of the HTML content, without @mention and #hashtag anchors, plus the card URL."""
     links = []
     for attributes in _ANCHOR.findall(content):
@@ -80,7 +80,7 @@ def _content_links(content: str, card: dict[str, Any]) -> list[str]:
     return unique([*links, as_str(card.get("url"))])
 
 
-def _without_quote_fallback(content: str) -> str:
+def without_quote_fallback(content: str) -> str:
     """Drop the `<span class="quote-inline">RE: <link></span>` fallback that Mastodon adds for old clients."""
     match = _QUOTE_INLINE.search(content)
     if not match:
@@ -94,13 +94,13 @@ def _without_quote_fallback(content: str) -> str:
     return content[: match.start()]
 
 
-def _instance_of(account_id: str) -> str:
+def instance_of(account_id: str) -> str:
     """"user@instance" / "@user@instance" → "instance" ("" when the id has no instance)."""
     parts = account_id.lstrip("@").split("@")
     return parts[1].lower() if len(parts) == 2 else ""
 
 
-def _full_acct(acct: str, instance: str) -> str:
+def full_acct(acct: str, instance: str) -> str:
     """Local accounts come back as bare "user"; qualify them with the home instance."""
     acct = acct.lstrip("@")
     if not acct or "@" in acct or not instance:

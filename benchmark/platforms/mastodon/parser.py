@@ -29,10 +29,10 @@ from benchmark.parsers.common import (
 from benchmark.platforms.mastodon.context import context_status, parse_context
 from benchmark.platforms.mastodon.fields import (
     PLATFORM,
-    _error_status,
-    _full_acct,
-    _instance_of,
-    _is_organization,
+    actor_is_organization,
+    error_status,
+    full_acct,
+    instance_of,
 )
 from benchmark.platforms.mastodon.statuses import next_max_id, parse_statuses
 
@@ -49,20 +49,20 @@ def parse_account(
     from the config. is_organization comes from `bot` / `group`; verified from `fields[].verified_at`."""
     body = as_dict(payload)
     if "error" in body:
-        status, message = _error_status(body)
+        status, message = error_status(body)
         return ProfileResult(None, status, message)
     local_id, username = as_str(body.get("id")), as_str(body.get("username"))
     if not local_id or not username:
         return ProfileResult(None, "malformed", f"account without id/username ({describe(payload)})")
-    instance = _instance_of(account_id)
+    instance = instance_of(account_id)
     fields = [as_dict(item) for item in as_list(body.get("fields"))]
     account = Account(
         platform=PLATFORM,
         account_id=account_id,
-        handle=_full_acct(as_str(body.get("acct")) or username, instance),
+        handle=full_acct(as_str(body.get("acct")) or username, instance),
         name=as_str(body.get("display_name")) or username,
         url=as_str(body.get("url")) or None,
-        is_organization=_is_organization(body),
+        is_organization=actor_is_organization(body),
         verified=any(item.get("verified_at") for item in fields),
         description=textutil.html_to_text(as_str(body.get("note"))) or None,
         followers=as_int(body.get("followers_count")),

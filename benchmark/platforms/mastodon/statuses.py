@@ -23,15 +23,15 @@ from benchmark.parsers.common import (
 )
 from benchmark.platforms.mastodon.fields import (
     PLATFORM,
-    _content_links,
-    _error_status,
-    _format_of,
-    _full_acct,
-    _hashtags,
-    _instance_of,
-    _is_organization,
-    _mentions,
-    _without_quote_fallback,
+    actor_is_organization,
+    content_links,
+    error_status,
+    format_of,
+    full_acct,
+    hashtags_of,
+    instance_of,
+    mentions_of,
+    without_quote_fallback,
 )
 
 _LINK_PART = re.compile(r"^\s*<([^>]*)>\s*;(.*)$", re.DOTALL)
@@ -61,11 +61,11 @@ def parse_statuses(
     `pinned=True` marks every status of the page as pinned: use it for the `?pinned=true` request, since
     unauthenticated responses do not carry the `pinned` attribute."""
     if isinstance(payload, dict) and "error" in payload:
-        status, message = _error_status(payload)
+        status, message = error_status(payload)
         return FeedPage([], None, status=status, message=message)
     if not isinstance(payload, list):
         return FeedPage([], None, status="malformed", message=f"expected a list of statuses, got {describe(payload)}")
-    context = _Context(account_id, _instance_of(account_id), crawled_at, pinned)
+    context = _Context(account_id, instance_of(account_id), crawled_at, pinned)
     posts: list[Post] = []
     dropped: list[str] = []
     for index, status in enumerate(payload):
@@ -117,9 +117,9 @@ def _parse_status(status: dict[str, Any], context: _Context) -> Post | str:
 
 
 def _base_post(status: dict[str, Any], shown: dict[str, Any], context: _Context, created_at: datetime) -> Post:
-    content = _without_quote_fallback(as_str(shown.get("content")))
+    content = without_quote_fallback(as_str(shown.get("content")))
     body = textutil.html_to_text(content)
-    post_format, media_count = _format_of(shown)
+    post_format, media_count = format_of(shown)
     return Post(
         platform=PLATFORM,
         post_id=as_str(status.get("uri")) or f"{context.instance}/{status.get('id')}",
@@ -136,9 +136,9 @@ def _base_post(status: dict[str, Any], shown: dict[str, Any], context: _Context,
         views=None,  # Mastodon shows no view counts
         pinned=status.get("pinned") is True or context.pinned,
         source_client=as_str(as_dict(status.get("application")).get("name")) or None,
-        hashtags=_hashtags(shown, body),
-        mentions=_mentions(shown, context.instance),
-        links=_content_links(content, as_dict(shown.get("card"))),
+        hashtags=hashtags_of(shown, body),
+        mentions=mentions_of(shown, context.instance),
+        links=content_links(content, as_dict(shown.get("card"))),
         crawled_at=context.crawled_at,
         extra=_status_extra(status, shown),
     )
@@ -198,7 +198,7 @@ def _set_reply(post: Post, status: dict[str, Any], own_account_id: str, context:
         "",
     )
     # Unresolved: keep the instance-local id (resolve with GET /api/v1/accounts/:id if needed).
-    post.reply_to_author_id = _full_acct(acct, context.instance) if acct else target
+    post.reply_to_author_id = full_acct(acct, context.instance) if acct else target
 
 
 def _set_quote(post: Post, quote: dict[str, Any], own_account_id: str, context: _Context) -> None:
@@ -224,9 +224,9 @@ def _set_ref(post: Post, original: dict[str, Any], own_account_id: str, context:
         post.ref_author_id = context.account_id  # self-boost / self-quote: same id as the panel account
         return
     acct = as_str(author.get("acct"))
-    post.ref_author_id = _full_acct(acct, context.instance) if acct else None
+    post.ref_author_id = full_acct(acct, context.instance) if acct else None
     post.ref_author_name = as_str(author.get("display_name")) or as_str(author.get("username")) or None
-    post.ref_author_is_organization = _is_organization(author) if author else None
+    post.ref_author_is_organization = actor_is_organization(author) if author else None
     # Followers as known by *this* instance; remote counts can lag the author's home instance.
     post.ref_author_followers = as_int(author.get("followers_count"))
     post.extra["ref_author_verified"] = any(as_dict(f).get("verified_at") for f in as_list(author.get("fields")))

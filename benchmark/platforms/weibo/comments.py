@@ -13,14 +13,14 @@ from benchmark.parsers.text import parse_count
 from benchmark.platforms.weibo.envelope import classify_envelope
 from benchmark.platforms.weibo.fields import (
     PLATFORM,
-    _aware,
-    _id_str,
-    _int_or_none,
-    _user_id,
+    as_aware,
+    id_str,
+    int_or_none,
     is_organization,
     parse_weibo_time,
+    user_id,
 )
-from benchmark.platforms.weibo.markup import _plain
+from benchmark.platforms.weibo.markup import plain_text
 
 # -- comments ---------------------------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ def parse_comments(payload: Any, *, post_id: str, post_author_id: str,
                    crawled_at: datetime) -> tuple[list[Comment], str | None, int | None]:
     """comments/hotflow (or old api/comments/show) → (comments with inline replies, next max_id, max_id_type)."""
     try:
-        return _parse_comments(payload, str(post_id), str(post_author_id or ""), _aware(crawled_at))
+        return _parse_comments(payload, str(post_id), str(post_author_id or ""), as_aware(crawled_at))
     except Exception:  # comments are optional; a bad page yields none
         return [], None, None
 
@@ -53,7 +53,7 @@ def _parse_comments(payload: Any, post_id: str, author_id: str,
                 found.setdefault(child.comment_id, child)
     max_id = data.get("max_id")
     next_max_id = None if max_id in (None, 0, "0", "") or isinstance(max_id, bool) else str(max_id)
-    return list(found.values()), next_max_id, _int_or_none(data.get("max_id_type"))
+    return list(found.values()), next_max_id, int_or_none(data.get("max_id_type"))
 
 
 _REPLY_TO = re.compile(r"^回复\s*@([^:：\s]+)\s*[:：]")
@@ -63,12 +63,12 @@ def _comment(raw: Any, post_id: str, author_id: str, crawled_at: datetime,
              parent_id: str | None) -> Comment | None:
     if not isinstance(raw, dict):
         return None
-    comment_id = _id_str(raw.get("idstr")) or _id_str(raw.get("id"))
+    comment_id = id_str(raw.get("idstr")) or id_str(raw.get("id"))
     if comment_id is None:
         return None
     user = as_dict(raw.get("user"))
-    uid = _user_id(user)
-    text = _plain(raw.get("text"))
+    uid = user_id(user)
+    text = plain_text(raw.get("text"))
     created = raw.get("created_at")
     extra = _comment_extra(raw, text)
     name = user.get("screen_name")
@@ -92,7 +92,7 @@ def _comment(raw: Any, post_id: str, author_id: str, crawled_at: datetime,
 def _parent_of_top_level(raw: dict, comment_id: str) -> str | None:
     """hotflow: rootid == id on a thread root; the old API names the replied comment in reply_id."""
     for key in ("reply_id", "rootid"):
-        parent = _id_str(raw.get(key))
+        parent = id_str(raw.get(key))
         if parent and parent != comment_id:
             return parent
     return None
@@ -107,12 +107,12 @@ def _comment_extra(raw: dict, text: str) -> dict[str, Any]:
     if reply_to:
         extra["reply_to_name"] = reply_to[1]
     for key in ("floor_number", "total_number"):
-        value = _int_or_none(raw.get(key))
+        value = int_or_none(raw.get(key))
         if value is not None:
             extra[key] = value
     if raw.get("isLikedByMblogAuthor") is True:
         extra["liked_by_post_author"] = True
-    source = _plain(raw.get("source"))
+    source = plain_text(raw.get("source"))
     if source:
         extra["source"] = source  # weibo.com: "来自北京" (the commenter's IP region)
     return extra

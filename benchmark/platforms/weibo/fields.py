@@ -50,7 +50,7 @@ def parse_weibo_time(value: str, *, now: datetime) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return _parse_time(value.strip(), _aware(now))
+        return _parse_time(value.strip(), as_aware(now))
     except (ValueError, OverflowError):
         return None
 
@@ -120,7 +120,7 @@ def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, seco
     return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def _aware(moment: Any) -> datetime:
+def as_aware(moment: Any) -> datetime:
     if not isinstance(moment, datetime):
         return datetime.now(UTC)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -129,7 +129,7 @@ def _aware(moment: Any) -> datetime:
 # -- small field readers ----------------------------------------------------------------------------------
 
 
-def _id_str(value: Any) -> str | None:
+def id_str(value: Any) -> str | None:
     """Ids as strings; floats are refused because 16-digit mids do not survive them."""
     if isinstance(value, bool) or value is None:
         return None
@@ -141,7 +141,7 @@ def _id_str(value: Any) -> str | None:
     return None
 
 
-def _int_or_none(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -153,7 +153,7 @@ def _int_or_none(value: Any) -> int | None:
 
 def is_organization(verified_type: Any) -> bool | None:
     """Weibo verified_type → organisation (True), person (False) or unknown (None)."""
-    number = _int_or_none(verified_type)
+    number = int_or_none(verified_type)
     if number in ORGANIZATION_TYPES:
         return True
     if number in INDIVIDUAL_TYPES:
@@ -161,18 +161,18 @@ def is_organization(verified_type: Any) -> bool | None:
     return None
 
 
-def _user_id(user: dict) -> str | None:
-    return _id_str(user.get("idstr")) or _id_str(user.get("id"))
+def user_id(user: dict) -> str | None:
+    return id_str(user.get("idstr")) or id_str(user.get("id"))
 
 
-def _short_id(mblog: dict) -> str | None:
+def short_id_of(mblog: dict) -> str | None:
     bid = mblog.get("bid") or mblog.get("mblogid")
     return bid.strip() or None if isinstance(bid, str) else None
 
 
-def _post_id(mblog: dict) -> str | None:
-    return _id_str(mblog.get("idstr")) or _id_str(mblog.get("id")) or _id_str(mblog.get("mid"))
+def post_id_of(mblog: dict) -> str | None:
+    return id_str(mblog.get("idstr")) or id_str(mblog.get("id")) or id_str(mblog.get("mid"))
 
 
-def _unique(items: Any) -> list[str]:
+def dedupe(items: Any) -> list[str]:
     return list(dict.fromkeys(items))

@@ -9,8 +9,14 @@ from typing import Any
 from benchmark.items import Post
 from benchmark.parsers.common import as_dict
 from benchmark.parsers.text import urls, weibo_topics
-from benchmark.platforms.weibo.fields import _unique
-from benchmark.platforms.weibo.markup import _PLAIN_MENTION, _anchors, _links, _short_or_external, weibo_html_to_text
+from benchmark.platforms.weibo.fields import dedupe
+from benchmark.platforms.weibo.markup import (
+    PLAIN_MENTION,
+    links_of,
+    parse_anchors,
+    short_or_external,
+    weibo_html_to_text,
+)
 
 
 def apply_long_text(post: Post, full_text: str, links: Iterable[str] = ()) -> Post:
@@ -21,10 +27,10 @@ def apply_long_text(post: Post, full_text: str, links: Iterable[str] = ()) -> Po
         return post
     post.text = full_text
     post.extra.pop("truncated", None)
-    post.hashtags = _unique([*post.hashtags, *weibo_topics(full_text)])
-    post.mentions = _unique([*post.mentions, *_PLAIN_MENTION.findall(full_text)])
-    found = [link for url in urls(full_text) for link in _short_or_external(url, {})]
-    post.links = _unique([*post.links, *links, *found])
+    post.hashtags = dedupe([*post.hashtags, *weibo_topics(full_text)])
+    post.mentions = dedupe([*post.mentions, *PLAIN_MENTION.findall(full_text)])
+    found = [link for url in urls(full_text) for link in short_or_external(url, {})]
+    post.links = dedupe([*post.links, *links, *found])
     return post
 
 
@@ -36,7 +42,7 @@ def long_text_links(payload: Any) -> list[str]:
         holder, content = _long_text_holder(payload)
         if content is None:
             return []
-        return _links({"url_struct": holder.get("url_struct")}, _anchors(content), content)
+        return links_of({"url_struct": holder.get("url_struct")}, parse_anchors(content), content)
     except Exception:  # a long text is optional: a strange one adds no link
         return []
 

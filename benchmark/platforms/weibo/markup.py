@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from benchmark.parsers.common import as_dict, as_list
 from benchmark.parsers.text import urls
-from benchmark.platforms.weibo.fields import _unique
+from benchmark.platforms.weibo.fields import dedupe
 
 
-def _plain(markup: Any) -> str:
+def plain_text(markup: Any) -> str:
     return weibo_html_to_text(markup) if isinstance(markup, str) else ""
 
 
@@ -68,12 +68,12 @@ def _tidy(text: str) -> str:
 _ANCHOR = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
 _ANCHOR_ATTRIBUTE = re.compile(
     r"""(?<![\w-])(href|data-url|usercard)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""", re.IGNORECASE)
-_PLAIN_MENTION = re.compile(r"(?<![A-Za-z0-9_.\-])@([\w\-]{1,30})")
+PLAIN_MENTION = re.compile(r"(?<![A-Za-z0-9_.\-])@([\w\-]{1,30})")
 _WEIBO_HOSTS = ("weibo.com", "weibo.cn", "sinaimg.cn", "weibocdn.com", "sinajs.cn", "t.sina.com.cn")
 _SHORT_HOSTS = ("t.cn",)
 
 
-def _anchors(markup: str) -> list[dict[str, str]]:
+def parse_anchors(markup: str) -> list[dict[str, str]]:
     """href / data-url / usercard of each `<a>`; only these three attributes are ever read."""
     if "<a" not in markup and "<A" not in markup:
         return []
@@ -88,10 +88,10 @@ def _anchors(markup: str) -> list[dict[str, str]]:
     return found
 
 
-def _mentions(anchors: list[dict[str, str]], plain: str) -> list[str]:
+def mentions_of(anchors: list[dict[str, str]], plain: str) -> list[str]:
     """`@name` targets: from `/n/<name>` anchors when the text is HTML (exact), else from plain text."""
     if not anchors:
-        return _unique(_PLAIN_MENTION.findall(plain))
+        return dedupe(PLAIN_MENTION.findall(plain))
     names = []
     for anchor in anchors:
         card = anchor.get("usercard", "")
@@ -101,10 +101,10 @@ def _mentions(anchors: list[dict[str, str]], plain: str) -> list[str]:
             names.append(unquote(path[3:]).strip())
         elif card.startswith("name=@"):
             names.append(card[6:].strip())
-    return _unique(name for name in names if name)
+    return dedupe(name for name in names if name)
 
 
-def _links(mblog: dict, anchors: list[dict[str, str]], plain: str) -> list[str]:
+def links_of(mblog: dict, anchors: list[dict[str, str]], plain: str) -> list[str]:
     """Outbound URLs. Weibo-internal targets (topics, /n/ mentions, the post's own video) are not links;
     a t.cn short link counts unless `url_struct` or its anchor shows it lands back on Weibo."""
     resolved = _url_struct(mblog)
@@ -113,12 +113,12 @@ def _links(mblog: dict, anchors: list[dict[str, str]], plain: str) -> list[str]:
         found.extend(_anchor_link(anchor, resolved))
     if not anchors:
         for url in urls(plain):
-            found.extend(_short_or_external(url, resolved))
+            found.extend(short_or_external(url, resolved))
     page = as_dict(mblog.get("page_info"))
     page_url = page.get("page_url")
     if page.get("type") == "webpage" and isinstance(page_url, str) and page_url.startswith("http"):
         found.append(page_url)
-    return _unique(found)
+    return dedupe(found)
 
 
 def _anchor_link(anchor: dict[str, str], resolved: dict[str, str]) -> list[str]:
@@ -127,13 +127,13 @@ def _anchor_link(anchor: dict[str, str], resolved: dict[str, str]) -> list[str]:
         return [target]
     short = anchor.get("data-url", "")
     if _host(target) in _SHORT_HOSTS:
-        return _short_or_external(target, resolved)
+        return short_or_external(target, resolved)
     if _host(short) in _SHORT_HOSTS and short in resolved:
-        return _short_or_external(short, resolved)
+        return short_or_external(short, resolved)
     return []  # internal target (topic search, /n/ mention, video page): the t.cn lands on Weibo
 
 
-def _short_or_external(url: str, resolved: dict[str, str]) -> list[str]:
+def short_or_external(url: str, resolved: dict[str, str]) -> list[str]:
     if _host(url) in _SHORT_HOSTS:
         target = resolved.get(url)
         if target is None:

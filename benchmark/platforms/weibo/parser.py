@@ -33,16 +33,16 @@ from benchmark.platforms.weibo.envelope import classify_envelope
 from benchmark.platforms.weibo.fields import (
     PLATFORM,
     WEIBO_WEB,
-    _aware,
-    _int_or_none,
-    _user_id,
+    as_aware,
+    int_or_none,
     is_organization,
     parse_weibo_time,
+    user_id,
     weibo_time_is_date_only,
 )
 from benchmark.platforms.weibo.long_text import apply_long_text, long_text_links, parse_long_text
 from benchmark.platforms.weibo.markup import weibo_html_to_text
-from benchmark.platforms.weibo.posts import _card_is_pinned, is_pinned, parse_status
+from benchmark.platforms.weibo.posts import card_is_pinned, is_pinned, parse_status
 
 __all__ = ["TimelinePage", "apply_long_text", "classify_envelope", "config_login", "is_organization", "is_pinned",
            "long_text_links", "parse_comments", "parse_long_text", "parse_profile", "parse_status", "parse_timeline",
@@ -68,7 +68,7 @@ class TimelinePage(FeedPage):
 def parse_timeline(payload: Any, *, account_id: str, crawled_at: datetime) -> TimelinePage:
     """A timeline page (m.weibo.cn/app `cards`, weibo.com `list`) → the account's posts and the next cursor."""
     try:
-        return _parse_timeline(payload, str(account_id or ""), _aware(crawled_at))
+        return _parse_timeline(payload, str(account_id or ""), as_aware(crawled_at))
     except Exception as error:  # the page is reported, the crawl goes on
         return TimelinePage([], None, "malformed", f"unreadable timeline ({type(error).__name__})")
 
@@ -116,7 +116,7 @@ def _card_mblogs(card: Any, dropped: list[str], depth: int) -> Iterator[tuple[An
     if not isinstance(card, dict):
         dropped.append("bad_card")
         return
-    card_type = _int_or_none(card.get("card_type"))
+    card_type = int_or_none(card.get("card_type"))
     if card_type == 9:
         if isinstance(card.get("mblog"), dict):
             yield card["mblog"], card
@@ -124,7 +124,7 @@ def _card_mblogs(card: Any, dropped: list[str], depth: int) -> Iterator[tuple[An
             dropped.append("missing_mblog")
     elif card_type == 11 and depth < 2:
         for member in as_list(card.get("card_group")):
-            if isinstance(member, dict) and ("mblog" in member or _int_or_none(member.get("card_type")) == 9):
+            if isinstance(member, dict) and ("mblog" in member or int_or_none(member.get("card_type")) == 9):
                 yield from _card_mblogs(member, dropped, depth + 1)
 
 
@@ -135,7 +135,7 @@ def _add_post(page: TimelinePage, seen: dict[str, Post], mblog: Any, card: dict,
     except ValueError as error:
         page.dropped.append(str(error) or "unparseable")
         return
-    post.pinned = post.pinned or _card_is_pinned(card)
+    post.pinned = post.pinned or card_is_pinned(card)
     if account_id and post.account_id != account_id:
         page.dropped.append("other_author")  # a timeline holds only the account's own posts and reposts
         return
@@ -166,7 +166,7 @@ def profile_result(payload: Any, *, crawled_at: datetime) -> ProfileResult:
 def parse_profile(payload: Any, *, crawled_at: datetime) -> Account | None:
     """getIndex `data.userInfo` (m.weibo.cn) or profile/info `data.user` (weibo.com) → Account, else None."""
     try:
-        return _parse_profile(payload, _aware(crawled_at))
+        return _parse_profile(payload, as_aware(crawled_at))
     except Exception:  # no profile is an answer the spider handles
         return None
 
@@ -178,7 +178,7 @@ def _parse_profile(payload: Any, crawled_at: datetime) -> Account | None:
     user = data.get("userInfo") if isinstance(data.get("userInfo"), dict) else data.get("user")
     if not isinstance(user, dict):
         return None
-    uid = _user_id(user)
+    uid = user_id(user)
     if uid is None:
         return None
     followers, followers_floor = parse_count(user.get("followers_count"))

@@ -14,17 +14,17 @@ from benchmark.platforms.weibo.fields import (
     DELETED_MARKERS,
     PLATFORM,
     WEIBO_WEB,
-    _aware,
-    _id_str,
-    _int_or_none,
-    _post_id,
-    _short_id,
-    _user_id,
+    as_aware,
+    id_str,
+    int_or_none,
     is_organization,
     parse_weibo_time,
+    post_id_of,
+    short_id_of,
+    user_id,
     weibo_time_is_date_only,
 )
-from benchmark.platforms.weibo.markup import _anchors, _links, _mentions, _plain
+from benchmark.platforms.weibo.markup import links_of, mentions_of, parse_anchors, plain_text
 
 # -- posts ------------------------------------------------------------------------------------------------
 
@@ -38,7 +38,7 @@ def parse_status(mblog: dict, *, crawled_at: datetime, now: datetime | None = No
     if not isinstance(mblog, dict):
         raise _Drop("not_an_object")
     try:
-        return _build_post(mblog, _aware(crawled_at), _aware(now or crawled_at))
+        return _build_post(mblog, as_aware(crawled_at), as_aware(now or crawled_at))
     except _Drop:
         raise
     except Exception as error:  # schema drift becomes a drop reason, not a crash
@@ -46,11 +46,11 @@ def parse_status(mblog: dict, *, crawled_at: datetime, now: datetime | None = No
 
 
 def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
-    post_id = _post_id(mblog)
+    post_id = post_id_of(mblog)
     if post_id is None:
         raise _Drop("missing_id")
     user = as_dict(mblog.get("user"))
-    account_id = _user_id(user)
+    account_id = user_id(user)
     if account_id is None:
         raise _Drop("missing_account_id")
     raw_created = mblog.get("created_at")
@@ -64,12 +64,12 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
     text_html, truncated = _full_or_truncated_text(mblog)
     if truncated:
         extra["truncated"] = True
-    text = _plain(text_html)
-    anchors = _anchors(text_html)
+    text = plain_text(text_html)
+    anchors = parse_anchors(text_html)
     raw = mblog.get("raw_text") or mblog.get("text_raw")
     tag_source = raw if isinstance(raw, str) and raw and not truncated else text
     counts, lower_bound = _counts(mblog)
-    short_id = _short_id(mblog)
+    short_id = short_id_of(mblog)
     post = Post(
         platform=PLATFORM,
         post_id=post_id,
@@ -83,10 +83,10 @@ def _build_post(mblog: dict, crawled_at: datetime, now: datetime) -> Post:
         reposts=counts[2],
         counts_are_lower_bounds=lower_bound,
         pinned=is_pinned(mblog),
-        source_client=_plain(mblog.get("source")) or None,
+        source_client=plain_text(mblog.get("source")) or None,
         hashtags=weibo_topics(tag_source),
-        mentions=_mentions(anchors, tag_source),
-        links=_links(mblog, anchors, tag_source),
+        mentions=mentions_of(anchors, tag_source),
+        links=links_of(mblog, anchors, tag_source),
         crawled_at=crawled_at,
         extra=extra,
     )
@@ -124,23 +124,23 @@ def _counts(mblog: dict) -> tuple[tuple[int | None, int | None, int | None], boo
 def is_pinned(mblog: dict, card: dict | None = None) -> bool:
     """Every pinned signal seen in the wild: isTop, mblogtype 2, a 置顶 title, a proweibotop card."""
     top = mblog.get("isTop")
-    if top is True or (_int_or_none(top) or 0) > 0:
+    if top is True or (int_or_none(top) or 0) > 0:
         return True
-    if _int_or_none(mblog.get("mblogtype")) == 2:
+    if int_or_none(mblog.get("mblogtype")) == 2:
         return True
     if as_dict(mblog.get("title")).get("text") == "置顶":
         return True
-    return _card_is_pinned(card)
+    return card_is_pinned(card)
 
 
-def _card_is_pinned(card: Any) -> bool:
+def card_is_pinned(card: Any) -> bool:
     profile_type = as_dict(card).get("profile_type_id")
     return isinstance(profile_type, str) and profile_type.startswith("proweibotop")
 
 
 def _fill_repost(post: Post, mblog: dict, original: dict) -> None:
     post.kind = "repost"
-    post.ref_post_id = _post_id(original)
+    post.ref_post_id = post_id_of(original)
     # A repost's own media are only its own pictures; weibo.com hoists the original's video card onto
     # the repost, so that page_info is described in ref_format instead.
     post.format, post.media_count = _format_and_media({"pics": mblog.get("pics"), "pic_infos": mblog.get(
@@ -155,17 +155,17 @@ def _fill_repost(post: Post, mblog: dict, original: dict) -> None:
         post.extra["ref_deleted"] = True
         return  # the author is unknown: never counted as a fan, a brand or a peer
     user = as_dict(user)
-    post.ref_author_id = _user_id(user)
+    post.ref_author_id = user_id(user)
     name = user.get("screen_name")
     post.ref_author_name = name if isinstance(name, str) and name else None
     post.ref_author_is_organization = is_organization(user.get("verified_type"))
     post.ref_author_followers = parse_count(user.get("followers_count"))[0]
     if user.get("verified_type") is not None:
-        post.extra["ref_author_verified_type"] = _int_or_none(user.get("verified_type"))
+        post.extra["ref_author_verified_type"] = int_or_none(user.get("verified_type"))
 
 
 def _is_deleted(original: dict, user: Any) -> bool:
-    if not isinstance(user, dict) or _user_id(user) is None:
+    if not isinstance(user, dict) or user_id(user) is None:
         return True
     text = original.get("text")
     return isinstance(text, str) and any(marker in text for marker in DELETED_MARKERS)
@@ -180,7 +180,7 @@ def _format_and_media(mblog: dict, extra: dict) -> tuple[str, int]:
     page = as_dict(mblog.get("page_info"))
     kind = page.get("object_type") or page.get("type")
     pics = _pictures(mblog)
-    picture_count = max(len(pics), len(as_list(mblog.get("pic_ids"))), _int_or_none(mblog.get("pic_num")) or 0)
+    picture_count = max(len(pics), len(as_list(mblog.get("pic_ids"))), int_or_none(mblog.get("pic_num")) or 0)
     mixed = _mixed_media_types(mblog)
     if _is_video(kind) or _is_video(page.get("type")) or "video" in mixed:
         return "video", max(picture_count, len(mixed), 1)
@@ -232,7 +232,7 @@ def _mixed_media_types(mblog: dict) -> list[str]:
 def _fill_extra(extra: dict, mblog: dict, short_id: str | None, post_id: str) -> None:
     if short_id:
         extra["bid"] = short_id
-    mid = _id_str(mblog.get("mid"))
+    mid = id_str(mblog.get("mid"))
     if mid and mid != post_id:
         extra["mid"] = mid
     region = mblog.get("region_name")
@@ -242,6 +242,6 @@ def _fill_extra(extra: dict, mblog: dict, short_id: str | None, post_id: str) ->
     if isinstance(title, str) and title and title != "置顶":
         extra["visibility"] = title  # 好友圈, 仅自己可见, 仅粉丝可见
     for key in ("edit_count", "reads_count", "repost_type", "ad_state"):
-        value = _int_or_none(mblog.get(key))
+        value = int_or_none(mblog.get(key))
         if value is not None:
             extra[key] = value
