@@ -166,8 +166,8 @@ class CrawlReport:
         rows = tracker.rows()
         stopped = []
         if reason != "finished":
+            from benchmark.crawling.reasons import reason_words
             from benchmark.i18n import translate
-            from benchmark.spider import reason_words
 
             stopped.append((spider.name, translate(reason_words(reason), language)))
         problems = tracker.problems()

@@ -18,11 +18,6 @@ MAX_LINES = 500
 # branches of issue #18 (the lead prunes this list after merging them).
 LONG_MODULES = {
     "benchmark/sample/panel.py": "the sample panel (data, by design)",
-    "benchmark/spider.py": "TODO #18: being split in branch h/split",
-    "benchmark/platforms/weibo/parser.py": "TODO #18: being split in branch h/split",
-    "benchmark/platforms/bluesky/parser.py": "TODO #18: being split in branch h/split",
-    "benchmark/platforms/mastodon/parser.py": "TODO #18: being split in branch h/split",
-    "benchmark/platforms/weibo/sample.py": "TODO #18: being split in branch h/split",
 }
 
 

@@ -32,6 +32,7 @@ from bench.distributed import (
     start_worker,
 )
 from benchmark.config import AccountConfig
+from benchmark.crawling.incremental import incremental_floor, store_coverage
 from benchmark.distributed import (
     LOST_MESSAGE,
     RELEASE,
@@ -47,7 +48,6 @@ from benchmark.distributed import (
 from benchmark.i18n import from_stored
 from benchmark.sample.panel import Panel, synthetic_spec
 from benchmark.sample.testing import run_server_subprocess
-from benchmark.spider import incremental_floor, store_coverage
 from benchmark.store import Store, crawl_accounts, post_snapshots, posts
 from benchmark.tracker import TERMINAL
 from tests.toolkit.factories import expected_posts, sqlite_url, write_panel_config

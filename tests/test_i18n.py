@@ -278,7 +278,7 @@ def test_stored_text_that_is_not_a_message_is_shown_as_it_is(stored):
 
 
 def test_reason_codes_read_as_words_in_both_languages():
-    from benchmark.spider import reason_words
+    from benchmark.crawling.reasons import reason_words
 
     broken = i18n.Message("broken page ({reason})", reason=reason_words("malformed_json"))
     assert broken == "broken page (the answer was not valid JSON)"

@@ -17,8 +17,9 @@ from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from benchmark.crawling.completion import CompletionCheckpoint
 from benchmark.items import Post
-from benchmark.spider import BenchmarkSpider, CompletionCheckpoint
+from benchmark.spider import BenchmarkSpider
 
 ACCOUNT = "brand_channel"
 

@@ -304,7 +304,7 @@ class RedisWorker:
         self.is_reporter = claimed
         if claimed:
             # Every post of the job was fetched after the job was created: that is what the next incremental
-            # crawl may rely on (see benchmark.spider.store_coverage).
+            # crawl may rely on (see benchmark.crawling.incremental.store_coverage).
             self.crawler.stats.set_value("benchmark/crawl_started_at", self.job.get("created_at", ""))
             self.crawler.stats.set_value("distributed/reporter", True)
             logger.info("%s: job %s done; this worker writes its per-account statuses", self.spider.name,

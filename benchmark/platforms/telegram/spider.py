@@ -8,7 +8,7 @@ Payload → items is `benchmark.platforms.telegram.parser`; this module only rou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -53,11 +53,10 @@ class TelegramSpider(BenchmarkSpider):
             return
         if not (yield from self.checked_status(response)):
             return
-        item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
-                                               url=response.url)
-        if page.status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_page")
+        parsed = yield from self.channel_page(response, account)
+        if parsed is None:
             return
+        item, page = parsed
         if item is not None and number == 1:
             yield item
         # A page that does not go back in time (?before= not smaller) would loop: the older posts are missing.
@@ -66,6 +65,17 @@ class TelegramSpider(BenchmarkSpider):
                                            and int(page.cursor) >= int(before))
         yield from self.feed_page(response, page, moved=moved,
                                   request_for=lambda cursor, n: self.page_request(account, before=cursor, page=n))
+
+    def channel_page(self, response: Response, account: AccountConfig) -> Generator[Any, None, Any]:
+        """The page parsed as (channel item, FeedPage), or None once a malformed page was retried (then partial).
+
+        Used as `parsed = yield from self.channel_page(response, account)` by both page callbacks."""
+        item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
+                                               url=response.url)
+        if page.status == "malformed":
+            yield from self.retry_or_fail(response, "malformed_page")
+            return None
+        return item, page
 
     def redirected(self, response: Response, account: AccountConfig, number: int) -> Iterator[Any]:
         """t.me sends channels without a preview from /s/<name> to /<name>: read that page to say why.
@@ -85,11 +95,10 @@ class TelegramSpider(BenchmarkSpider):
                               Message("no public preview (/s/{channel} redirects) and /{channel} answered "
                                       "HTTP {status}", channel=account.id, status=response.status))
             return
-        item, page = parser.parse_channel_page(response.body, channel=account.id, crawled_at=self.crawled_at,
-                                               url=response.url)
-        if page.status == "malformed":
-            yield from self.retry_or_fail(response, "malformed_page")
+        parsed = yield from self.channel_page(response, account)
+        if parsed is None:
             return
+        item, page = parsed
         if item is not None:
             yield item  # a private channel still shows its subscriber count
         if page.status in ("not_found", "private"):

@@ -31,10 +31,11 @@ from scrapy.http import Response
 
 from benchmark.comments import CommentsCrawl
 from benchmark.config import AccountConfig, console_language
+from benchmark.crawling.reasons import CURSOR_STUCK
 from benchmark.i18n import N_, Message, translate
 from benchmark.items import Post
 from benchmark.platforms.youtube import SPEC, feed, parser
-from benchmark.spider import CURSOR_STUCK, BenchmarkSpider
+from benchmark.spider import BenchmarkSpider
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

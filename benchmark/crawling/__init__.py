@@ -1,0 +1,1 @@
+"""The parts of `benchmark.spider.BenchmarkSpider`, one seam of the crawl per module (see benchmark/spider.py)."""
