@@ -77,7 +77,6 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from benchmark.sample.panel import demo_panel, panel_config_toml
-        from benchmark.sample.server import start_server
 
         began = time.monotonic()
         language = choose_language(getattr(opts, "lang", None))
@@ -96,7 +95,7 @@ class Command(ScrapyCommand):
         config_path.write_text(panel_config_toml(panel), encoding="utf-8")
         write_history(db_url, panel)
         platforms = sorted({account.platform for account in panel.accounts})
-        server = start_server(panel)
+        server = serve(panel)
         _say(_("[1/3] sample server on {url}; panel of {count} accounts on {platforms}").format(
             url=server.url, count=len(panel.accounts), platforms=", ".join(platforms))
              + ("; " + _("log: {path}").format(path=self.log_file) if self.log_file else ""))
@@ -134,6 +133,51 @@ class Command(ScrapyCommand):
                 _say("      " + _("(no {platform} spider in this version: its sample accounts are skipped)")
                      .format(platform=platform))
         self.crawler_process.start()
+
+
+def serve(panel: Any) -> Any:
+    """The sample server, in a forked process where there is fork (Linux): in a thread of this process it
+    would share one core with the crawl through the GIL, and it renders every page the spiders fetch."""
+    from benchmark.sample.server import start_server
+
+    if sys.platform != "linux":
+        return start_server(panel)
+    return _ForkedServer(panel)
+
+
+class _ForkedServer:
+    """`start_server(panel)` run in a forked child; `.url` and `.stop()` as the in-process server's."""
+
+    def __init__(self, panel: Any) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(target=_serve_until_killed, args=(panel, child_conn), name="sample-server",
+                                        daemon=True)
+        self._process.start()
+        child_conn.close()
+        self.url: str = self._conn.recv()
+
+    def stop(self) -> None:
+        """Ends the child at once: it keeps no state, and `SampleServer.stop` would wait up to half a second for
+        the serving loop's next poll."""
+        self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+
+def _serve_until_killed(panel: Any, conn: Any) -> None:
+    from benchmark.sample.server import start_server
+
+    server = start_server(panel)
+    try:
+        conn.send(server.url)
+        conn.recv()  # blocks until the demo kills this process, or EOFError when the demo's process is gone
+    except (EOFError, OSError):
+        pass
+    finally:
+        server.stop()
 
 
 def _seconds(began: float) -> str:
