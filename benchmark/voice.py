@@ -358,7 +358,7 @@ def _segmenter(segment_words: tuple[str, ...]) -> Any:
     the dictionary has no longer entry finds every entry a cut can look up. Falls back to jieba's own start
     when that copy cannot be made.
     """
-    jieba = _import_jieba()
+    jieba = import_jieba()
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     arrays = _dictionary_arrays(jieba)
@@ -376,7 +376,7 @@ def _segmenter(segment_words: tuple[str, ...]) -> Any:
     return segmenter
 
 
-def _import_jieba() -> Any:
+def import_jieba() -> Any:
     """`import jieba`, without the 0.1-0.4 s of `import pkg_resources` that jieba._compat does only to open its
     own model files: when that import fails, jieba opens the same files by their path (its own fallback)."""
     import sys

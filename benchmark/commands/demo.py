@@ -101,16 +101,16 @@ class Command(ScrapyCommand):
              + ("; " + _("log: {path}").format(path=self.log_file) if self.log_file else ""))
         if self.log_file is not None:
             install_console_warnings()
+        reporter = report_builder()
         try:
             self.crawl(server.url, platforms, str(config_path), db_url, language)
+        except BaseException:
+            reporter.close()
+            raise
         finally:
             server.stop()
         _say(_("[2/3] crawled in {seconds} s into {store}").format(seconds=_seconds(began), store=db_url))
-
-        from benchmark.report.build import build_report
-
-        out = build_report(config_path=str(config_path), db_url=db_url, output=output,
-                           progress=lambda message: _say(f"      {message}"), language=language)
+        out = reporter.build(config_path=str(config_path), db_url=db_url, output=output, language=language)
         _say(_("[3/3] report ready in {seconds} s").format(seconds=_seconds(began)))
         CrawlReport.print_summary(language)  # last, where the eye lands
         print(Path(out, "index.html").resolve())
@@ -178,6 +178,82 @@ def _serve_until_killed(panel: Any, conn: Any) -> None:
         pass
     finally:
         server.stop()
+
+
+def report_builder() -> Any:
+    """What renders the demo's report: a process forked before the crawl where there is fork (Linux), so that
+    importing pandas, jinja2 and the report's modules (about a second) happens on the other core while this
+    process crawls; else this process."""
+    return _ForkedReport() if sys.platform == "linux" else _InProcessReport()
+
+
+class _InProcessReport:
+    def build(self, **kwargs: Any) -> Path:
+        from benchmark.report.build import build_report
+
+        return build_report(progress=lambda message: _say(f"      {message}"), **kwargs).folder
+
+    def close(self) -> None:
+        pass
+
+
+class _ForkedReport:
+    """`build_report` in a forked child that imports what the report needs at once, then waits for the
+    arguments (the store is complete only when the crawl is over)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(target=_report_when_told, args=(child_conn,), name="demo-report",
+                                        daemon=True)
+        self._process.start()
+        child_conn.close()
+
+    def build(self, **kwargs: Any) -> Path:
+        try:
+            self._conn.send(kwargs)
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"the report process ended (exit code {self._process.exitcode})") from exc
+        finally:
+            self.close()
+        if status != "ok":
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _report_when_told(conn: Any) -> None:
+    # Imported now, while the crawl runs (see report_builder); the report imports them on first use.
+    import jinja2  # noqa: F401
+    import openpyxl  # noqa: F401
+    import scipy.special  # noqa: F401
+
+    import benchmark.report.build  # noqa: F401
+    from benchmark.voice import import_jieba
+
+    import_jieba()
+    builder = _InProcessReport()
+    try:
+        kwargs = conn.recv()
+    except (EOFError, OSError):
+        return  # the crawl failed or was interrupted: no report
+    try:
+        result: tuple[str, Any] = ("ok", builder.build(**kwargs))
+    except Exception as exc:  # raised again in the demo's process
+        result = ("error", exc)
+    try:
+        conn.send(result)
+    except Exception:  # an exception that cannot be pickled
+        conn.send(("error", RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
 
 
 def _seconds(began: float) -> str:
