@@ -170,6 +170,7 @@ class _ForkedServer:
 def _serve_until_killed(panel: Any, conn: Any) -> None:
     from benchmark.sample.server import start_server
 
+    _leave_ctrl_c_to_the_demo()
     server = start_server(panel)
     try:
         conn.send(server.url)
@@ -217,6 +218,9 @@ class _ForkedReport:
             status, value = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise RuntimeError(f"the report process ended (exit code {self._process.exitcode})") from exc
+        except BaseException:
+            self._process.kill()  # Ctrl-C while it renders: it stops at once
+            raise
         finally:
             self.close()
         if status != "ok":
@@ -232,6 +236,7 @@ class _ForkedReport:
 
 
 def _report_when_told(conn: Any) -> None:
+    _leave_ctrl_c_to_the_demo()
     # Imported now, while the crawl runs (see report_builder); the report imports them on first use.
     import jinja2  # noqa: F401
     import openpyxl  # noqa: F401
@@ -254,6 +259,14 @@ def _report_when_told(conn: Any) -> None:
         conn.send(result)
     except Exception:  # an exception that cannot be pickled
         conn.send(("error", RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
+
+
+def _leave_ctrl_c_to_the_demo() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the demo's process stops its children itself (a
+    child's KeyboardInterrupt would only add a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _seconds(began: float) -> str:
