@@ -27,7 +27,7 @@ from _child import SCRAPY_CHILD  # bench/ is sys.path[0] when a script runs
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_demo(root: Path) -> tuple[float, float, float]:
+def run_demo(root: Path) -> tuple[float, float, float, float]:
     """Wall seconds, the child's VmHWM (MB) and the largest peak RSS of the child and the processes it waited
     for (wait4's ru_maxrss, MB: the sample server and the report are forked children since the demo forks
     them) of one `scrapy demo` run from checkout `root`."""
@@ -43,7 +43,7 @@ def run_demo(root: Path) -> tuple[float, float, float]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise SystemExit(f"scrapy demo failed ({proc.returncode}):\n{stderr.decode(errors='replace')}")
-        return wall, int(hwm_file.read_text()) / 1024, usage.ru_maxrss / 1024
+        return wall, int(hwm_file.read_text()) / 1024, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def median_text(values: list[float], fmt: str) -> str:
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--ab", type=Path, help="another checkout, run interleaved with this one")
     args = parser.parse_args()
     roots = {"this checkout": ROOT} | ({str(args.ab): args.ab.resolve()} if args.ab else {})
-    results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in roots}
+    results: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label in roots}
     before = Path("/proc/loadavg").read_text().split()[0]
     for i in range(args.runs):
         order = list(roots.items())
@@ -66,7 +66,8 @@ def main() -> None:
             results[label].append(run_demo(root))
     after = Path("/proc/loadavg").read_text().split()[0]
     for label, runs in results.items():
-        print(f"scrapy demo, {label}: {median_text([r[0] for r in runs], '{:.1f}')} s, child VmHWM "
+        print(f"scrapy demo, {label}: {median_text([r[0] for r in runs], '{:.1f}')} s, CPU "
+              f"{median_text([r[3] for r in runs], '{:.1f}')} s, child VmHWM "
               f"{median_text([r[1] for r in runs], '{:.0f}')} MB, largest process of the tree "
               f"{median_text([r[2] for r in runs], '{:.0f}')} MB ({len(runs)} runs)")
     print(f"load average (1 min): {before} before, {after} after; target: <= 5 s on an idle machine")
