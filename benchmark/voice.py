@@ -342,6 +342,12 @@ def _tokens(norm: str, stop: frozenset[str] | set[str], segment_words: tuple[str
     return tokens
 
 
+def prepare() -> None:
+    """Compile the shipped rules and start the tokenizer now, not on first use (`scrapy demo` does it in its
+    report process while it crawls). The tokenizer's cuts do not depend on what it cut before."""
+    _segmenter(default_rules().segment_words)
+
+
 @lru_cache(maxsize=4)
 def _segmenter(segment_words: tuple[str, ...]) -> Any:
     """A private jieba tokenizer, built on first use and kept for the process.
