@@ -49,7 +49,7 @@ def _at_render_time(env: Any) -> None:
         return pass_context(lambda _context, *args, **kwargs: function(*args, **kwargs))
 
     for name, function in list(env.filters.items()):
-        if name not in DEFAULT_FILTERS:
+        if DEFAULT_FILTERS.get(name) is not function:  # ours, including those that replace jinja2's (`count`)
             env.filters[name] = late(function)
 
 
