@@ -181,11 +181,12 @@ def _accounts_and_snapshots(conn: sqlite3.Connection, accounts: list, rng: np.ra
 
 
 def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None = None,
-               root: Path = ROOT) -> tuple[float, float, float]:
+               root: Path = ROOT) -> tuple[float, float, float, float]:
     """Wall seconds, the child's own peak memory (VmHWM, MB) and the largest peak RSS of the child and the
     processes it waited for (wait4's ru_maxrss, MB: the forked posts.csv writer, --periods workers; their
-    RSS includes the pages they share with the child) of one `scrapy report` subprocess run from `root` (a
-    checkout: its `benchmark` package is imported, cwd first on sys.path)."""
+    RSS includes the pages they share with the child) and the CPU seconds (user + system) of the child and
+    what it waited for, of one `scrapy report` subprocess run from `root` (a checkout: its `benchmark` package is
+    imported, cwd first on sys.path). CPU time varies less than wall time on a shared machine."""
     hwm_file = CACHE / "child-vmhwm.txt"
     hwm_file.unlink(missing_ok=True)
     cmd = [sys.executable, "-c", SCRAPY_CHILD, "report", "--allow-outside", "--config", str(config), "-s",
@@ -199,7 +200,7 @@ def run_report(db: Path, config: Path, out: Path, *extra: str, env: dict | None 
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"scrapy report failed ({proc.returncode}):\n{stderr}")
-    return wall, int(hwm_file.read_text()) / 1024, usage.ru_maxrss / 1024
+    return wall, int(hwm_file.read_text()) / 1024, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def median_text(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -208,9 +209,9 @@ def median_text(values: list[float], fmt: str = "{:.2f}") -> str:
 
 
 def repeat(db: Path, config: Path, out: Path, runs: int, *extra: str, ab: Path | None = None,
-           env: dict | None = None) -> dict[str, list[tuple[float, float, float]]]:
+           env: dict | None = None) -> dict[str, list[tuple[float, float, float, float]]]:
     """`runs` reports of this checkout (and, interleaved, of checkout `ab`): {label: [(s, MB, MB), ...]}."""
-    results: dict[str, list[tuple[float, float, float]]] = {"this": []}
+    results: dict[str, list[tuple[float, float, float, float]]] = {"this": []}
     if ab is not None:
         results["ab"] = []
     for i in range(runs):
@@ -222,10 +223,10 @@ def repeat(db: Path, config: Path, out: Path, runs: int, *extra: str, ab: Path |
     return results
 
 
-def summary(label: str, runs: list[tuple[float, float, float]]) -> str:
-    walls, mbs, trees = [r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs]
-    return (f"{label}: {median_text(walls)} s, child VmHWM {median_text(mbs, '{:.0f}')} MB, largest process "
-            f"of the tree {median_text(trees, '{:.0f}')} MB ({len(runs)} runs)")
+def summary(label: str, runs: list[tuple[float, float, float, float]]) -> str:
+    walls, mbs, trees, cpus = ([r[k] for r in runs] for k in range(4))
+    return (f"{label}: {median_text(walls)} s, CPU {median_text(cpus)} s, child VmHWM {median_text(mbs, '{:.0f}')} "
+            f"MB, largest process of the tree {median_text(trees, '{:.0f}')} MB ({len(runs)} runs)")
 
 
 def load_text() -> str:
@@ -267,7 +268,7 @@ def main_periods(sizes: list[int], rebuild: bool, sequential: bool) -> None:
         single = None
         for label, args, env in runs:
             load = os.getloadavg()[0]
-            wall, rss, _tree = run_report(db, config, CACHE / f"report-{n}-3q", *args, env=env)
+            wall, rss, _tree, _cpu = run_report(db, config, CACHE / f"report-{n}-3q", *args, env=env)
             single = single or wall
             print(f"{n:>9,} posts per quarter, {label:<42} {wall:6.1f} s, child VmHWM {rss:6.0f} MB, "
                   f"x{wall / single:.2f} the single-period time (load average before: {load:.1f})", flush=True)

@@ -302,12 +302,12 @@ class Count(str):
 def format_count(value: Any, language: str | None = None) -> Count:
     """Followers, views, posts: '12.3万' / '1.2亿' in Chinese from 10,000 up, '123,456' in English (a
     marketer in China reads 万 and 亿 at a glance; an English reader reads the full number)."""
-    from babel.numbers import format_compact_decimal, format_decimal
+    from babel.numbers import format_compact_decimal
 
     if _is_missing(value):
         return Count(MISSING, MISSING)
     locale = _babel_locale(language)
-    exact = format_decimal(value, locale=locale)
+    exact = _format_decimal(value, locale, None)
     if (language or current_language()) == "zh" and abs(value) >= CHINESE_COMPACT_FROM:
         return Count(format_compact_decimal(value, locale=locale, fraction_digits=1), exact)
     return Count(exact, exact)
@@ -315,12 +315,27 @@ def format_count(value: Any, language: str | None = None) -> Count:
 
 def format_number(value: Any, language: str | None = None, digits: int = 0) -> str:
     """A decimal with grouping and exactly `digits` decimals: 1,234.5."""
-    from babel.numbers import format_decimal
-
     if _is_missing(value):
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern, locale=_babel_locale(language))
+    return _format_decimal(value, _babel_locale(language), pattern)
+
+
+def _format_decimal(value: Any, locale: str, pattern: str | None) -> str:
+    """babel.numbers.format_decimal(value, format=pattern, locale=locale), with the locale and the pattern
+    parsed once: format_decimal parses both on every call (4,600 calls in a small report, half its cost)."""
+    parsed_locale, parsed_pattern = _decimal_format(locale, pattern)
+    return parsed_pattern.apply(value, parsed_locale, decimal_quantization=True, group_separator=True,
+                                numbering_system="latn")
+
+
+@cache
+def _decimal_format(locale: str, pattern: str | None) -> tuple[Any, Any]:
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    parsed = Locale.parse(locale)
+    return parsed, parse_pattern(parsed.decimal_formats[None] if pattern is None else pattern)
 
 
 def format_percent(share: Any, language: str | None = None, digits: int = 0) -> str:

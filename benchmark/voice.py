@@ -342,6 +342,12 @@ def _tokens(norm: str, stop: frozenset[str] | set[str], segment_words: tuple[str
     return tokens
 
 
+def prepare() -> None:
+    """Compile the shipped rules and start the tokenizer now, not on first use (`scrapy demo` does it in its
+    report process while it crawls). The tokenizer's cuts do not depend on what it cut before."""
+    _segmenter(default_rules().segment_words)
+
+
 @lru_cache(maxsize=4)
 def _segmenter(segment_words: tuple[str, ...]) -> Any:
     """A private jieba tokenizer, built on first use and kept for the process.
@@ -358,10 +364,7 @@ def _segmenter(segment_words: tuple[str, ...]) -> Any:
     the dictionary has no longer entry finds every entry a cut can look up. Falls back to jieba's own start
     when that copy cannot be made.
     """
-    try:
-        import jieba
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("complaint_terms needs jieba: pip install jieba") from exc
+    jieba = import_jieba()
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     arrays = _dictionary_arrays(jieba)
@@ -377,6 +380,24 @@ def _segmenter(segment_words: tuple[str, ...]) -> Any:
     for word in segment_words:
         tokenizer.add_word(word)
     return segmenter
+
+
+def import_jieba() -> Any:
+    """`import jieba`, without the 0.1-0.4 s of `import pkg_resources` that jieba._compat does only to open its
+    own model files: when that import fails, jieba opens the same files by their path (its own fallback)."""
+    import sys
+
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
+    try:
+        import jieba
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("complaint_terms needs jieba: pip install jieba") from exc
+    finally:
+        if blocked and sys.modules.get("pkg_resources", False) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
 
 
 class _Segmenter:

@@ -477,3 +477,28 @@ def test_period_helpers_follow_the_language():
         assert report_periods.ci_text("er_median", 0.00052, 0.00041, 0.0006) == "0.52‰（95% 置信区间 0.41–0.60‰）"
         assert report_periods.delta_text("fan_repost_share", -0.05) == "−5.0 个百分点"
     assert report_periods.period_text(date(2026, 7, 1), date(2026, 9, 30)) == "2026-07-01 to 2026-09-30"
+
+
+def test_cached_templates_render_each_language(tmp_path, monkeypatch):
+    """Compiled templates are cached across runs and languages (report.html._bytecode_cache). jinja2 evaluates a
+    filter applied to constants at compile time unless the filter takes the render context: without that, the
+    cached code would keep the language of the run that compiled it (English words in a Chinese page)."""
+    import tempfile
+
+    from benchmark.i18n import use_language
+    from benchmark.report import html
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text('{{ "own"|term("role") }} {{ 123456|count }}', encoding="utf-8")
+    monkeypatch.setattr(html, "TEMPLATES", templates)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+
+    def render(language: str) -> str:
+        with use_language(language):
+            return html.render_html({})
+
+    assert render("en") == "own 123,456"  # compiled in English, then cached
+    assert list(tmp_path.glob("benchmark-jinja-*/*.cache"))
+    assert render("zh") == '自有 <abbr title="123,456">12.3万</abbr>'  # from the cache
+    assert render("en") == "own 123,456"

@@ -7,6 +7,7 @@ base URLs point at the sample server), then renders `reports/demo/index.html` fr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import time
@@ -74,7 +75,6 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from benchmark.sample.panel import demo_panel, panel_config_toml
-        from benchmark.sample.server import start_server
 
         began = time.monotonic()
         language = choose_language(getattr(opts, "lang", None))
@@ -93,22 +93,22 @@ class Command(ScrapyCommand):
         config_path.write_text(panel_config_toml(panel), encoding="utf-8")
         write_history(db_url, panel)
         platforms = sorted({account.platform for account in panel.accounts})
-        server = start_server(panel)
+        server = serve(panel)
         _say(_("[1/3] sample server on {url}; panel of {count} accounts on {platforms}").format(
             url=server.url, count=len(panel.accounts), platforms=", ".join(platforms))
              + ("; " + _("log: {path}").format(path=self.log_file) if self.log_file else ""))
         if self.log_file is not None:
             install_console_warnings()
+        reporter = report_builder()
         try:
             self.crawl(server.url, platforms, str(config_path), db_url, language)
+        except BaseException:
+            reporter.close()
+            raise
         finally:
             server.stop()
         _say(_("[2/3] crawled in {seconds} s into {store}").format(seconds=_seconds(began), store=db_url))
-
-        from benchmark.report.build import build_report
-
-        out = build_report(config_path=str(config_path), db_url=db_url, output=output,
-                           progress=lambda message: _say(f"      {message}"), language=language)
+        out = reporter.build(config_path=str(config_path), db_url=db_url, output=output, language=language)
         _say(_("[3/3] report ready in {seconds} s").format(seconds=_seconds(began)))
         CrawlReport.print_summary(language)  # last, where the eye lands
         print(Path(out, "index.html").resolve())
@@ -131,6 +131,146 @@ class Command(ScrapyCommand):
                 _say("      " + _("(no {platform} spider in this version: its sample accounts are skipped)")
                      .format(platform=platform))
         self.crawler_process.start()
+
+
+def serve(panel: Any) -> Any:
+    """The sample server, in a forked process where there is fork (Linux): in a thread of this process it
+    would share one core with the crawl through the GIL, and it renders every page the spiders fetch."""
+    from benchmark.sample.server import start_server
+
+    if sys.platform != "linux":
+        return start_server(panel)
+    return _ForkedServer(panel)
+
+
+class _ForkedServer:
+    """`start_server(panel)` run in a forked child; `.url` and `.stop()` as the in-process server's."""
+
+    def __init__(self, panel: Any) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(target=_serve_until_killed, args=(panel, child_conn), name="sample-server",
+                                        daemon=True)
+        self._process.start()
+        child_conn.close()
+        self.url: str = self._conn.recv()
+
+    def stop(self) -> None:
+        """Ends the child at once: it keeps no state, and `SampleServer.stop` would wait up to half a second for
+        the serving loop's next poll."""
+        self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+
+def _serve_until_killed(panel: Any, conn: Any) -> None:
+    from benchmark.sample.server import start_server
+
+    _leave_ctrl_c_to_the_demo()
+    server = start_server(panel)
+    try:
+        conn.send(server.url)
+        conn.recv()  # blocks until the demo kills this process, or EOFError when the demo's process is gone
+    except (EOFError, OSError):
+        pass
+    finally:
+        server.stop()
+
+
+def report_builder() -> Any:
+    """What renders the demo's report: a process forked before the crawl where there is fork (Linux), so that
+    importing pandas, jinja2 and the report's modules (about a second) happens on the other core while this
+    process crawls; else this process."""
+    return _ForkedReport() if sys.platform == "linux" else _InProcessReport()
+
+
+class _InProcessReport:
+    def build(self, **kwargs: Any) -> Path:
+        from benchmark.report.build import build_report
+
+        return build_report(progress=lambda message: _say(f"      {message}"), **kwargs).folder
+
+    def close(self) -> None:
+        pass
+
+
+class _ForkedReport:
+    """`build_report` in a forked child that imports what the report needs at once, then waits for the
+    arguments (the store is complete only when the crawl is over)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(target=_report_when_told, args=(child_conn,), name="demo-report",
+                                        daemon=True)
+        self._process.start()
+        child_conn.close()
+
+    def build(self, **kwargs: Any) -> Path:
+        try:
+            self._conn.send(kwargs)
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"the report process ended (exit code {self._process.exitcode})") from exc
+        except BaseException:
+            self._process.kill()  # Ctrl-C while it renders: it stops at once
+            raise
+        finally:
+            self.close()
+        if status != "ok":
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _report_when_told(conn: Any) -> None:
+    _leave_ctrl_c_to_the_demo()
+    with contextlib.suppress(Exception):  # the report meets the same error again and reports it
+        _warm_up()
+    builder = _InProcessReport()
+    try:
+        kwargs = conn.recv()
+    except (EOFError, OSError):
+        return  # the crawl failed or was interrupted: no report
+    try:
+        result: tuple[str, Any] = ("ok", builder.build(**kwargs))
+    except Exception as exc:  # raised again in the demo's process
+        result = ("error", exc)
+    try:
+        conn.send(result)
+    except Exception:  # an exception that cannot be pickled
+        conn.send(("error", RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
+
+
+def _warm_up() -> None:
+    """What the report imports and compiles on first use, done while the crawl runs (see report_builder)."""
+    import jinja2  # noqa: F401
+    import openpyxl  # noqa: F401
+    import scipy.special  # noqa: F401
+
+    import benchmark.report.build  # noqa: F401
+    from benchmark import purpose, voice
+
+    purpose.default_rules()  # its patterns land in re's cache, where the report's own compile finds them
+    voice.prepare()
+
+
+def _leave_ctrl_c_to_the_demo() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the demo's process stops its children itself (a
+    child's KeyboardInterrupt would only add a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _seconds(began: float) -> str:

@@ -293,15 +293,17 @@ def scorecard(metrics: pd.DataFrame) -> pd.DataFrame:
         exemplars = info.index[(info["role"] == "exemplar") & (info["platform"] == platform)]
         if not len(exemplars):
             exemplars = info.index[info["role"] == "exemplar"]
+        # The rows of peers and exemplars selected once per account, not once per metric (3 scorecards a report).
+        peer_values, exemplar_values = values.loc[peers], values.loc[exemplars]
         for metric, direction, _name in KEY_METRICS:
-            best_acct = _best(values, exemplars, metric, direction)
+            best_acct = _best(exemplar_values, metric, direction)
             own = values.at[acct, metric]
             best = values.at[best_acct, metric] if best_acct is not None else np.nan
             rows.append({
                 "acct": acct, "platform": platform, "label": info.at[acct, "label"], "metric": metric,
                 "name": metric_label(metric), "direction": direction, "own": own, "own_n": int(ns.at[acct, metric]),
-                "peer_median": values.loc[peers, metric].median() if len(peers) else np.nan,
-                "peers": int(values.loc[peers, metric].notna().sum()) if len(peers) else 0,
+                "peer_median": peer_values[metric].median() if len(peers) else np.nan,
+                "peers": int(peer_values[metric].notna().sum()) if len(peers) else 0,
                 "best_label": info.at[best_acct, "label"] if best_acct is not None else "",
                 "exemplar_platform": info.at[best_acct, "platform"] if best_acct is not None else "",
                 "best": best, "gap": own - best, "shortfall": _shortfall(own, best, direction),
@@ -311,10 +313,11 @@ def scorecard(metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _best(values: pd.DataFrame, candidates: pd.Index, metric: str, direction: int) -> int | None:
-    """The exemplar best on this metric; for neutral metrics the one with the highest median ER."""
+def _best(candidates: pd.DataFrame, metric: str, direction: int) -> int | None:
+    """The exemplar (a row of `candidates`, the wide metrics of the exemplars) best on this metric; for neutral
+    metrics the one with the highest median ER."""
     key = metric if direction else "er_median"
-    scored = values.loc[candidates, key].dropna()
+    scored = candidates[key].dropna()
     if scored.empty:
         return None
     return int(scored.idxmin() if direction < 0 else scored.idxmax())
