@@ -598,3 +598,23 @@ def test_a_short_has_its_own_share_and_counts_as_a_video_in_the_diversity():
     p = [2 / 4, 1 / 4, 1 / 4]  # video (with the Short), text, image
     assert out["format_diversity"][0][0] == pytest.approx(-sum(x * math.log(x) for x in p) / math.log(9))
     assert out["format_diversity"][0][1] == 0  # videos and Shorts only: one kind of format
+
+
+def test_format_diversity_is_undefined_where_every_post_is_a_video(tmp_path, config, monkeypatch):
+    """A platform whose posts are all videos (has_format_choice=False: YouTube) cannot mix text, images and
+    video: its format diversity is undefined (NaN, n = 0), not a low value, and the thin-content finding stays
+    silent there; the format shares keep their values."""
+    from benchmark.config import DEFAULT_THRESHOLDS
+    from benchmark.metrics import compute
+    from benchmark.metrics.findings import evaluate_findings
+
+    monkeypatch.setattr(compute, "FORMAT_CHOICE_PLATFORMS", ("weibo",))  # Bluesky, as if every post were a video
+    url = build_store(tmp_path / "store.sqlite3")
+    metrics = compute_metrics(load_panel(open_store(url), config))
+    assert math.isnan(value(metrics, SKY, "format_diversity")) and n_of(metrics, SKY, "format_diversity") == 0
+    assert value(metrics, OWN, "format_diversity") == pytest.approx(EXPECTED["format_diversity"][1])
+    assert not math.isnan(value(metrics, SKY, "format_share.text"))
+    one_format = metrics.copy()
+    one_format.loc[one_format["metric"] == "format_share.text", "value"] = 1.0
+    found = evaluate_findings(one_format, dict(DEFAULT_THRESHOLDS))
+    assert not [f for f in found if f.rule == "thin_content" and f.platform == "bluesky"]

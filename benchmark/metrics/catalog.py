@@ -40,6 +40,8 @@ METRICS_VERSION = "2026.1"
 REPLY_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_replies)
 # Platforms with reposts and quotes (has_reposts); elsewhere the repost metrics are undefined, not 0.
 REPOST_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_reposts)
+# Platforms where authors choose each post's format (has_format_choice); elsewhere format_diversity is undefined.
+FORMAT_CHOICE_PLATFORMS = tuple(spec.name for spec in platforms.all_specs() if spec.has_format_choice)
 
 # Which counters make up E for each platform (views are reach, never engagement), and their words (msgids):
 # from each platform's spec (benchmark/platforms/<name>/__init__.py).

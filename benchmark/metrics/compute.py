@@ -19,6 +19,7 @@ from benchmark.items import POST_FORMATS, POST_KINDS, SUBFORMATS
 from benchmark.metrics import stats
 from benchmark.metrics.catalog import (
     AUTHOR_CLASSES,
+    FORMAT_CHOICE_PLATFORMS,
     METRIC_IDS,
     PURPOSE_LABELS,
     REPLY_PLATFORMS,
@@ -47,6 +48,7 @@ def compute_metrics(panel: PanelData) -> pd.DataFrame:
     found.update(style_metrics(posts, idx))
     found.update(audience_metrics(panel, found["er_median"][0]))
     _undefined_without_reposts(found, panel.accounts)
+    _undefined_without_format_choice(found, panel.accounts)
     missing, unlisted = set(METRIC_IDS) - set(found), set(found) - set(METRIC_IDS)
     assert not missing, f"metrics without a formula: {sorted(missing)}"
     assert not unlisted, f"metrics without a spec in benchmark/metrics/specs.py: {sorted(unlisted)}"
@@ -180,6 +182,14 @@ def _undefined_without_reposts(found: dict[str, Metric], accounts: pd.DataFrame)
     for metric in REPOST_METRICS:
         value, n = found[metric]
         found[metric] = (value.where(has_reposts), n.where(has_reposts, 0))
+
+
+def _undefined_without_format_choice(found: dict[str, Metric], accounts: pd.DataFrame) -> None:
+    """Where every post is a video (YouTube), a low diversity would read as "thin content" where the platform
+    offers nothing else: format_diversity is undefined there (NaN, n = 0)."""
+    has_choice = accounts["platform"].isin(FORMAT_CHOICE_PLATFORMS)
+    value, n = found["format_diversity"]
+    found["format_diversity"] = (value.where(has_choice), n.where(has_choice, 0))
 
 
 COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h",

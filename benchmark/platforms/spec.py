@@ -64,6 +64,10 @@ class PlatformSpec:
     # The platform has reposts and quotes (the account can share others' posts, a post has a repost counter).
     # False (YouTube): the repost metrics are undefined there, never 0 (REPOST_PLATFORMS, compute.REPOST_METRICS).
     has_reposts: bool = True
+    # Authors choose each post's format (text, images, video, a poll...). False where every post is a video
+    # (YouTube): format diversity is undefined there, not low, and the thin-content finding does not apply
+    # (FORMAT_CHOICE_PLATFORMS); the format shares (video, short, live) keep their values.
+    has_format_choice: bool = True
     # A post's comment counter counts direct replies only (not the whole thread): DIRECT_REPLY_COUNTERS.
     direct_reply_counter: bool = False
     # The 清博 BCI index is computed (Weibo only).

@@ -27,6 +27,7 @@ SPEC = PlatformSpec(
     engagement_wording=N_("likes + comments (views shown beside them; YouTube has no fan reposts)"),
     # A channel cannot repost or quote: the repost metrics are undefined here, never 0.
     has_reposts=False,
+    has_format_choice=False,
     # 400/403/404 carry a reason in their JSON body (quotaExceeded, commentsDisabled, forbidden...): the spider
     # reads it (benchmark/platforms/youtube/spider.py), so no HTTP status decides alone.
     http_failures={},
