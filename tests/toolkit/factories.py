@@ -83,6 +83,13 @@ def config_toml(accounts: Iterable[Mapping[str, Any]], period: tuple[str, str] |
     return "\n".join(lines)
 
 
+def panel_toml(name: str, period: tuple[str, str] | str, *accounts: tuple[Any, ...], **fields: Any) -> str:
+    """config_toml from (platform, id, role[, label[, affiliates]]) tuples: the hand-built panels of the tests."""
+    keys = ("platform", "id", "role", "label", "affiliates")
+    return config_toml([dict(zip(keys, account, strict=False)) for account in accounts], period, name=name,
+                       **fields)
+
+
 def write_config(folder: Path, text: str | bytes, name: str = "benchmark.toml") -> Path:
     """Write a config file (text as given; bytes for encodings and byte-order marks) and return its path."""
     path = folder / name
@@ -109,6 +116,19 @@ def build_store(path: Path, *, posts: Iterable[Post | Mapping[str, Any]] = (),
     try:
         store.write_batch(run_id, account_rows=[_row(a) for a in accounts], post_rows=[_row(p) for p in posts],
                           comment_rows=[_row(c) for c in comments])
+    finally:
+        store.close()
+    return url
+
+
+def write_batches(target: Path | str, batches: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """Write (run id, write_batch keyword arguments) batches, in order, into the store at a SQLite path or any
+    store URL; returns its URL."""
+    url = target if isinstance(target, str) else sqlite_url(target)
+    store = Store(url)
+    try:
+        for run_id, rows in batches:
+            store.write_batch(run_id, **rows)
     finally:
         store.close()
     return url
