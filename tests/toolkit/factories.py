@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from benchmark.items import Account, Comment, Post
 from benchmark.sample.panel import Panel, panel_config_toml
-from benchmark.store import Store
+from benchmark.store import Store, posts
 
 T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
 PERIOD = ("2026-07-01", "2026-07-14")
@@ -136,6 +136,13 @@ def write_batches(target: Path | str, batches: Iterable[tuple[str, Mapping[str, 
 
 def _row(item: Any) -> dict[str, Any]:
     return dict(item) if isinstance(item, Mapping) else as_row(item)
+
+
+def stored_post_ids(store: Store, platform: str, account_id: str) -> set[str]:
+    """The ids of one account's stored posts, read from the posts table."""
+    with store.engine.connect() as conn:
+        return set(conn.execute(select(posts.c.post_id).where(posts.c.platform == platform,
+                                                             posts.c.account_id == account_id)).scalars())
 
 
 def query_rows(db_url: str, sql: str) -> list[dict[str, Any]]:
