@@ -17,7 +17,7 @@ import pytest
 from benchmark.metrics.catalog import METRIC_IDS
 from benchmark.store import Store
 from tests.toolkit.factories import panel_toml, sqlite_url, write_config
-from tests.toolkit.reports import ROOT, assert_clear_error, scrapy_report
+from tests.toolkit.reports import ROOT, assert_clear_error, report_inputs, scrapy_report
 
 HOSTILE_TEXT = "<img src=x onerror=alert(1)> 新品 ¥99"
 HOSTILE_LINK = "javascript:alert(1)"
@@ -66,7 +66,7 @@ def build_store(path: Path) -> str:
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("report")
-    return {"base": base, "config": write_config(base, CONFIG), "db": build_store(base / "store.sqlite3")}
+    return report_inputs(base, CONFIG, build_store)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,8 @@ from benchmark.report import periods as report_periods
 from benchmark.report.build import build_report
 from benchmark.store import Store
 from benchmark.tracker import AccountTracker
-from tests.toolkit.factories import panel_toml, sqlite_url, write_config
+from tests.toolkit.factories import panel_toml, sqlite_url
+from tests.toolkit.reports import report_inputs, scrapy_report
 
 SECTIONS = ("run", "scorecard", "findings", "recommendations", "change", "brands", "activity", "engagement",
             "fans", "purpose", "style", "timing", "audience", "top", "breakouts", "coverage", "methodology")
@@ -112,7 +113,7 @@ def build_store(path: Path) -> str:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("i18n")
-    return {"base": base, "config": write_config(base, CONFIG), "db": build_store(base / "store.sqlite3")}
+    return report_inputs(base, CONFIG, build_store)
 
 
 class RecordingTranslations(gettext.NullTranslations):
@@ -399,8 +400,6 @@ def test_trend_section_in_chinese(store, monkeypatch):
 
 
 def test_report_command_lang_flag_and_chinese_errors(store, tmp_path):
-    from tests.toolkit.reports import scrapy_report
-
     done = scrapy_report("--config", str(store["config"]), "-s", f"BENCHMARK_DB={store['db']}", "--lang", "zh",
                          "-o", str(tmp_path / "zh"))
     assert done.returncode == 0, done.stderr

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchmark.metrics.catalog import METRIC_IDS, metric_label
-from tests.toolkit.factories import panel_toml, write_batches, write_config
-from tests.toolkit.reports import assert_clear_error, scrapy_report
+from tests.toolkit.factories import panel_toml, write_batches
+from tests.toolkit.reports import assert_clear_error, report_inputs, scrapy_report
 
 CONFIG = panel_toml("review", ("2026-04-01", "2026-06-30"), ("weibo", "1000000001", "own", "我们的品牌"),
                     ("weibo", "1000000002", "peer", "Rival"), ("weibo", "1000000003", "exemplar", "Best <i>Brand</i>"),
@@ -68,7 +68,7 @@ def build_store(path: Path) -> str:
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("periods")
-    return {"base": base, "config": write_config(base, CONFIG), "db": build_store(base / "store.sqlite3")}
+    return report_inputs(base, CONFIG, build_store)
 
 
 def run(panel: dict, *args: str, out: str | None = None) -> dict:

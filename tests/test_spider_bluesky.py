@@ -24,6 +24,7 @@ from benchmark.platforms.bluesky import spider as spider_module
 from benchmark.platforms.bluesky.spider import BlueskySpider
 from tests.crawl_helpers import run_crawl
 from tests.toolkit import spiders as toolkit
+from tests.toolkit.factories import posts_between, served_panel
 from tests.toolkit.spiders import run_callback as answer
 from tests.toolkit.spiders import start_requests
 
@@ -317,24 +318,12 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from benchmark.sample.panel import Panel, panel_config_toml
-    from benchmark.sample.testing import run_server_subprocess
-
-    panel = Panel.from_spec(SPEC)
-    config = tmp_path_factory.mktemp("bluesky") / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
-        yield url, config, panel
+    with served_panel(SPEC, tmp_path_factory.mktemp("bluesky")) as served:
+        yield served
 
 
 def expected_ids(panel: Any, account_id: str, since: str = SINCE, until: str = UNTIL) -> set[str]:
-    from datetime import date
-
-    from benchmark.sample.panel import SHANGHAI
-
-    start, end = date.fromisoformat(since), date.fromisoformat(until)
-    return {p.id for p in panel.posts("bluesky", account_id)
-            if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+    return posts_between(panel, "bluesky", account_id, since, until)
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from benchmark.items import Account, Post
 from benchmark.platforms.telegram.spider import TelegramSpider
 from tests.crawl_helpers import run_crawl
 from tests.toolkit import spiders as toolkit
+from tests.toolkit.factories import posts_between, served_panel
 from tests.toolkit.spiders import as_served
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -190,24 +191,12 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from benchmark.sample.panel import Panel, panel_config_toml
-    from benchmark.sample.testing import run_server_subprocess
-
-    panel = Panel.from_spec(SPEC)
-    config = tmp_path_factory.mktemp("telegram") / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
-        yield url, config, panel
+    with served_panel(SPEC, tmp_path_factory.mktemp("telegram")) as served:
+        yield served
 
 
 def expected_ids(panel: Any, channel: str, since: str = SINCE, until: str = UNTIL) -> set[str]:
-    from datetime import date
-
-    from benchmark.sample.panel import SHANGHAI
-
-    start, end = date.fromisoformat(since), date.fromisoformat(until)
-    return {f"{channel}/{p.id}" for p in panel.posts("telegram", channel)
-            if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+    return {f"{channel}/{post_id}" for post_id in posts_between(panel, "telegram", channel, since, until)}
 
 
 @pytest.mark.slow

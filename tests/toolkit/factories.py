@@ -8,16 +8,17 @@ period (2026-07-01, 2026-07-14) that the factories' configs use.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
 from benchmark.items import Account, Comment, Post
-from benchmark.sample.panel import Panel, panel_config_toml
+from benchmark.sample.panel import SHANGHAI, Panel, panel_config_toml
 from benchmark.store import Store, posts
 
 T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
@@ -166,3 +167,20 @@ def write_panel_config(folder: Path, panel: Panel) -> Path:
 def expected_posts(panel: Panel) -> set[str]:
     """The ids of the panel's posts inside its period: what a complete crawl stores."""
     return {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
+
+
+def posts_between(panel: Panel, platform: str, account_id: str, since: str, until: str) -> set[str]:
+    """The ids of one account's panel posts dated (in Shanghai) from `since` to `until`, both included."""
+    start, end = date.fromisoformat(since), date.fromisoformat(until)
+    return {p.id for p in panel.posts(platform, account_id) if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+
+
+@contextmanager
+def served_panel(spec: dict[str, Any], folder: Path) -> Iterator[tuple[str, Path, Panel]]:
+    """The sample server on `spec` in a subprocess: (its URL, the panel's benchmark.toml in `folder`, the panel)."""
+    from benchmark.sample.testing import run_server_subprocess
+
+    panel = Panel.from_spec(spec)
+    config = write_panel_config(folder, panel)
+    with run_server_subprocess(spec, seed=None) as (url, _process):
+        yield url, config, panel

@@ -7,11 +7,13 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from benchmark.metrics.catalog import METRIC_IDS
+from tests.toolkit.factories import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 # The report follows the system locale when neither --lang nor the config names a language: these tests read
@@ -26,6 +28,11 @@ def scrapy_report(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subp
     return subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", *args], cwd=cwd,
                           capture_output=True,
                           text=True, timeout=120, env={**os.environ, **ENGLISH, **(env or {})})
+
+
+def report_inputs(base: Path, config: str, build_store: Callable[[Path], str]) -> dict:
+    """What a report is made from, in `base`: {"base", "config" (its benchmark.toml), "db" (the store's URL)}."""
+    return {"base": base, "config": write_config(base, config), "db": build_store(base / "store.sqlite3")}
 
 
 def assert_clear_error(proc: subprocess.CompletedProcess, words: str) -> None:
