@@ -24,7 +24,7 @@ from benchmark.platforms.bluesky import spider as spider_module
 from benchmark.platforms.bluesky.spider import BlueskySpider
 from tests.crawl_helpers import run_crawl
 from tests.toolkit import spiders as toolkit
-from tests.toolkit.factories import posts_between, served_panel
+from tests.toolkit.factories import posts_between, served_panel_fixture
 from tests.toolkit.spiders import run_callback as answer
 from tests.toolkit.spiders import start_requests
 
@@ -316,10 +316,7 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with served_panel(SPEC, tmp_path_factory.mktemp("bluesky")) as served:
-        yield served
+sample = served_panel_fixture(SPEC, "bluesky")
 
 
 def expected_ids(panel: Any, account_id: str, since: str = SINCE, until: str = UNTIL) -> set[str]:

@@ -24,7 +24,7 @@ from benchmark.items import Account
 from benchmark.platforms.mastodon.spider import MIN_REMAINING, MastodonSpider, rate_limit_wait
 from tests.crawl_helpers import run_crawl
 from tests.toolkit import spiders as toolkit
-from tests.toolkit.factories import posts_between, served_panel
+from tests.toolkit.factories import posts_between, served_panel_fixture
 from tests.toolkit.spiders import start_requests
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
@@ -290,10 +290,7 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with served_panel(SPEC, tmp_path_factory.mktemp("mastodon")) as served:
-        yield served
+sample = served_panel_fixture(SPEC, "mastodon")
 
 
 def expected_ids(panel: Any, account_id: str, since: str = SINCE, until: str = UNTIL) -> set[str]:

@@ -20,7 +20,7 @@ from benchmark.items import Account, Post
 from benchmark.platforms.telegram.spider import TelegramSpider
 from tests.crawl_helpers import run_crawl
 from tests.toolkit import spiders as toolkit
-from tests.toolkit.factories import posts_between, served_panel
+from tests.toolkit.factories import posts_between, served_panel_fixture
 from tests.toolkit.spiders import as_served
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -189,10 +189,7 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with served_panel(SPEC, tmp_path_factory.mktemp("telegram")) as served:
-        yield served
+sample = served_panel_fixture(SPEC, "telegram")
 
 
 def expected_ids(panel: Any, channel: str, since: str = SINCE, until: str = UNTIL) -> set[str]:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from benchmark.items import Account, Comment, Post
@@ -184,3 +185,14 @@ def served_panel(spec: dict[str, Any], folder: Path) -> Iterator[tuple[str, Path
     config = write_panel_config(folder, panel)
     with run_server_subprocess(spec, seed=None) as (url, _process):
         yield url, config, panel
+
+
+def served_panel_fixture(spec: dict[str, Any], name: str) -> Any:
+    """A module-scoped fixture `sample` of served_panel(spec): `sample = served_panel_fixture(SPEC, "bluesky")`."""
+
+    @pytest.fixture(scope="module")
+    def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Panel]]:
+        with served_panel(spec, tmp_path_factory.mktemp(name)) as served:
+            yield served
+
+    return sample
