@@ -65,8 +65,7 @@ def build_store(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("report")
-    return report_inputs(base, CONFIG, build_store)
+    return report_inputs(tmp_path_factory.mktemp("report"), CONFIG, build_store)
 
 
 @pytest.fixture(scope="module")

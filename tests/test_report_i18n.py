@@ -112,8 +112,7 @@ def build_store(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("i18n")
-    return report_inputs(base, CONFIG, build_store)
+    return report_inputs(tmp_path_factory.mktemp("i18n"), CONFIG, build_store)
 
 
 class RecordingTranslations(gettext.NullTranslations):

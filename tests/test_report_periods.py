@@ -67,8 +67,7 @@ def build_store(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("periods")
-    return report_inputs(base, CONFIG, build_store)
+    return report_inputs(tmp_path_factory.mktemp("periods"), CONFIG, build_store)
 
 
 def run(panel: dict, *args: str, out: str | None = None) -> dict:

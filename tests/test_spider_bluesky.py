@@ -78,8 +78,7 @@ def first_feed_request(spider: BlueskySpider) -> Request:
 
 
 def status_of(spider: BlueskySpider, account_id: str = ACCOUNT) -> tuple[str, str]:
-    progress = spider.tracker.get("bluesky", account_id)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, account_id)
 
 
 # ---------------------------------------------------------------- requests

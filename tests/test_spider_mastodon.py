@@ -74,8 +74,7 @@ def timeline_request(spider: MastodonSpider) -> Request:
 
 
 def status_of(spider: MastodonSpider) -> tuple[str, str]:
-    progress = spider.tracker.get("mastodon", ACCOUNT)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, ACCOUNT)
 
 
 # ---------------------------------------------------------------- requests and accounts

@@ -49,8 +49,7 @@ def run(callback: Any, *args: Any) -> tuple[list[Any], list[Request]]:
 
 
 def status_of(spider: TelegramSpider) -> tuple[str, str]:
-    progress = spider.tracker.get("telegram", CHANNEL)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, CHANNEL)
 
 
 def plain_page_request(spider: TelegramSpider) -> Request:

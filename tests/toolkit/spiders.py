@@ -63,6 +63,12 @@ def as_served(fragment: str) -> str:
     return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{fragment}\n</body></html>\n'
 
 
+def tracked_status(spider: Any, account_id: str) -> tuple[str, str]:
+    """(status, message) the spider's tracker holds for one of its platform's accounts."""
+    progress = spider.tracker.get(spider.platform, account_id)
+    return progress.status, progress.message
+
+
 def split(output: Any) -> tuple[list[Any], list[Request]]:
     """What a callback yielded: (items, requests)."""
     output = list(output or [])
