@@ -15,7 +15,6 @@ import argparse
 import copy
 import json
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,22 +24,13 @@ from parsel import Selector
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._timing import best_time  # noqa: E402
 from benchmark.platforms.bluesky import parser as bluesky  # noqa: E402
 from benchmark.platforms.mastodon import parser as mastodon  # noqa: E402
 from benchmark.platforms.telegram import parser as telegram  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CRAWLED_AT = datetime(2026, 9, 30, tzinfo=UTC)
-
-
-def best_time(action: Callable[[], object], repeat: int) -> float:
-    """Fastest of `repeat` runs: the least disturbed by the other processes on the machine."""
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def replicate(items: list[dict], total: int, make_unique: Callable[[dict, int], None]) -> list[dict]:

@@ -14,13 +14,13 @@ import argparse
 import copy
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._timing import best_time  # noqa: E402
 from benchmark.platforms.weibo.parser import parse_timeline  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/weibo/m_weibo_cn__getIndex_containerid_107603__timeline_page2__2019.json"
@@ -42,15 +42,6 @@ def build_pages(pages: int) -> list[str]:
     return bodies
 
 
-def best_of(repeat: int, work) -> float:
-    timings = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - began)
-    return min(timings)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
@@ -70,8 +61,8 @@ def main() -> None:
         for body in bodies:
             parse_timeline(json.loads(body), account_id=ACCOUNT_ID, crawled_at=CRAWLED_AT)
 
-    loads = best_of(args.repeat, loads_only)
-    total = best_of(args.repeat, loads_and_parse)
+    loads = best_time(loads_only, args.repeat)
+    total = best_time(loads_and_parse, args.repeat)
     parse = total - loads
     print(f"pages: {len(bodies)}  posts: {posts}  JSON: {megabytes:.1f} MB")
     print(f"json.loads:          {loads:7.3f} s  {posts / loads:10,.0f} posts/s")

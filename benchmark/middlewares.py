@@ -106,18 +106,30 @@ class SlotPauser:
             self.paused_until.pop(key, None)
 
 
-class RetryAfterMiddleware:
-    """HTTP 429 (and 503 with Retry-After): wait what the server asks (capped), then retry."""
+class PausingRetryMiddleware:
+    """What the back-off middlewares share: the crawler's SlotPauser, and a retry through Scrapy's own
+    `get_retry_request`, so that retry stats and limits stay Scrapy's."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 300)
-        self.retry_times = crawler.settings.getint("RETRY_TIMES", 4)
         self.pauser = SlotPauser.of(crawler)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> Any:
         return cls(crawler)
+
+    def retry_request(self, request: Request, reason: str, max_retry_times: int) -> Request | None:
+        """The retry of `request`, or None when its retries are spent."""
+        return get_retry_request(request, spider=self.crawler.spider, reason=reason, max_retry_times=max_retry_times)
+
+
+class RetryAfterMiddleware(PausingRetryMiddleware):
+    """HTTP 429 (and 503 with Retry-After): wait what the server asks (capped), then retry."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 300)
+        self.retry_times = crawler.settings.getint("RETRY_TIMES", 4)
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
         if response.status < 400:
@@ -133,8 +145,7 @@ class RetryAfterMiddleware:
             logger.warning("%s asks to wait %.0f s (more than RETRY_AFTER_MAX=%.0f): giving up on it",
                            request.url.split("?")[0], wait, self.max_wait)
             return response
-        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"{response.status} retry-after",
-                                  max_retry_times=self.retry_times)
+        retry = self.retry_request(request, f"{response.status} retry-after", self.retry_times)
         if retry is None:
             return response
         stats.inc_value("retry_after/count")

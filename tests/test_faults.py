@@ -15,7 +15,6 @@ import http.client
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from types import SimpleNamespace
@@ -38,6 +37,7 @@ from benchmark.sample.faults import (
 from benchmark.sample.panel import Panel, synthetic_spec
 from benchmark.sample.server import start_server
 from benchmark.sample.testing import PROJECT_ROOT, URL_PREFIX
+from tests.toolkit.threads import gather_in_threads
 
 FAULT_SEED = 42
 SMALL = scenario_spec(1, 30, seed=3)
@@ -114,19 +114,7 @@ def test_only_platform_requests_are_numbered() -> None:
 
 def test_draws_are_thread_safe() -> None:
     injector = FaultInjector(11, PROFILES["heavy"])
-    results: list[Fault | None] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        mine = [injector.draw(TIMELINE) for _ in range(2_500)]
-        with lock:
-            results.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results: list[Fault | None] = gather_in_threads(lambda: [injector.draw(TIMELINE) for _ in range(2_500)], 8)
     snapshot = injector.snapshot()
     assert snapshot["requests"] == 20_000
     # Whatever the interleaving, the 20,000 numbers were each drawn once: the totals match the pure sequence.

@@ -8,24 +8,10 @@ import pandas as pd
 import pytest
 
 from benchmark.config import DEFAULT_THRESHOLDS
-from benchmark.metrics.catalog import METRIC_IDS
 from benchmark.metrics.findings import evaluate_findings, scorecard
+from tests.toolkit.reports import WEIBO_PANEL, table
 
-WEIBO_PANEL = [("weibo", "我们", "own"), ("weibo", "Rival", "peer"), ("weibo", "Best", "exemplar")]
 OWN, PEER, BEST = 0, 1, 2
-
-
-def table(values: dict[int, dict[str, float]], accounts=WEIBO_PANEL, n: dict[tuple[int, str], int] | None = None,
-          default_n: int = 50) -> pd.DataFrame:
-    """A tidy metrics table: every metric of every account NaN unless given in `values`."""
-    rows = []
-    for acct, (platform, label, role) in enumerate(accounts):
-        for metric in METRIC_IDS:
-            value = values.get(acct, {}).get(metric, math.nan)
-            count = (n or {}).get((acct, metric), default_n)
-            rows.append({"acct": acct, "platform": platform, "account_id": f"id{acct}", "label": label,
-                         "role": role, "metric": metric, "value": value, "n": count})
-    return pd.DataFrame(rows)
 
 
 def fired(metrics: pd.DataFrame, rule: str, thresholds: dict | None = None) -> list:

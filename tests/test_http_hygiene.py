@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmark.limits import MAX_TEXT_CHARS
 from benchmark.sample.panel import Panel, panel_config_toml
-from benchmark.sample.server import SampleSite
+from benchmark.sample.server import SampleSite, write_reply
 from tests.crawl_helpers import FAST, PROJECT_ROOT, CrawlResult, run_crawl
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
@@ -78,13 +78,7 @@ def hostile_server(misbehave: Callable[[BaseHTTPRequestHandler, str, int], bool]
                     return
                 reply = site.handle(self.path, self.headers.get("Host", ""),
                                     {k.lower(): v for k, v in self.headers.items()})
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for name, value in reply.headers:
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(reply.body)
+                write_reply(self, reply)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 

@@ -16,45 +16,12 @@ from benchmark.metrics.catalog import METRIC_IDS
 from benchmark.metrics.compute import COMMENT_METRICS, compute_metrics
 from benchmark.metrics.load import load_panel, open_store
 from benchmark.purpose import PurposeRules
-from benchmark.store import Store
+from tests.toolkit.factories import panel_toml, write_batches, write_config
 
-CONFIG = """
-[benchmark]
-name = "tiny"
-period = { start = 2026-07-01, end = 2026-07-14 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "我们"
-affiliates = ["1000000009"]
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "Rival"
-
-[[account]]
-platform = "weibo"
-id = "1000000003"
-role = "exemplar"
-label = "Best"
-
-[[account]]
-platform = "bluesky"
-id = "brand.bsky.social"
-role = "own"
-label = "我们"
-
-[[account]]
-platform = "bluesky"
-id = "quiet.bsky.social"
-role = "peer"
-label = "Quiet"
-"""
+CONFIG = panel_toml("tiny", ("2026-07-01", "2026-07-14"),
+                    ("weibo", "1000000001", "own", "我们", ["1000000009"]), ("weibo", "1000000002", "peer", "Rival"),
+                    ("weibo", "1000000003", "exemplar", "Best"), ("bluesky", "brand.bsky.social", "own", "我们"),
+                    ("bluesky", "quiet.bsky.social", "peer", "Quiet"))
 
 OWN, PEER, BEST, SKY, QUIET = 0, 1, 2, 3, 4  # account codes = config order
 SHOP = "https://shop.example.com/item?id=1"
@@ -130,25 +97,19 @@ def account(platform: str, account_id: str, followers: int, crawled: datetime, *
 
 
 def build_store(path: Path, comments: list[dict] | None = None) -> str:
-    url = f"sqlite:///{path}"
-    store = Store(url)
     # Own Weibo account: snapshots on 07-01 (1000), 07-10 (1100) and after the period, 07-20 (1200).
-    store.write_batch("r1", account_rows=[
+    return write_batches(path, [("r1", {"account_rows": [
         account("weibo", "1000000001", 1000, t(1)), account("weibo", "1000000002", 10_000, t(1)),
         account("weibo", "1000000003", 5000, t(1)),
         account("bluesky", "did:plc:brand", 200, t(5), handle="brand.bsky.social"),
-    ], post_rows=own_weibo_posts() + other_posts(), comment_rows=comments or [])
-    store.write_batch("r2", account_rows=[account("weibo", "1000000001", 1100, t(10))])
-    store.write_batch("r3", account_rows=[account("weibo", "1000000001", 1200, t(20))])
-    store.close()
-    return url
+    ], "post_rows": own_weibo_posts() + other_posts(), "comment_rows": comments or []}),
+        ("r2", {"account_rows": [account("weibo", "1000000001", 1100, t(10))]}),
+        ("r3", {"account_rows": [account("weibo", "1000000001", 1200, t(20))]})])
 
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("cfg") / "benchmark.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return load_config(path)
+    return load_config(write_config(tmp_path_factory.mktemp("cfg"), CONFIG))
 
 
 @pytest.fixture(scope="module")
@@ -346,11 +307,8 @@ def test_comment_metrics_from_the_comments_table(tmp_path, config):
 
 def test_hollow_followers_fires_for_a_big_account_with_little_engagement(tmp_path, config):
     """Peer with 10,000 followers: make its posts almost unengaged, so its ER is < 10 % of the panel's."""
-    url = build_store(tmp_path / "hollow.sqlite3")
-    store = Store(url)
-    store.write_batch("r4", post_rows=[weibo_post("p1", "1000000002", t(5), likes=1),
-                                       weibo_post("p2", "1000000002", t(6), fmt="image", likes=0)])
-    store.close()
+    url = write_batches(build_store(tmp_path / "hollow.sqlite3"), [("r4", {"post_rows": [
+        weibo_post("p1", "1000000002", t(5), likes=1), weibo_post("p2", "1000000002", t(6), fmt="image", likes=0)]})])
     metrics = compute_metrics(load_panel(open_store(url), config))
     er_peer = statistics.median([1 / 10_000, 0 / 10_000])
     assert value(metrics, PEER, "er_vs_panel") == pytest.approx(
@@ -362,13 +320,9 @@ def test_hollow_followers_fires_for_a_big_account_with_little_engagement(tmp_pat
 
 
 def test_missing_counts_make_engagement_undefined_not_zero(tmp_path, config):
-    url = build_store(tmp_path / "nulls.sqlite3")
-    store = Store(url)
-    store.write_batch("r4", post_rows=[weibo_post("p1", "1000000002", t(5), likes=None, comments=None,
-                                                  reposts=None),
-                                       weibo_post("p2", "1000000002", t(6), likes=None, comments=None,
-                                                  reposts=None)])
-    store.close()
+    url = write_batches(build_store(tmp_path / "nulls.sqlite3"), [("r4", {"post_rows": [
+        weibo_post(p, "1000000002", t(day), likes=None, comments=None, reposts=None)
+        for p, day in (("p1", 5), ("p2", 6))]})])
     metrics = compute_metrics(load_panel(open_store(url), config))
     assert value(metrics, PEER, "posts") == 2
     assert np.isnan(value(metrics, PEER, "engagement_median"))
@@ -444,18 +398,8 @@ def test_fan_voice_labels_come_from_the_voice_rules(tmp_path, config):
     assert panel.comments.sort_values("comment_id")["voice"].tolist() == expected
 
 
-AFFILIATE_CONFIG = """
-[benchmark]
-name = "aff"
-period = { start = 2026-07-01, end = 2026-07-14 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "bluesky"
-id = "brand.bsky.social"
-role = "own"
-affiliates = ["help.brand.bsky.social"]
-"""
+AFFILIATE_CONFIG = panel_toml("aff", ("2026-07-01", "2026-07-14"),
+                              ("bluesky", "brand.bsky.social", "own", None, ["help.brand.bsky.social"]))
 
 
 def test_a_bluesky_affiliate_listed_by_handle_is_recognised_under_its_did(tmp_path):
@@ -465,10 +409,9 @@ def test_a_bluesky_affiliate_listed_by_handle_is_recognised_under_its_did(tmp_pa
                 "kind": kind, "format": "text", "likes": 1, "comments": 0, "reposts": 0, "quotes": 0, "text": "hi",
                 **fields}
 
-    url = f"sqlite:///{tmp_path / 'aff.sqlite3'}"
-    db = Store(url)
-    db.write_batch("r1", account_rows=[account("bluesky", "did:plc:brand", 100, t(2), handle="brand.bsky.social")],
-                   post_rows=[
+    url = write_batches(tmp_path / "aff.sqlite3", [("r1", dict(
+        account_rows=[account("bluesky", "did:plc:brand", 100, t(2), handle="brand.bsky.social")],
+        post_rows=[
                        post("r1", "repost", 2, ref_author_id="did:plc:help", ref_author_is_organization=False,
                             extra={"ref_author_handle": "Help.Brand.bsky.social"}),
                        post("r2", "repost", 3, ref_author_id="did:plc:fan", ref_author_is_organization=False,
@@ -476,11 +419,8 @@ def test_a_bluesky_affiliate_listed_by_handle_is_recognised_under_its_did(tmp_pa
                        post("r3", "reply", 4, reply_to_author_id="did:plc:help",
                             extra={"reply_to_handle": "help.brand.bsky.social"}),
                        post("r4", "reply", 5, reply_to_author_id="did:plc:fan"),
-                   ])
-    db.close()
-    path = tmp_path / "benchmark.toml"
-    path.write_text(AFFILIATE_CONFIG, encoding="utf-8")
-    found = compute_metrics(load_panel(open_store(url), load_config(path)))
+                   ]))])
+    found = compute_metrics(load_panel(open_store(url), load_config(write_config(tmp_path, AFFILIATE_CONFIG))))
     assert value(found, 0, "repost_source.affiliate") == pytest.approx(1 / 2)
     assert value(found, 0, "repost_source.fan") == pytest.approx(1 / 2)
     assert value(found, 0, "replies_to_others_share") == pytest.approx(1 / 4)  # r4 only: r3 answers the affiliate

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from benchmark.items import POST_FORMATS, POST_KINDS
 from benchmark.parsers.common import FeedPage
 from benchmark.platforms.telegram import parser as telegram
+from tests.toolkit.spiders import as_served
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 CRAWLED_AT = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)
@@ -43,12 +44,6 @@ PHOTO = re.compile(r'<a class="tgme_widget_message_photo_wrap.*?</a>', re.DOTALL
 
 def load(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
-
-
-def as_served(fragment: str) -> str:
-    """The recorded plain pages are the <body> fragments another project saved; t.me serves them inside a whole
-    document, and the parser requires a fetched page to be whole (a cut page is re-read)."""
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{fragment}\n</body></html>\n'
 
 
 def parse(html: object, channel: str = "swiftui_dev", url: str = "") -> tuple:

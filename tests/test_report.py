@@ -16,40 +16,15 @@ import pytest
 
 from benchmark.metrics.catalog import METRIC_IDS
 from benchmark.store import Store
+from tests.toolkit.factories import panel_toml, sqlite_url, write_config
+from tests.toolkit.reports import ROOT, assert_clear_error, report_inputs, scrapy_report
 
-ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TEXT = "<img src=x onerror=alert(1)> 新品 ¥99"
 HOSTILE_LINK = "javascript:alert(1)"
-CONFIG = """
-[benchmark]
-name = "q3"
-period = { start = 2026-07-01, end = 2026-07-14 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "我们的品牌"
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "Rival <b>bold</b>"
-
-[[account]]
-platform = "weibo"
-id = "1000000003"
-role = "exemplar"
-label = "Empty Exemplar"
-
-[[account]]
-platform = "bluesky"
-id = "brand.bsky.social"
-role = "own"
-label = "我们的品牌"
-"""
+CONFIG = panel_toml("q3", ("2026-07-01", "2026-07-14"), ("weibo", "1000000001", "own", "我们的品牌"),
+                    ("weibo", "1000000002", "peer", "Rival <b>bold</b>"),
+                    ("weibo", "1000000003", "exemplar", "Empty Exemplar"),
+                    ("bluesky", "brand.bsky.social", "own", "我们的品牌"))
 CONFIG_IDS = [("weibo", "1000000001"), ("weibo", "1000000002"), ("weibo", "1000000003"),
               ("bluesky", "brand.bsky.social")]
 
@@ -64,7 +39,7 @@ def post(platform: str, post_id: str, account: str, day: int, **extra: object) -
 
 
 def build_store(path: Path) -> str:
-    url = f"sqlite:///{path}"
+    url = sqlite_url(path)
     store = Store(url)
     posts = [post("weibo", f"o{i}", "1000000001", 1 + i) for i in range(6)]
     posts += [post("weibo", "evil", "1000000001", 8, text=HOSTILE_TEXT, url=HOSTILE_LINK, likes=10**6),
@@ -88,24 +63,9 @@ def build_store(path: Path) -> str:
     return url
 
 
-# The report follows the system locale when neither --lang nor the config names a language: these tests read
-# the English report whatever the machine's locale is.
-ENGLISH = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-
-
-def scrapy_report(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    # The tests write into pytest's temporary folders, outside the project: say that this is intended.
-    return subprocess.run([sys.executable, "-m", "scrapy", "report", "--allow-outside", *args], cwd=cwd,
-                          capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **ENGLISH, **(env or {})})
-
-
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("report")
-    config = base / "benchmark.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    return {"base": base, "config": config, "db": build_store(base / "store.sqlite3")}
+    return report_inputs(tmp_path_factory.mktemp("report"), CONFIG, build_store)
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +168,6 @@ def test_sections_are_all_there(report):
 
 
 # -- errors: one line on stderr, exit status 2, no traceback ------------------------------------------------
-def assert_clear_error(proc: subprocess.CompletedProcess, words: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("[")]  # progress lines
-    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == lines[0]
-    assert "Traceback" not in proc.stderr
-
-
 def test_no_store(panel):
     missing = panel["base"] / "nope" / "store.sqlite3"
     proc = scrapy_report("--config", str(panel["config"]), "-s", f"BENCHMARK_DB=sqlite:///{missing}",
@@ -341,9 +293,8 @@ def test_an_output_folder_anywhere_is_fine_but_not_a_folder_that_is_not_a_report
 
 def test_a_crawl_that_fetched_nothing_gives_a_coverage_only_report(tmp_path):
     """Issue 17 item 4: offline, every account failed; `scrapy report` shows the crawl's coverage, exit 0."""
-    config = tmp_path / "benchmark.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    config = write_config(tmp_path, CONFIG)
+    url = sqlite_url(tmp_path / "store.sqlite3")
     store = Store(url)
     store.start_run("offline", "weibo", ("2026-07-01", "2026-07-14"))
     store.finish_run("offline", "finished", {}, [

@@ -17,30 +17,14 @@ from pathlib import Path
 import pytest
 
 from benchmark.report.build import build_report
-from benchmark.store import Store
+from tests.toolkit.factories import panel_toml, write_batches, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 
 HOSTILE = '<img src="https://evil.example/pixel.png" onerror=alert(1)><script>alert(2)</script>'
-CONFIG = """
-[benchmark]
-name = "browser"
-period = { start = 2026-07-01, end = 2026-07-31 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "我们的品牌"
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "竞争对手"
-"""
+CONFIG = panel_toml("browser", ("2026-07-01", "2026-07-31"), ("weibo", "1000000001", "own", "我们的品牌"),
+                    ("weibo", "1000000002", "peer", "竞争对手"))
 
 
 def _posts() -> list[dict]:
@@ -61,14 +45,12 @@ def _posts() -> list[dict]:
 @pytest.fixture(scope="module")
 def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("browser")
-    config_path = base / "benchmark.toml"
-    config_path.write_text(CONFIG, encoding="utf-8")
-    store = Store(f"sqlite:///{base / 'store.sqlite3'}")
-    store.write_batch("r1", account_rows=[{"platform": "weibo", "account_id": "1000000001", "followers": 9000},
-                                          {"platform": "weibo", "account_id": "1000000002", "followers": 4000}],
-                      post_rows=_posts())
-    store.close()
-    result = build_report(config_path, store.url, base / "out")
+    config_path = write_config(base, CONFIG)
+    url = write_batches(base / "store.sqlite3", [("r1", {
+        "account_rows": [{"platform": "weibo", "account_id": "1000000001", "followers": 9000},
+                         {"platform": "weibo", "account_id": "1000000002", "followers": 4000}],
+        "post_rows": _posts()})])
+    result = build_report(config_path, url, base / "out")
     return result.path
 
 

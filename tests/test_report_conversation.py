@@ -10,33 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.store import Store
-from tests.test_report import scrapy_report
+from tests.toolkit.factories import panel_toml, write_batches, write_config
+from tests.toolkit.reports import scrapy_report
 
-CONFIG = """
-[benchmark]
-name = "talk"
-period = { start = 2026-07-01, end = 2026-07-31 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "我们的品牌"
-
-[[account]]
-platform = "weibo"
-id = "1000000003"
-role = "exemplar"
-label = "Best"
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "No comments"
-"""
+CONFIG = panel_toml("talk", ("2026-07-01", "2026-07-31"), ("weibo", "1000000001", "own", "我们的品牌"),
+                    ("weibo", "1000000003", "exemplar", "Best"), ("weibo", "1000000002", "peer", "No comments"))
 OWN, BEST = "1000000001", "1000000003"
 T0 = datetime(2026, 7, 3, 2, tzinfo=UTC)
 COMPLAINTS = ["太难喝了，退款！", "客服不回复，差评", "Terrible service, never again", "等了三天还没发货，太慢了"]
@@ -80,21 +58,18 @@ def best_comments() -> list[dict]:
 
 
 def build_store(path: Path) -> str:
-    url = f"sqlite:///{path}"
-    store = Store(url)
     posts = [post("o1", OWN, 0, 40), post("o2", OWN, 2, 0), post("b1", BEST, 1, 20), post("p1", "1000000002", 1, 5)]
-    store.write_batch("r1", post_rows=posts, comment_rows=own_comments() + best_comments(), account_rows=[
-        {"platform": "weibo", "account_id": a, "followers": 1000, "crawled_at": T0} for a in (OWN, BEST, "1000000002")])
-    store.close()
-    return url
+    return write_batches(path, [("r1", {"post_rows": posts, "comment_rows": own_comments() + best_comments(),
+                                        "account_rows": [{"platform": "weibo", "account_id": a, "followers": 1000,
+                                                          "crawled_at": T0} for a in (OWN, BEST, "1000000002")]})])
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("talk")
-    (base / "benchmark.toml").write_text(CONFIG, encoding="utf-8")
+    config = write_config(base, CONFIG)
     out = base / "out"
-    proc = scrapy_report("--config", str(base / "benchmark.toml"), "-s",
+    proc = scrapy_report("--config", str(config), "-s",
                          f"BENCHMARK_DB={build_store(base / 'store.sqlite3')}", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     html = (out / "index.html").read_text(encoding="utf-8")

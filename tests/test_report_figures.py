@@ -26,43 +26,11 @@ from benchmark.report.html import render_html
 from benchmark.report.sections.common import ordered_accounts, post_view
 from benchmark.report.sections.findings import brand_findings
 from benchmark.store import Store
+from tests.toolkit.factories import panel_toml, write_batches, write_config
 
-CONFIG = """
-[benchmark]
-name = "figures"
-period = { start = 2026-07-01, end = 2026-07-28 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "Own"
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "Busy Peer"
-
-[[account]]
-platform = "weibo"
-id = "1000000003"
-role = "peer"
-label = "Silent Peer"
-
-[[account]]
-platform = "weibo"
-id = "1000000004"
-role = "peer"
-label = "Other Peer"
-
-[[account]]
-platform = "weibo"
-id = "1000000005"
-role = "exemplar"
-label = "Best"
-"""
+CONFIG = panel_toml("figures", ("2026-07-01", "2026-07-28"), ("weibo", "1000000001", "own", "Own"),
+                    ("weibo", "1000000002", "peer", "Busy Peer"), ("weibo", "1000000003", "peer", "Silent Peer"),
+                    ("weibo", "1000000004", "peer", "Other Peer"), ("weibo", "1000000005", "exemplar", "Best"))
 SHANGHAI_MIDNIGHT = 16  # 00:00 in Shanghai is 16:00 UTC the day before
 RLO = "\u202e"
 HOSTILE = f"{RLO}evil text =cmd|' /C calc'!A0"
@@ -106,21 +74,19 @@ def hostile_posts() -> list[dict]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("figures")
-    config_path = base / "benchmark.toml"
-    config_path.write_text(CONFIG, encoding="utf-8")
-    url = f"sqlite:///{base / 'store.sqlite3'}"
-    store = Store(url)
+    config_path = write_config(base, CONFIG)
     accounts = [{"platform": "weibo", "account_id": f"100000000{i}", "followers": 10_000 * i,
                  "crawled_at": at(1, 0), "label": f"=label{i}" if i == 4 else None} for i in range(1, 6)]
     # One fan comment under an own post, not answered: "of 1 fans' comments" / a full 100 % bar before.
     comment = {"platform": "weibo", "comment_id": "c1", "post_id": "t0", "author_id": "fan1",
                "author_is_organization": False, "created_at": at(3, 5), "text": "好喝吗？", "likes": 0}
-    store.write_batch("r1", account_rows=accounts, post_rows=own_posts() + other_posts() + hostile_posts(),
-                      comment_rows=[comment])
-    for day in (8, 15, 22):  # weekly crawls of the own account: follower growth as a line
-        store.write_batch(f"w{day}", account_rows=[{"platform": "weibo", "account_id": "1000000001",
-                                                    "followers": 10_000 + 100 * day, "crawled_at": at(day, 3)}])
-    store.close()
+    url = write_batches(base / "store.sqlite3", [
+        ("r1", {"account_rows": accounts, "post_rows": own_posts() + other_posts() + hostile_posts(),
+                "comment_rows": [comment]}),
+        # weekly crawls of the own account: follower growth as a line
+        *((f"w{day}", {"account_rows": [{"platform": "weibo", "account_id": "1000000001",
+                                         "followers": 10_000 + 100 * day, "crawled_at": at(day, 3)}]})
+          for day in (8, 15, 22))])
     config = load_config(config_path)
     with use_language("en"):
         panel = load_panel(open_store(url), config)
@@ -273,7 +239,7 @@ def test_summary_has_own_brand_first_and_a_light_per_story(built):
 
 
 def test_findings_are_one_card_per_brand_and_story_listing_platforms():
-    from tests.test_findings import table
+    from tests.toolkit.reports import table
 
     panel = [("weibo", "Brand", "own"), ("bluesky", "Brand", "own"), ("weibo", "Rival", "peer")]
     metrics = table({0: {"fan_repost_share": 0.0}, 1: {"fan_repost_share": 0.0, "replies_to_others_share": 0.0},

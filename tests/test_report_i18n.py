@@ -29,34 +29,14 @@ from benchmark.report import periods as report_periods
 from benchmark.report.build import build_report
 from benchmark.store import Store
 from benchmark.tracker import AccountTracker
+from tests.toolkit.factories import panel_toml, sqlite_url
+from tests.toolkit.reports import report_inputs, scrapy_report
 
 SECTIONS = ("run", "scorecard", "findings", "recommendations", "change", "brands", "activity", "engagement",
             "fans", "purpose", "style", "timing", "audience", "top", "breakouts", "coverage", "methodology")
 OWN, PEER, BEST = "1000000001", "1000000002", "1000000003"
-CONFIG = f"""
-[benchmark]
-name = "三季度"
-period = "2026Q3"
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "{OWN}"
-role = "own"
-label = "我们的品牌"
-
-[[account]]
-platform = "weibo"
-id = "{PEER}"
-role = "peer"
-label = "竞争对手"
-
-[[account]]
-platform = "weibo"
-id = "{BEST}"
-role = "exemplar"
-label = "标杆品牌"
-"""
+CONFIG = panel_toml("三季度", "2026Q3", ("weibo", OWN, "own", "我们的品牌"), ("weibo", PEER, "peer", "竞争对手"),
+                    ("weibo", BEST, "exemplar", "标杆品牌"))
 SALES = "限时优惠 ¥99 包邮，下单链接见评论"
 STORY = "我们的咖啡豆来自云南高山，今天讲讲烘焙师的故事"
 QUESTION = "你最喜欢哪一款？评论告诉我们"
@@ -114,7 +94,7 @@ def crawl_statuses() -> list[dict]:
 
 
 def build_store(path: Path) -> str:
-    url = f"sqlite:///{path}"
+    url = sqlite_url(path)
     store = Store(url)
     q2, q3 = datetime(2026, 4, 2, 2, tzinfo=UTC), datetime(2026, 7, 2, 2, tzinfo=UTC)
     for run, moment, followers in (("r1", q3 + timedelta(days=5), 123_456), ("r2", q3 + timedelta(days=60), 130_000)):
@@ -132,9 +112,7 @@ def build_store(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("i18n")
-    (base / "benchmark.toml").write_text(CONFIG, encoding="utf-8")
-    return {"base": base, "config": base / "benchmark.toml", "db": build_store(base / "store.sqlite3")}
+    return report_inputs(tmp_path_factory.mktemp("i18n"), CONFIG, build_store)
 
 
 class RecordingTranslations(gettext.NullTranslations):
@@ -421,8 +399,6 @@ def test_trend_section_in_chinese(store, monkeypatch):
 
 
 def test_report_command_lang_flag_and_chinese_errors(store, tmp_path):
-    from tests.test_report import scrapy_report
-
     done = scrapy_report("--config", str(store["config"]), "-s", f"BENCHMARK_DB={store['db']}", "--lang", "zh",
                          "-o", str(tmp_path / "zh"))
     assert done.returncode == 0, done.stderr

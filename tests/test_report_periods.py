@@ -12,39 +12,12 @@ from pathlib import Path
 import pytest
 
 from benchmark.metrics.catalog import METRIC_IDS, metric_label
-from benchmark.store import Store
-from tests.test_report import assert_clear_error, scrapy_report
+from tests.toolkit.factories import panel_toml, write_batches
+from tests.toolkit.reports import assert_clear_error, report_inputs, scrapy_report
 
-CONFIG = """
-[benchmark]
-name = "review"
-period = { start = 2026-04-01, end = 2026-06-30 }
-timezone = "Asia/Shanghai"
-
-[[account]]
-platform = "weibo"
-id = "1000000001"
-role = "own"
-label = "我们的品牌"
-
-[[account]]
-platform = "weibo"
-id = "1000000002"
-role = "peer"
-label = "Rival"
-
-[[account]]
-platform = "weibo"
-id = "1000000003"
-role = "exemplar"
-label = "Best <i>Brand</i>"
-
-[[account]]
-platform = "bluesky"
-id = "few.bsky.social"
-role = "own"
-label = "Few posts"
-"""
+CONFIG = panel_toml("review", ("2026-04-01", "2026-06-30"), ("weibo", "1000000001", "own", "我们的品牌"),
+                    ("weibo", "1000000002", "peer", "Rival"), ("weibo", "1000000003", "exemplar", "Best <i>Brand</i>"),
+                    ("bluesky", "few.bsky.social", "own", "Few posts"))
 QUARTER_START = {1: datetime(2026, 1, 5, 4, tzinfo=UTC), 2: datetime(2026, 4, 5, 4, tzinfo=UTC),
                  3: datetime(2026, 7, 5, 4, tzinfo=UTC)}
 # Engagement (likes only) of the own Weibo account's 20 posts per quarter: Q2 is clearly above Q1.
@@ -76,32 +49,25 @@ def quarter_posts(q: int) -> list[dict]:
 
 
 def build_store(path: Path) -> str:
-    url = f"sqlite:///{path}"
-    store = Store(url)
-
-    def snapshot(run: str, when: datetime, own_followers: int) -> None:
-        store.write_batch(run, account_rows=[
+    def snapshot(run: str, when: datetime, own_followers: int) -> tuple[str, dict]:
+        return run, {"account_rows": [
             {"platform": "weibo", "account_id": "1000000001", "followers": own_followers, "crawled_at": when},
             {"platform": "weibo", "account_id": "1000000002", "followers": 8000, "crawled_at": when},
             {"platform": "weibo", "account_id": "1000000003", "followers": 5000, "crawled_at": when},
-        ])
+        ]}
 
-    store.write_batch("posts", post_rows=[p for q in (1, 2, 3) for p in quarter_posts(q)], account_rows=[
-        {"platform": "bluesky", "account_id": "did:plc:few", "handle": "few.bsky.social", "followers": 100,
-         "crawled_at": datetime(2026, 5, 1, tzinfo=UTC)}])
-    snapshot("s1", datetime(2026, 1, 2, tzinfo=UTC), 900)
-    snapshot("s2", datetime(2026, 4, 2, tzinfo=UTC), 1000)
-    snapshot("s3", datetime(2026, 6, 25, tzinfo=UTC), 1100)
-    store.close()
-    return url
+    return write_batches(path, [
+        ("posts", {"post_rows": [p for q in (1, 2, 3) for p in quarter_posts(q)], "account_rows": [
+            {"platform": "bluesky", "account_id": "did:plc:few", "handle": "few.bsky.social", "followers": 100,
+             "crawled_at": datetime(2026, 5, 1, tzinfo=UTC)}]}),
+        snapshot("s1", datetime(2026, 1, 2, tzinfo=UTC), 900),
+        snapshot("s2", datetime(2026, 4, 2, tzinfo=UTC), 1000),
+        snapshot("s3", datetime(2026, 6, 25, tzinfo=UTC), 1100)])
 
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("periods")
-    config = base / "benchmark.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    return {"base": base, "config": config, "db": build_store(base / "store.sqlite3")}
+    return report_inputs(tmp_path_factory.mktemp("periods"), CONFIG, build_store)
 
 
 def run(panel: dict, *args: str, out: str | None = None) -> dict:

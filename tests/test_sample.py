@@ -7,7 +7,6 @@ import http.client
 import json
 import random
 import re
-import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from benchmark.sample.panel import (
 )
 from benchmark.sample.server import SampleSite, start_server
 from benchmark.sample.testing import run_server_subprocess
+from tests.toolkit.threads import gather_in_threads
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANCHOR = DEFAULT_ANCHOR
@@ -499,19 +499,7 @@ def test_captcha_private_and_opted_out(faulty):
 
 
 def test_behaviour_counters_are_thread_safe(faulty):
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def hit() -> None:
-        status = get(faulty, timeline("1000000009")).status
-        with lock:
-            statuses.append(status)
-
-    threads = [threading.Thread(target=hit) for _ in range(24)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = gather_in_threads(lambda: [get(faulty, timeline("1000000009")).status], 24)
     assert Counter(statuses) == {418: 5, 200: 19}
 
 

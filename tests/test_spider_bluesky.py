@@ -8,7 +8,6 @@ The end-to-end tests run `scrapy crawl bluesky` against the local sample server 
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from scrapy import Request
 from scrapy.http import TextResponse
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account, Post
@@ -25,6 +23,10 @@ from benchmark.platforms.bluesky import parser
 from benchmark.platforms.bluesky import spider as spider_module
 from benchmark.platforms.bluesky.spider import BlueskySpider
 from tests.crawl_helpers import run_crawl
+from tests.toolkit import spiders as toolkit
+from tests.toolkit.factories import posts_between, served_panel_fixture
+from tests.toolkit.spiders import run_callback as answer
+from tests.toolkit.spiders import start_requests
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 BASE = "https://appview.test"
@@ -38,34 +40,17 @@ def load(name: str) -> Any:
 
 def make_spider(tmp_path: Path, accounts: str = ACCOUNT, since: str = "2025-02-01",
                 until: str = "2025-02-28") -> BlueskySpider:
-    crawler = get_crawler(BlueskySpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "BLUESKY_BASE_URL": BASE,
-                                          "RETRY_TIMES": 1})
-    spider = BlueskySpider.from_crawler(crawler, accounts=accounts, since=since, until=until)
-    crawler.spider = spider
-    return spider
-
-
-def start_requests(spider: BlueskySpider) -> list[Request]:
-    async def collect() -> list[Request]:
-        return [request async for request in spider.start()]
-
-    return asyncio.run(collect())
+    return toolkit.make_spider(BlueskySpider, tmp_path, {"BLUESKY_BASE_URL": BASE, "RETRY_TIMES": 1},
+                               accounts=accounts, since=since, until=until)
 
 
 def respond(request: Request, payload: Any, status: int = 200) -> TextResponse:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return TextResponse(request.url, status=status, body=body, encoding="utf-8", request=request,
-                        headers={"Content-Type": "application/json"})
+    # Every payload is JSON here, a string too; bytes go as they are (broken bodies).
+    return toolkit.respond(request, payload if isinstance(payload, bytes) else json.dumps(payload), status)
 
 
 def run(callback: Any, *args: Any) -> tuple[list[Any], list[Request]]:
-    output = list(callback(*args) or [])
-    return [o for o in output if not isinstance(o, Request)], [o for o in output if isinstance(o, Request)]
-
-
-def answer(request: Request, response: TextResponse) -> tuple[list[Any], list[Request]]:
-    """Run the request's own callback with its cb_kwargs, as Scrapy does."""
-    return run(lambda r: request.callback(r, **request.cb_kwargs), response)
+    return toolkit.split(callback(*args))
 
 
 def profile(did: str = "did:plc:brand", handle: str = ACCOUNT, **extra: Any) -> dict:
@@ -93,8 +78,7 @@ def first_feed_request(spider: BlueskySpider) -> Request:
 
 
 def status_of(spider: BlueskySpider, account_id: str = ACCOUNT) -> tuple[str, str]:
-    progress = spider.tracker.get("bluesky", account_id)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, account_id)
 
 
 # ---------------------------------------------------------------- requests
@@ -331,26 +315,11 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from benchmark.sample.panel import Panel, panel_config_toml
-    from benchmark.sample.testing import run_server_subprocess
-
-    panel = Panel.from_spec(SPEC)
-    config = tmp_path_factory.mktemp("bluesky") / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
-        yield url, config, panel
+sample = served_panel_fixture(SPEC, "bluesky")
 
 
 def expected_ids(panel: Any, account_id: str, since: str = SINCE, until: str = UNTIL) -> set[str]:
-    from datetime import date
-
-    from benchmark.sample.panel import SHANGHAI
-
-    start, end = date.fromisoformat(since), date.fromisoformat(until)
-    return {p.id for p in panel.posts("bluesky", account_id)
-            if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+    return posts_between(panel, "bluesky", account_id, since, until)
 
 
 @pytest.mark.slow

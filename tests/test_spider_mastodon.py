@@ -8,7 +8,6 @@ of a real account and the test says so.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from datetime import UTC, datetime, timedelta
@@ -19,12 +18,14 @@ from typing import Any
 import pytest
 from scrapy import Request
 from scrapy.http import TextResponse
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account
 from benchmark.platforms.mastodon.spider import MIN_REMAINING, MastodonSpider, rate_limit_wait
 from tests.crawl_helpers import run_crawl
+from tests.toolkit import spiders as toolkit
+from tests.toolkit.factories import posts_between, served_panel_fixture
+from tests.toolkit.spiders import start_requests
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 ACCOUNT = "halcy@mastodon.social"
@@ -41,29 +42,17 @@ def link_of(name: str) -> str:
 
 def make_spider(tmp_path: Path, accounts: str = ACCOUNT, since: str = "2026-07-01", until: str = "2026-09-30",
                 base_url: str = "") -> MastodonSpider:
-    crawler = get_crawler(MastodonSpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"),
-                                           "MASTODON_BASE_URL": base_url, "RETRY_TIMES": 1})
-    spider = MastodonSpider.from_crawler(crawler, accounts=accounts, since=since, until=until)
-    crawler.spider = spider
-    return spider
-
-
-def start_requests(spider: MastodonSpider) -> list[Request]:
-    async def collect() -> list[Request]:
-        return [request async for request in spider.start()]
-
-    return asyncio.run(collect())
+    return toolkit.make_spider(MastodonSpider, tmp_path, {"MASTODON_BASE_URL": base_url, "RETRY_TIMES": 1},
+                               accounts=accounts, since=since, until=until)
 
 
 def respond(request: Request, payload: Any, status: int = 200, headers: dict | None = None) -> TextResponse:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return TextResponse(request.url, status=status, body=body, encoding="utf-8", request=request,
-                        headers={"Content-Type": "application/json", **(headers or {})})
+    # Every payload is JSON here, a string too; bytes go as they are (broken bodies).
+    return toolkit.respond(request, payload if isinstance(payload, bytes) else json.dumps(payload), status, headers)
 
 
 def run(callback: Any, *args: Any) -> tuple[list[Any], list[Request]]:
-    output = list(callback(*args) or [])
-    return [o for o in output if not isinstance(o, Request)], [o for o in output if isinstance(o, Request)]
+    return toolkit.split(callback(*args))
 
 
 def lookup_body(**changes: Any) -> dict:
@@ -85,8 +74,7 @@ def timeline_request(spider: MastodonSpider) -> Request:
 
 
 def status_of(spider: MastodonSpider) -> tuple[str, str]:
-    progress = spider.tracker.get("mastodon", ACCOUNT)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, ACCOUNT)
 
 
 # ---------------------------------------------------------------- requests and accounts
@@ -301,26 +289,11 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from benchmark.sample.panel import Panel, panel_config_toml
-    from benchmark.sample.testing import run_server_subprocess
-
-    panel = Panel.from_spec(SPEC)
-    config = tmp_path_factory.mktemp("mastodon") / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
-        yield url, config, panel
+sample = served_panel_fixture(SPEC, "mastodon")
 
 
 def expected_ids(panel: Any, account_id: str, since: str = SINCE, until: str = UNTIL) -> set[str]:
-    from datetime import date
-
-    from benchmark.sample.panel import SHANGHAI
-
-    start, end = date.fromisoformat(since), date.fromisoformat(until)
-    return {p.id for p in panel.posts("mastodon", account_id)
-            if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+    return posts_between(panel, "mastodon", account_id, since, until)
 
 
 def stored_ids(result: Any, account_id: str) -> list[str]:

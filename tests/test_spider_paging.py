@@ -14,12 +14,12 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import TextResponse
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.crawling.completion import CompletionCheckpoint
 from benchmark.items import Post
 from benchmark.spider import BenchmarkSpider
+from tests.toolkit import spiders as toolkit
 
 ACCOUNT = "brand_channel"
 
@@ -51,12 +51,8 @@ def post(post_id: str, day: int) -> Post:
 
 
 def make_spider(tmp_path: Path, **settings: Any) -> PagingSpider:
-    crawler = get_crawler(PagingSpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "RETRY_TIMES": 0,
-                                         **settings})
-    spider = PagingSpider.from_crawler(crawler, accounts=ACCOUNT, since="2026-09-01", until="2026-09-30")
-    crawler.spider = spider
-    return spider
-
+    return toolkit.make_spider(PagingSpider, tmp_path, {"RETRY_TIMES": 0, **settings}, accounts=ACCOUNT,
+                               since="2026-09-01", until="2026-09-30")
 
 def answer(spider: PagingSpider, request: Request, posts: list[tuple[str, int]], cursor: str | None,
            status: int = 200) -> list[Request]:

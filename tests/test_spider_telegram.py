@@ -8,20 +8,20 @@ name, a group and a channel without preview.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmark.items import Account, Post
 from benchmark.platforms.telegram.spider import TelegramSpider
 from tests.crawl_helpers import run_crawl
-from tests.test_parser_telegram import as_served
+from tests.toolkit import spiders as toolkit
+from tests.toolkit.factories import posts_between, served_panel_fixture
+from tests.toolkit.spiders import as_served
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 BASE = "https://tme.test"
@@ -31,35 +31,25 @@ PAGE = (FIXTURES / "laconicman_swiftui_dev_tme_s_page.html").read_text(encoding=
 
 def make_spider(tmp_path: Path, accounts: str = CHANNEL, since: str = "2024-01-01",
                 until: str = "2026-12-31") -> TelegramSpider:
-    crawler = get_crawler(TelegramSpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "TELEGRAM_BASE_URL": BASE,
-                                           "RETRY_TIMES": 1})
-    spider = TelegramSpider.from_crawler(crawler, accounts=accounts, since=since, until=until)
-    crawler.spider = spider
-    return spider
+    return toolkit.make_spider(TelegramSpider, tmp_path, {"TELEGRAM_BASE_URL": BASE, "RETRY_TIMES": 1},
+                               accounts=accounts, since=since, until=until)
 
 
 def first_page_request(spider: TelegramSpider) -> Request:
-    async def collect() -> list[Request]:
-        return [request async for request in spider.start()]
-
-    [request] = asyncio.run(collect())
+    [request] = toolkit.start_requests(spider)
     return request
 
 
 def respond(request: Request, html: str = "", status: int = 200, location: str | None = None) -> HtmlResponse:
-    headers = {"Content-Type": "text/html; charset=utf-8", **({"Location": location} if location else {})}
-    return HtmlResponse(request.url, status=status, body=html.encode("utf-8"), encoding="utf-8", request=request,
-                        headers=headers)
+    return toolkit.respond(request, html, status, {"Location": location} if location else None, html=True)
 
 
 def run(callback: Any, *args: Any) -> tuple[list[Any], list[Request]]:
-    output = list(callback(*args) or [])
-    return [o for o in output if not isinstance(o, Request)], [o for o in output if isinstance(o, Request)]
+    return toolkit.split(callback(*args))
 
 
 def status_of(spider: TelegramSpider) -> tuple[str, str]:
-    progress = spider.tracker.get("telegram", CHANNEL)
-    return progress.status, progress.message
+    return toolkit.tracked_status(spider, CHANNEL)
 
 
 def plain_page_request(spider: TelegramSpider) -> Request:
@@ -198,26 +188,11 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from benchmark.sample.panel import Panel, panel_config_toml
-    from benchmark.sample.testing import run_server_subprocess
-
-    panel = Panel.from_spec(SPEC)
-    config = tmp_path_factory.mktemp("telegram") / "benchmark.toml"
-    config.write_text(panel_config_toml(panel), encoding="utf-8")
-    with run_server_subprocess(SPEC, seed=None) as (url, _process):
-        yield url, config, panel
+sample = served_panel_fixture(SPEC, "telegram")
 
 
 def expected_ids(panel: Any, channel: str, since: str = SINCE, until: str = UNTIL) -> set[str]:
-    from datetime import date
-
-    from benchmark.sample.panel import SHANGHAI
-
-    start, end = date.fromisoformat(since), date.fromisoformat(until)
-    return {f"{channel}/{p.id}" for p in panel.posts("telegram", channel)
-            if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+    return {f"{channel}/{post_id}" for post_id in posts_between(panel, "telegram", channel, since, until)}
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ refused on /__strict.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -22,13 +21,14 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 from scrapy.http import TextResponse
-from scrapy.utils.test import get_crawler
 
 from benchmark.i18n import stored_message
 from benchmark.platforms.weibo.spider import WeiboSpider
 from benchmark.sample.panel import Panel, panel_config_toml
 from benchmark.sample.testing import run_server_subprocess
 from tests.crawl_helpers import PROJECT_ROOT, run_crawl
+from tests.toolkit import spiders as toolkit
+from tests.toolkit.spiders import start_requests as start_of
 
 ANCHOR = "2026-11-26T12:00:00+08:00"
 HEALTHY = "1000000001"
@@ -278,23 +278,13 @@ def test_accounts_argument_limits_the_crawl(tmp_path, panel, server_url):
 
 
 def weibo_spider(tmp_path: Path, cookie: str) -> WeiboSpider:
-    crawler = get_crawler(WeiboSpider, {"BENCHMARK_CONFIG": str(tmp_path / "none.toml"), "WEIBO_COOKIE": cookie,
-                                        "WEIBO_BASE_URL": "https://m.weibo.test", "BENCHMARK_LANGUAGE": "en"})
-    spider = WeiboSpider.from_crawler(crawler, accounts="1000000001,1000000002", since="2026-11-01",
-                                      until="2026-11-25")
-    crawler.spider = spider
-    return spider
-
-
-def start_of(spider: WeiboSpider) -> list[Request]:
-    async def collect() -> list[Request]:
-        return [request async for request in spider.start()]
-    return asyncio.run(collect())
+    return toolkit.make_spider(WeiboSpider, tmp_path, {"WEIBO_COOKIE": cookie, "WEIBO_BASE_URL": "https://m.weibo.test",
+                                                       "BENCHMARK_LANGUAGE": "en"},
+                               accounts="1000000001,1000000002", since="2026-11-01", until="2026-11-25")
 
 
 def answer(request: Request, payload: dict) -> TextResponse:
-    return TextResponse(request.url, status=200, body=json.dumps(payload).encode(), encoding="utf-8",
-                        request=request, headers={"Content-Type": "application/json"})
+    return toolkit.respond(request, payload)
 
 
 def test_one_login_check_then_each_account_as_the_mobile_client(tmp_path):

@@ -9,19 +9,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
 from benchmark.items import Post
-from benchmark.store import Store, posts
+from benchmark.store import Store
+from tests.toolkit.factories import stored_post_ids
 
 T0 = datetime(2026, 8, 1, 4, 0, tzinfo=UTC)
-
-
-def stored_post_ids(store: Store, platform: str, account_id: str) -> set[str]:
-    """The ids of one account's stored posts, read from the posts table."""
-    with store.engine.connect() as conn:
-        return set(conn.execute(select(posts.c.post_id).where(posts.c.platform == platform,
-                                                             posts.c.account_id == account_id)).scalars())
 
 
 def post(post_id: str) -> dict:

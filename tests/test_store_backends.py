@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bench.distributed import ServerUnavailable, fresh_database, postgres_server
+from bench.distributed import fresh_database
 from benchmark.items import Account, Post
 from benchmark.store import (
     MIGRATIONS,
@@ -29,33 +29,17 @@ from benchmark.store import (
     posts,
     schema_version,
 )
+from tests.toolkit.factories import stored_post_ids
 
 T0 = datetime(2026, 8, 1, 4, 0, tzinfo=UTC)
 
 
-def stored_post_ids(store: Store, platform: str, account_id: str) -> set[str]:
-    """The ids of one account's stored posts, read from the posts table."""
-    with store.engine.connect() as conn:
-        return set(conn.execute(select(posts.c.post_id).where(posts.c.platform == platform,
-                                                             posts.c.account_id == account_id)).scalars())
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[str]:
-    try:
-        with postgres_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(f"NO POSTGRESQL: the store's PostgreSQL cases did not run: {exc}")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> Iterator[str]:
+def store_url(request, tmp_path) -> str:
+    # PostgreSQL: a fresh database on the shared server of tests/conftest.py (pg_url skips, saying why, without one).
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/db.sqlite3"
-        return
-    with fresh_database(request.getfixturevalue("pg_server")) as url:
-        yield url
+        return f"sqlite:///{tmp_path}/db.sqlite3"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -90,6 +90,30 @@ def use_project(settings: Settings, config: str | None = None) -> Path:
     return root
 
 
+class ProjectOptions:
+    """Mixed into a benchmark command other than `crawl`, before ScrapyCommand: readable help, the command's
+    own options in one titled group, and the settings made right for the project (use_project) before it runs.
+    A mixin, not a ScrapyCommand: Scrapy lists every ScrapyCommand of this package as a command."""
+
+    requires_project = True
+    options_title = "Options"
+    settings: Settings | None
+    root: Path
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)  # type: ignore[misc]
+        readable_help(parser)
+        self.add_command_options(parser.add_argument_group(title=self.options_title))
+
+    def add_command_options(self, group: argparse._ArgumentGroup) -> None:
+        """The command's own options, under `options_title`."""
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)  # type: ignore[misc]
+        assert self.settings is not None
+        self.root = use_project(self.settings, opts.config)
+
+
 def is_benchmark(settings: Settings) -> bool:
     """False in another Scrapy project of the same environment, where the installed `crawl` entry point must
     behave as Scrapy's own."""

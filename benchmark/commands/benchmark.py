@@ -22,20 +22,19 @@ from scrapy.commands import ScrapyCommand
 from benchmark.commands._common import (
     EXIT_INCOMPLETE,
     EXIT_USAGE,
+    ProjectOptions,
     add_report_options,
     add_verbose,
     install_console_warnings,
     log_to_file,
     print_error,
-    readable_help,
-    use_project,
 )
 from benchmark.extensions import CrawlReport
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(ProjectOptions, ScrapyCommand):
     requires_crawler_process = True
+    options_title = "Benchmark options"
     default_settings: ClassVar[dict[str, Any]] = {}
     error: str | None = None
     log_file: Path | None = None
@@ -53,17 +52,13 @@ class Command(ScrapyCommand):
                 "does. One summary for all accounts is printed last. Exit status 0: all complete; 3: the report "
                 "is written but some accounts are not complete; 2: a mistake in the config or the options.")
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        readable_help(parser)
-        group = parser.add_argument_group(title="Benchmark options")
+    def add_command_options(self, group: argparse._ArgumentGroup) -> None:
         add_report_options(group, trend=False)
         add_verbose(group)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        self.root = use_project(self.settings, opts.config)
         self.error = self.check(args, opts)
         if self.error is not None:
             self.settings.set("LOG_ENABLED", False, priority="cmdline")

@@ -14,15 +14,15 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from benchmark.commands._common import EXIT_FAILED, EXIT_USAGE, print_error, readable_help, use_project
+from benchmark.commands._common import EXIT_FAILED, EXIT_USAGE, ProjectOptions, print_error
 from benchmark.items import PLATFORMS
 
 EXIT_BUSY = EXIT_FAILED  # a job still running: not a mistake in the input (README, "Exit status")
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(ProjectOptions, ScrapyCommand):
     requires_crawler_process = False
+    options_title = "Enqueue options"
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
     language = "en"  # of the console lines: BENCHMARK_LANGUAGE, else the config's, else the system locale
 
@@ -37,18 +37,10 @@ class Command(ScrapyCommand):
                 "Then start `scrapy crawl PLATFORM` with the same BENCHMARK_SCHEDULER and BENCHMARK_DB on any number "
                 "of machines; they share the work and stop when the job is done. See docs/scale-out.md.")
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        readable_help(parser)
-        group = parser.add_argument_group(title="Enqueue options")
+    def add_command_options(self, group: argparse._ArgumentGroup) -> None:
         group.add_argument("--config", metavar="FILE", help="the benchmark config (default: BENCHMARK_CONFIG)")
         group.add_argument("--reset", action="store_true", help="discard a job that is still running")
         group.add_argument("--status", action="store_true", help="show each platform's job; change nothing")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        use_project(self.settings, opts.config)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

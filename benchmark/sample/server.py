@@ -137,6 +137,25 @@ def not_found(path: str) -> Reply:
     return json_reply({"error": "NotFound", "message": f"no route for {path}"}, status=404)
 
 
+def write_reply(handler: BaseHTTPRequestHandler, reply: Reply, send_body: bool = True,
+                body_bytes: int | None = None) -> None:
+    """Write `reply` as the handler's response; with `body_bytes`, only that much of the body, then close (a
+    truncated transfer). A client that hung up closes the connection instead of raising."""
+    try:
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", reply.content_type)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        if send_body:
+            handler.wfile.write(reply.body if body_bytes is None else reply.body[:body_bytes])
+        if body_bytes is not None:
+            handler.close_connection = True
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every reply carries Content-Length
     server_version = "SampleServer/1.0"
@@ -178,23 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(reply, send_body, body_bytes)
 
     def _write(self, reply: Reply, send_body: bool, body_bytes: int | None = None) -> None:
-        """Write `reply`; with `body_bytes`, only that much of the body, then close (a truncated transfer)."""
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            if send_body:
-                self.wfile.write(reply.body if body_bytes is None else reply.body[:body_bytes])
-            if body_bytes is not None:
-                self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # silent: benchmarks serve hundreds of pages a second
+        write_reply(self, reply, send_body, body_bytes)
 
 
 class _Server(ThreadingHTTPServer):

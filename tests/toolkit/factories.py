@@ -8,17 +8,19 @@ period (2026-07-01, 2026-07-14) that the factories' configs use.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import create_engine, select, text
 
 from benchmark.items import Account, Comment, Post
-from benchmark.sample.panel import Panel, panel_config_toml
-from benchmark.store import Store
+from benchmark.sample.panel import SHANGHAI, Panel, panel_config_toml
+from benchmark.store import Store, posts
 
 T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
 PERIOD = ("2026-07-01", "2026-07-14")
@@ -83,6 +85,13 @@ def config_toml(accounts: Iterable[Mapping[str, Any]], period: tuple[str, str] |
     return "\n".join(lines)
 
 
+def panel_toml(name: str, period: tuple[str, str] | str, *accounts: tuple[Any, ...], **fields: Any) -> str:
+    """config_toml from (platform, id, role[, label[, affiliates]]) tuples: the hand-built panels of the tests."""
+    keys = ("platform", "id", "role", "label", "affiliates")
+    return config_toml([dict(zip(keys, account, strict=False)) for account in accounts], period, name=name,
+                       **fields)
+
+
 def write_config(folder: Path, text: str | bytes, name: str = "benchmark.toml") -> Path:
     """Write a config file (text as given; bytes for encodings and byte-order marks) and return its path."""
     path = folder / name
@@ -114,8 +123,28 @@ def build_store(path: Path, *, posts: Iterable[Post | Mapping[str, Any]] = (),
     return url
 
 
+def write_batches(target: Path | str, batches: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """Write (run id, write_batch keyword arguments) batches, in order, into the store at a SQLite path or any
+    store URL; returns its URL."""
+    url = target if isinstance(target, str) else sqlite_url(target)
+    store = Store(url)
+    try:
+        for run_id, rows in batches:
+            store.write_batch(run_id, **rows)
+    finally:
+        store.close()
+    return url
+
+
 def _row(item: Any) -> dict[str, Any]:
     return dict(item) if isinstance(item, Mapping) else as_row(item)
+
+
+def stored_post_ids(store: Store, platform: str, account_id: str) -> set[str]:
+    """The ids of one account's stored posts, read from the posts table."""
+    with store.engine.connect() as conn:
+        return set(conn.execute(select(posts.c.post_id).where(posts.c.platform == platform,
+                                                             posts.c.account_id == account_id)).scalars())
 
 
 def query_rows(db_url: str, sql: str) -> list[dict[str, Any]]:
@@ -139,3 +168,31 @@ def write_panel_config(folder: Path, panel: Panel) -> Path:
 def expected_posts(panel: Panel) -> set[str]:
     """The ids of the panel's posts inside its period: what a complete crawl stores."""
     return {p.id for a in panel.accounts for p in panel.posts_by_account[a.key] if panel.in_period(p)}
+
+
+def posts_between(panel: Panel, platform: str, account_id: str, since: str, until: str) -> set[str]:
+    """The ids of one account's panel posts dated (in Shanghai) from `since` to `until`, both included."""
+    start, end = date.fromisoformat(since), date.fromisoformat(until)
+    return {p.id for p in panel.posts(platform, account_id) if start <= p.created_at.astimezone(SHANGHAI).date() <= end}
+
+
+@contextmanager
+def served_panel(spec: dict[str, Any], folder: Path) -> Iterator[tuple[str, Path, Panel]]:
+    """The sample server on `spec` in a subprocess: (its URL, the panel's benchmark.toml in `folder`, the panel)."""
+    from benchmark.sample.testing import run_server_subprocess
+
+    panel = Panel.from_spec(spec)
+    config = write_panel_config(folder, panel)
+    with run_server_subprocess(spec, seed=None) as (url, _process):
+        yield url, config, panel
+
+
+def served_panel_fixture(spec: dict[str, Any], name: str) -> Any:
+    """A module-scoped fixture `sample` of served_panel(spec): `sample = served_panel_fixture(SPEC, "bluesky")`."""
+
+    @pytest.fixture(scope="module")
+    def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Panel]]:
+        with served_panel(spec, tmp_path_factory.mktemp(name)) as served:
+            yield served
+
+    return sample

@@ -57,6 +57,18 @@ def respond(request: Request, body: bytes | str | dict | list = b"", status: int
                headers={**default, **(headers or {})})
 
 
+def as_served(fragment: str) -> str:
+    """The recorded plain Telegram pages are the <body> fragments another project saved; t.me serves them inside
+    a whole document, and the parser requires a fetched page to be whole (a cut page is re-read)."""
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{fragment}\n</body></html>\n'
+
+
+def tracked_status(spider: Any, account_id: str) -> tuple[str, str]:
+    """(status, message) the spider's tracker holds for one of its platform's accounts."""
+    progress = spider.tracker.get(spider.platform, account_id)
+    return progress.status, progress.message
+
+
 def split(output: Any) -> tuple[list[Any], list[Request]]:
     """What a callback yielded: (items, requests)."""
     output = list(output or [])

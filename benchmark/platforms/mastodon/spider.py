@@ -133,8 +133,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
     # -- callbacks -----------------------------------------------------------------------------------
     def parse_account(self, response: Response) -> Iterator[Any]:
         account: AccountConfig = response.meta["account"]
-        self.pace(response)
-        data = yield from self.checked_payload(response)
+        data = yield from self.paced_payload(response)
         if data is None:
             return
         item, status, message = parser.parse_account(data, account_id=account.id, crawled_at=self.crawled_at)
@@ -179,8 +178,7 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
 
     def parse_statuses(self, response: Response) -> Iterator[Any]:
         account: AccountConfig = response.meta["account"]
-        self.pace(response)
-        data = yield from self.checked_payload(response)
+        data = yield from self.paced_payload(response)
         if data is None:
             return
         page = parser.parse_statuses(data, account_id=account.id, crawled_at=self.crawled_at,
@@ -262,5 +260,12 @@ class MastodonSpider(CommentsCrawl, BenchmarkSpider):
         logger.info("%s: %s requests left, pausing %.0f s until the rate-limit window resets",
                     response.url.split("/api/")[0], _header(response.headers, "X-RateLimit-Remaining"), wait)
         self.pauser.pause(response.request, wait)
+
+    def paced_payload(self, response: Response) -> Iterator[Any]:
+        """checked_payload, after pacing on the response's rate-limit headers (whatever the payload is).
+
+        Used as `data = yield from self.paced_payload(response)`."""
+        self.pace(response)
+        return (yield from self.checked_payload(response))
 
     # -- response classification (mechanism: BenchmarkSpider.checked_payload; failure table: SPEC.http_failures) --

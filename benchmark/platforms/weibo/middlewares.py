@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
 
-from benchmark.middlewares import SlotPauser
+from benchmark.middlewares import PausingRetryMiddleware
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -24,16 +23,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BanDetectionMiddleware:
+class BanDetectionMiddleware(PausingRetryMiddleware):
     """Weibo's 418 (too fast) and 432 (anti-crawler): pause the host with doubling back-off, then retry."""
 
     BAN_CODES = (418, 432)
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.base = crawler.settings.getfloat("BAN_BACKOFF_BASE", 30.0)
         self.times = crawler.settings.getint("BAN_RETRY_TIMES", 3)
-        self.pauser = SlotPauser.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BanDetectionMiddleware:
@@ -47,8 +45,7 @@ class BanDetectionMiddleware:
                 self.pauser.restore(request)
             return response
         attempt = request.meta.get("retry_times", 0)
-        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"ban {response.status}",
-                                  max_retry_times=self.times)
+        retry = self.retry_request(request, f"ban {response.status}", self.times)
         self.crawler.stats.inc_value(f"ban/{response.status}")
         if retry is None:
             return response  # the spider marks the account blocked

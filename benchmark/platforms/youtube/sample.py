@@ -124,6 +124,21 @@ def _offset(site: Any, scope: str, query: dict[str, list[str]]) -> int | Reply:
     return offset
 
 
+def _page_window(site: Any, account: SampleAccount, scope: str, query: dict[str, list[str]], default: int,
+                 ceiling: int) -> tuple[int, int] | Reply:
+    """(maxResults, offset) of a paged list call, or the API's error: a bad maxResults or pageToken first,
+    then the account's quota."""
+    limit = _max_results(query, default, ceiling)
+    offset = _offset(site, scope, query)
+    if isinstance(limit, Reply):
+        return limit
+    if isinstance(offset, Reply):
+        return offset
+    if (refused := _quota(site, account)) is not None:
+        return refused
+    return limit, offset
+
+
 # ------------------------------------------------------------------------------------- shapes
 
 
@@ -279,13 +294,10 @@ def playlist_items(site: Any, query: dict[str, list[str]]) -> Reply:
     if account is None:
         return api_error(404, "playlistNotFound", "The playlist identified with the request's playlistId "
                                                   "parameter cannot be found.", "youtube.playlistItem")
-    limit = _max_results(query, 5, MAX_RESULTS)
-    offset = _offset(site, playlist, query)
-    for problem in (limit, offset):
-        if isinstance(problem, Reply):
-            return problem
-    if (refused := _quota(site, account)) is not None:
-        return refused
+    window = _page_window(site, account, playlist, query, 5, MAX_RESULTS)
+    if isinstance(window, Reply):
+        return window
+    limit, offset = window
     listed = index["listings"][account.internal_id]
     page = listed[offset:offset + limit]
     body: dict[str, Any] = {"kind": "youtube#playlistItemListResponse", "etag": _etag("pl", playlist, offset),
@@ -326,13 +338,10 @@ def comment_threads(site: Any, query: dict[str, list[str]]) -> Reply:
         return api_error(404, "videoNotFound", "The video identified by the videoId parameter could not be found.",
                          "youtube.commentThread")
     account, post = found
-    limit = _max_results(query, 20, MAX_THREADS)
-    offset = _offset(site, video_id, query)
-    for problem in (limit, offset):
-        if isinstance(problem, Reply):
-            return problem
-    if (refused := _quota(site, account)) is not None:
-        return refused
+    window = _page_window(site, account, video_id, query, 20, MAX_THREADS)
+    if isinstance(window, Reply):
+        return window
+    limit, offset = window
     if account.behaviour.get("comments_disabled"):
         return api_error(403, "commentsDisabled", "The video identified by the videoId parameter has disabled "
                                                   "comments.", "youtube.commentThread")
