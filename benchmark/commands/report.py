@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from benchmark.commands._common import EXIT_USAGE, add_report_options, print_error, readable_help, use_project
+from benchmark.commands._common import EXIT_USAGE, ProjectOptions, add_report_options, print_error
 
 if TYPE_CHECKING:
     from benchmark.report.build import ReportResult
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(ProjectOptions, ScrapyCommand):
+    options_title = "Report options"
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
@@ -38,18 +38,10 @@ class Command(ScrapyCommand):
                 "(metrics_previous.csv, deltas.csv); --periods adds a trend over the listed periods (trend.csv) "
                 "and reports on the last of them.")
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        readable_help(parser)
-        group = parser.add_argument_group(title="Report options")
+    def add_command_options(self, group: argparse._ArgumentGroup) -> None:
         add_report_options(group, trend=True)
         # Accepted for scripts written for earlier versions: -o may point anywhere now.
         group.add_argument("--allow-outside", action="store_true", help=argparse.SUPPRESS)
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        self.root = use_project(self.settings, opts.config)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
