@@ -166,3 +166,22 @@ def test_a_lost_batch_makes_each_of_its_accounts_partial(tmp_path: Path) -> None
                 for account in ("1000000001", "1000000002", "1000000003")}
     assert statuses["1000000001"] == statuses["1000000002"] == "partial"
     assert statuses["1000000003"] != "partial"
+
+
+def test_no_callback_is_a_generator_returning_a_value() -> None:
+    """Scrapy's own check of this is off (WARN_ON_GENERATOR_RETURN_VALUE, benchmark/settings.py: it costs 4 % of
+    a crawl's CPU); a callback's return value would be lost, so it is checked here once."""
+    import inspect
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.misc import is_generator_with_return_value
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    checked = 0
+    for spider in map(loader.load, loader.list()):
+        for name, function in inspect.getmembers(spider, inspect.isgeneratorfunction):
+            if name.startswith(("parse", "on_")) or name == "start":
+                checked += 1
+                assert not is_generator_with_return_value(function), f"{spider.__name__}.{name}"
+    assert checked >= 10
