@@ -1,6 +1,8 @@
 """Crawl overhead: pages/s of `scrapy crawl weibo` against the local sample server (politeness off), as a
 ratio to a trivial Scrapy spider fetching the same URLs from the same server in the same run.
-Target: ratio >= 0.7.
+Target: ratio >= 0.5 (issue #19; the former 0.7 was retired: its premise was measured wrong, and in real crawls
+politeness dominates). Each run's CPU seconds (user + system of the `scrapy` process) are printed too: on a shared
+machine they are steadier than wall time, and CPU per item is the crawl's own cost.
 
     python bench/crawl_overhead.py [--accounts 40] [--posts 250]
 
@@ -22,6 +24,7 @@ import ast
 import json
 import math
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -73,11 +76,20 @@ def stats_of(stderr: str) -> dict:
     return ast.literal_eval(text)
 
 
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command: list[str]) -> tuple[dict, str]:
+    """The stats of one `scrapy` run, with its CPU seconds as `cpu_seconds`, and its log."""
+    before = child_cpu()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if "Dumping Scrapy stats" not in done.stderr:
         raise SystemExit(done.stderr[-3000:])
-    return stats_of(done.stderr), done.stderr
+    stats = stats_of(done.stderr)
+    stats["cpu_seconds"] = child_cpu() - before
+    return stats, done.stderr
 
 
 def fetch_bodies(urls: list[str]) -> list[tuple[str, bytes]]:
@@ -233,15 +245,16 @@ def main() -> None:
     trivial_rate = trivial["response_received_count"] / trivial["elapsed_time_seconds"]
     print(f"panel: {args.accounts} accounts x {args.posts} posts; {len(urls)} pages, "
           f"{real.get('item_scraped_count', 0)} items stored")
+    per_item = 1e6 * real["cpu_seconds"] / max(real.get("item_scraped_count", 0), 1)
     print(f"scrapy crawl weibo : {real['response_received_count']:5d} pages in {real['elapsed_time_seconds']:.2f} s "
-          f"= {real_rate:6.1f} pages/s")
+          f"= {real_rate:6.1f} pages/s, {real['cpu_seconds']:.2f} s CPU = {per_item:.0f} µs per item")
     print(f"trivial spider     : {trivial['response_received_count']:5d} pages in "
-          f"{trivial['elapsed_time_seconds']:.2f} s = {trivial_rate:6.1f} pages/s")
+          f"{trivial['elapsed_time_seconds']:.2f} s = {trivial_rate:6.1f} pages/s, {trivial['cpu_seconds']:.2f} s CPU")
     per_post_rate = per_post["response_received_count"] / per_post["elapsed_time_seconds"]
     print(f"per-post spider    : {per_post['response_received_count']:5d} pages in "
           f"{per_post['elapsed_time_seconds']:.2f} s = {per_post_rate:6.1f} pages/s "
           f"({per_post.get('item_scraped_count', 0)} plain dicts)")
-    print(f"ratio to the trivial spider:  {real_rate / trivial_rate:.2f} (target >= 0.7)")
+    print(f"ratio to the trivial spider:  {real_rate / trivial_rate:.2f} (target >= 0.5)")
     print(f"ratio to the per-post spider: {real_rate / per_post_rate:.2f} (same number of items: our parsing, "
           "validation, pseudonymisation and storage)")
     trivial_elapsed = trivial["elapsed_time_seconds"]
@@ -254,11 +267,11 @@ def main() -> None:
     for stage, seconds in zip(STAGES, floor, strict=True):
         print(f"  {stage:<24}: {seconds:.3f} s")
     print(f"  {'total':<24}: {floor_total:.3f} s = {floor_total / trivial_elapsed:.2f} x the trivial spider's "
-          f"elapsed (ratio 0.7 allows {1 / 0.7 - 1:.2f} x)")
+          f"elapsed (ratio 0.5 allows {1 / 0.5 - 1:.2f} x)")
     print(f"best ratio any design could reach (parsing and storing in the crawling process): "
           f"{trivial_elapsed / (trivial_elapsed + floor_total):.2f} "
           f"= {trivial_elapsed:.2f} / ({trivial_elapsed:.2f} + {floor_total:.2f}); measured "
-          f"{real_rate / trivial_rate:.2f}, target >= 0.7")
+          f"{real_rate / trivial_rate:.2f}, target >= 0.5")
 
 
 if __name__ == "__main__":

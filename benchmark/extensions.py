@@ -93,6 +93,7 @@ class CrawlReport:
         self.pending: dict[str, set[Request]] = {}  # account id → its requests not yet out of the downloader
         self.reported: set[str] = set()
         self.loop: Any = None
+        self._language: str | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         if crawler.settings.getbool("BENCHMARK_PROGRESS", False):
             crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -105,7 +106,10 @@ class CrawlReport:
         return cls(crawler)
 
     def language(self) -> str:
-        return console_language(self.crawler.settings)
+        # Read once: it parses the config file (about 4 ms), and a line is printed per account (issue #19).
+        if self._language is None:
+            self._language = console_language(self.crawler.settings)
+        return self._language
 
     # -- a line per account as it completes ------------------------------------------------------------------
     def spider_opened(self, spider: Spider) -> None:

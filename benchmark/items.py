@@ -94,3 +94,13 @@ class Comment:
     likes: int | None = None
     crawled_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostBatch:
+    """The kept posts of one timeline page as one item: Scrapy's per-item machinery costs about 100 µs an item
+    (issue #19), so a page goes through it once. Every pipeline handles each post as it would a Post item; the
+    feed export writes each post (`benchmark.extensions.PostBatchFeedExporter`), `item_scraped_count` counts
+    posts (`benchmark.extensions.PostBatchStats`). On with BENCHMARK_POST_BATCHES (benchmark/settings.py)."""
+
+    posts: list[Post]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchmark.items import Account, Comment, Post
+from benchmark.items import Account, Comment, Post, PostBatch
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -32,6 +32,10 @@ class TextCapPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, PostBatch):  # a timeline page's posts (benchmark/crawling/batches.py)
+            for post in item.posts:
+                self.process_item(post)
+            return item
         for name in TEXT_FIELDS.get(type(item), ()):
             value = getattr(item, name, None)
             if isinstance(value, str) and len(value) > self.limit:

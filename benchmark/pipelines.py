@@ -11,8 +11,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from benchmark import signals as benchmark_signals
+from benchmark.crawling.batches import drop_from_batch
 from benchmark.i18n import N_, Message
-from benchmark.items import POST_FORMATS, POST_KINDS, Account, Comment, Post
+from benchmark.items import POST_FORMATS, POST_KINDS, Account, Comment, Post, PostBatch
 from benchmark.store import BatchResult, RefusedRow, Store
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class ValidatePipeline:
     """Drops items that would corrupt the metrics, counting each reason in `items/dropped/<reason>`."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
 
     @classmethod
@@ -39,11 +41,21 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, PostBatch):  # each post dropped alone, as the item it would have been
+            item.posts = [post for post in item.posts if not self.dropped_from_batch(post)]
+            return item
         reason = self.problem(item)
         if reason:
             self.stats.inc_value(f"items/dropped/{reason}")
             raise DropItem(reason)
         return item
+
+    def dropped_from_batch(self, post: Post) -> bool:
+        reason = self.problem(post)
+        if reason:
+            self.stats.inc_value(f"items/dropped/{reason}")
+            drop_from_batch(self.crawler, post, reason)
+        return bool(reason)
 
     @staticmethod
     def problem(item: Any) -> str | None:
@@ -88,7 +100,12 @@ class PseudonymisePipeline:
         self.pseudonymiser = Pseudonymiser(self.key, getattr(spider, "platform", spider.name), clear)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        return self.pseudonymiser.apply(item) if self.pseudonymiser else item
+        if self.pseudonymiser is None:
+            return item
+        if isinstance(item, PostBatch):
+            item.posts = [self.pseudonymiser.apply(post) for post in item.posts]
+            return item
+        return self.pseudonymiser.apply(item)
 
 
 class StorePipeline:
@@ -121,12 +138,19 @@ class StorePipeline:
         self.store.start_run(self.run_id, spider.name, period)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, PostBatch):  # post by post: the transactions hold the same rows as without batches
+            for post in item.posts:
+                self.buffer(post)
+            return item
+        self.buffer(item)
+        return item
+
+    def buffer(self, item: Any) -> None:
         buffer = self.buffers.get(type(item))
         if buffer is not None:
             buffer.append(_as_row(item))
             if sum(len(b) for b in self.buffers.values()) >= self.batch_size:
                 self.flush()
-        return item
 
     def flush(self) -> None:
         """Write the buffered items in one transaction. The buffers are emptied first, whatever happens: a batch

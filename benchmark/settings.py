@@ -102,11 +102,21 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
+# Scrapy reads each callback's source (inspect + ast) before calling it, to warn about a generator returning a
+# value; its cache is keyed by the bound method, new with every request: about 1 ms a response, 4 % of a
+# crawl's CPU (issue #19). The warning is for developers of new callbacks; tests/test_crawl_batches.py checks ours.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 EXTENSIONS = {
     "benchmark.extensions.CrawlReport": 500,
     # A first Ctrl-C drops requests held back by a delay or back-off instead of waiting them out (middlewares.py).
     "benchmark.middlewares.PromptShutdown": 0,
+    # A timeline page's posts pass Scrapy's per-item machinery as one PostBatch (BENCHMARK_POST_BATCHES, issue
+    # #19); these two make feed exports and item_scraped_count see the posts (benchmark/crawling/batches.py).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "benchmark.crawling.batches.PostBatchFeedExporter": 0,
+    "benchmark.crawling.batches.PostBatchStats": 0,
 }
+BENCHMARK_POST_BATCHES = True
 
 # Turned off on purpose: an in-process code-execution server (2.19) and telnet are not needed.
 REMOTE_CONTROL_ENABLED = False

@@ -100,6 +100,7 @@ class BenchmarkSpider(ResponsesMixin, PagingMixin, CompletionMixin, IncrementalM
             spider.setup_incremental(crawler.settings.get("BENCHMARK_DB"),
                                      crawler.settings.getfloat("REFRESH_WINDOW_DAYS", 14.0))
         spider.max_pages = crawler.settings.getint("MAX_PAGES_PER_ACCOUNT", 1000)
+        spider.post_batches = crawler.settings.getbool("BENCHMARK_POST_BATCHES", False)
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_item_lost, signal=signals.item_dropped)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmark.crawling.reasons import CRAWLER_ERROR, NOT_ALL_STORED, POST_NOT_STORED, REQUEST_DROPPED
 from benchmark.i18n import Message
+from benchmark.items import PostBatch
 
 if TYPE_CHECKING:
     import scrapy
@@ -52,13 +53,17 @@ class CompletionMixin:
 
     def on_item_lost(self, item: Any, spider: scrapy.Spider, exception: Any = None, failure: Any = None,
                      **_kwargs: Any) -> None:
-        """A post a pipeline dropped or failed on is not stored: its account is not complete."""
-        if spider is not self or not getattr(item, "post_id", None) or hasattr(item, "comment_id"):
+        """A post a pipeline dropped or failed on is not stored: its account is not complete. (A whole PostBatch
+        lost: each of its posts' accounts.)"""
+        if spider is not self:
             return
-        error = failure.value if failure is not None else exception
-        self.tracker.fail(self.platform, getattr(item, "account_id", ""), "partial",
-                          Message(POST_NOT_STORED, reason=str(error) if failure is None else
-                                  error.__class__.__name__), page=False)
+        for post in item.posts if isinstance(item, PostBatch) else (item,):
+            if not getattr(post, "post_id", None) or hasattr(post, "comment_id"):
+                continue
+            error = failure.value if failure is not None else exception
+            self.tracker.fail(self.platform, getattr(post, "account_id", ""), "partial",
+                              Message(POST_NOT_STORED, reason=str(error) if failure is None else
+                                      error.__class__.__name__), page=False)
 
     def on_batch_committed(self, accounts: Any = None, posts: Any = None, **_kwargs: Any) -> None:
         """A store commit. The posts of its accounts that went through the pipelines before it are stored; an

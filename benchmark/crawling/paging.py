@@ -10,8 +10,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request
+
 from benchmark.crawling.reasons import CURSOR_STUCK, PAGE_CAP, REPEATED_PAGE
 from benchmark.i18n import Message
+from benchmark.items import Post, PostBatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,7 +22,6 @@ if TYPE_CHECKING:
     import scrapy
     from scrapy.http import Response
 
-    from benchmark.items import Post
     from benchmark.parsers.common import FeedPage
 
 logger = logging.getLogger("benchmark.spider")
@@ -27,6 +29,8 @@ logger = logging.getLogger("benchmark.spider")
 
 class PagingMixin:
     """Which posts a page keeps and whether the account's timeline is read on."""
+
+    post_batches = False  # BENCHMARK_POST_BATCHES: a page's posts go to the pipelines as one PostBatch
 
     def in_period(self, post: Post) -> bool:
         return self.period_start <= post.created_at < self.period_end
@@ -93,7 +97,7 @@ class PagingMixin:
         brought_new = any(post.post_id not in seen for post in posts)
         kept = self.new_in_period(account_id, posts)
         self.tracker.page(self.platform, account_id, len(kept))
-        yield from (emit(kept) if emit is not None else kept)
+        yield from self.batched(emit(kept) if emit is not None else kept)
         if not posts or not cursor or not self.should_page_on(posts):
             self.tracker.reached_end(self.platform, account_id)
             return
@@ -114,6 +118,24 @@ class PagingMixin:
         request = request_for(cursor, number + 1)
         request.meta["cursor"] = cursor
         yield request
+
+    def batched(self, output: Iterable[Any]) -> Iterator[Any]:
+        """A page's output with its run of posts gathered into one PostBatch: requests pass first, any other item
+        ends the run, so the items keep their order. Off (`post_batches` False): the output as it is."""
+        if not self.post_batches:
+            yield from output
+            return
+        posts: list[Post] = []
+        for thing in output:
+            if isinstance(thing, Post):
+                posts.append(thing)
+                continue
+            if posts and not isinstance(thing, Request):
+                yield PostBatch(posts)
+                posts = []
+            yield thing
+        if posts:
+            yield PostBatch(posts)
 
     def count_dropped(self, account_id: str, reasons: Iterable[str]) -> None:
         for reason in reasons:
