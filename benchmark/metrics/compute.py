@@ -47,8 +47,10 @@ def compute_metrics(panel: PanelData) -> pd.DataFrame:
     found.update(purpose_metrics(posts, idx))
     found.update(style_metrics(posts, idx))
     found.update(audience_metrics(panel, found["er_median"][0]))
-    _undefined_without_reposts(found, panel.accounts)
-    _undefined_without_format_choice(found, panel.accounts)
+    # Where the platform has no reposts (has_reposts=False), a 0 would read as "never shares its fans"; where
+    # every post is a video (has_format_choice=False), a low diversity would read as "thin content".
+    _undefined_outside(found, panel.accounts, REPOST_PLATFORMS, REPOST_METRICS)
+    _undefined_outside(found, panel.accounts, FORMAT_CHOICE_PLATFORMS, ("format_diversity",))
     missing, unlisted = set(METRIC_IDS) - set(found), set(found) - set(METRIC_IDS)
     assert not missing, f"metrics without a formula: {sorted(missing)}"
     assert not unlisted, f"metrics without a spec in benchmark/metrics/specs.py: {sorted(unlisted)}"
@@ -177,19 +179,13 @@ REPOST_METRICS = ("repost_share", "quote_share", "reposts_per_post", "fan_repost
                   *(f"repost_source.{cls}" for cls in AUTHOR_CLASSES))
 
 
-def _undefined_without_reposts(found: dict[str, Metric], accounts: pd.DataFrame) -> None:
-    has_reposts = accounts["platform"].isin(REPOST_PLATFORMS)
-    for metric in REPOST_METRICS:
+def _undefined_outside(found: dict[str, Metric], accounts: pd.DataFrame, platforms: tuple[str, ...],
+                       metrics: tuple[str, ...]) -> None:
+    """`metrics` undefined (NaN, n = 0) for the accounts of a platform not in `platforms`."""
+    applies = accounts["platform"].isin(platforms)
+    for metric in metrics:
         value, n = found[metric]
-        found[metric] = (value.where(has_reposts), n.where(has_reposts, 0))
-
-
-def _undefined_without_format_choice(found: dict[str, Metric], accounts: pd.DataFrame) -> None:
-    """Where every post is a video (YouTube), a low diversity would read as "thin content" where the platform
-    offers nothing else: format_diversity is undefined there (NaN, n = 0)."""
-    has_choice = accounts["platform"].isin(FORMAT_CHOICE_PLATFORMS)
-    value, n = found["format_diversity"]
-    found["format_diversity"] = (value.where(has_choice), n.where(has_choice, 0))
+        found[metric] = (value.where(applies), n.where(applies, 0))
 
 
 COMMENT_METRICS = ("comment_reply_rate", "response_time_median_h",
